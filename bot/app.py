@@ -1,0 +1,64 @@
+"""The composition root: the one place that builds Convene's parts from its settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.settings import Settings
+from handlers.context import CoreConfig
+from handlers.core import Convene
+from scheduler.outbox import Dispatcher, Messenger
+from storage.db import Database
+from storage.migrate import upgrade
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Parts:
+    settings: Settings
+    db: Database
+    core: Convene
+    dispatcher: Dispatcher
+    clock: Clock
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def core_config(settings: Settings, **overrides: object) -> CoreConfig:
+    values: dict[str, object] = dict(
+        admins=settings.convene_admins,
+        command=settings.convene_command,
+        announce_channel=settings.convene_announce_channel,
+    )
+    values.update(overrides)
+    return CoreConfig(**values)  # type: ignore[arg-type]
+
+
+async def build(
+    settings: Settings,
+    messengers: Mapping[str, Messenger],
+    *,
+    clock: Clock = utc_now,
+    config: CoreConfig | None = None,
+    migrate: bool = True,
+    log_level: str | None = None,
+) -> Parts:
+    logging.basicConfig(
+        level=(log_level or settings.convene_log_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    db = Database(settings.database_url)
+    if migrate:
+        await upgrade(db)
+    core = Convene(db, config or core_config(settings))
+    dispatcher = Dispatcher(db, messengers, clock)
+    return Parts(settings, db, core, dispatcher, clock)

@@ -1,0 +1,173 @@
+"""The console: Convene in a terminal, one command a line, as it would follow `/convene`.
+
+`:as NAME` changes who is speaking, a number presses that button of the last reply, `:clock +3d` moves the
+console's clock, `:quit` leaves. Messages to others are printed as they are delivered.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from bot.app import Parts, build, core_config, utc_now
+from bot.settings import Settings
+from handlers import admin, demo
+from handlers.messages import Action, Button, Place, Reply, Request, Speaker
+from scheduler.outbox import Delivery
+
+PLATFORM = "console"
+WORKSPACE = "console"
+CLOCK_STEP = re.compile(r"\+(\d+)([mhdw])")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+HELP = (
+    ":as NAME  speak as someone else · a number presses that button · :clock +3d  move the clock "
+    "(m, h, d, w) · :quit  leave"
+)
+
+
+def render(reply: Reply) -> tuple[str, list[Button]]:
+    """The reply as plain text, and its buttons numbered in the order shown."""
+    buttons = reply.all_buttons()
+    lines = [reply.text]
+    if reply.image:
+        lines.append(f"[image: {reply.image.alt} — {reply.image.url}]")
+    if buttons:
+        lines.append(
+            "  ".join(f"[{i}] {b.label}" + (f" ({_target(b)})" if _target(b) else "") for i, b in enumerate(buttons, 1))
+        )
+    return "\n".join(lines), buttons
+
+
+def _target(button: Button) -> str:
+    """What a button acts on, shown beside its label when several buttons share one."""
+    words = button.value.split()
+    return words[1] if len(words) > 1 and button.action_id in ("join", "volunteer") else ""
+
+
+class ConsoleMessenger:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def send(self, delivery: Delivery) -> str | None:
+        where = delivery.target if delivery.target_kind == "channel" else f"DM {delivery.target_label}"
+        edited = " (updated)" if delivery.edit_ref else ""
+        text, _ = render(delivery.reply)
+        print(f"→ {where}{edited}: {text}", file=self.out, flush=True)
+        return f"console-{delivery.id}"
+
+
+class Console:
+    def __init__(self, parts: Parts, out: TextIO, speaker: str) -> None:
+        self.parts = parts
+        self.out = out
+        self.offset = timedelta()
+        self.speaker = speaker
+        self.buttons: list[Button] = []
+
+    def now(self) -> datetime:
+        return utc_now() + self.offset
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def line(self, raw: str) -> bool:
+        """Handle one line; False when the console should stop."""
+        text = raw.strip()
+        if not text:
+            return True
+        if text in (":quit", ":q", ":exit"):
+            return False
+        if text.startswith(":as"):
+            name = text[3:].strip().lstrip("@")
+            if not re.fullmatch(r"[\w.-]{1,40}", name):
+                self.say("Usage: :as NAME (letters, digits, . or -)")
+            else:
+                self.speaker = name
+                self.say(f"You are now {name}.")
+            return True
+        if text.startswith(":clock"):
+            self._move_clock(text[6:].strip())
+        elif text.startswith(":"):
+            self.say(HELP)
+            return True
+        elif text.isdigit():
+            await self._press(int(text))
+        else:
+            await self._ask(Request(self._speaker(), Place(), self.now(), text=text))
+        await self.parts.dispatcher.drain()
+        return True
+
+    def _speaker(self) -> Speaker:
+        return Speaker(PLATFORM, WORKSPACE, self.speaker.lower(), self.speaker)
+
+    def _move_clock(self, arg: str) -> None:
+        m = CLOCK_STEP.fullmatch(arg)
+        if not m:
+            self.say(f"The clock is at {self.now():%Y-%m-%d %H:%M} UTC. Usage: :clock +3d (m, h, d or w)")
+            return
+        self.offset += timedelta(**{UNITS[m.group(2)]: int(m.group(1))})
+        self.say(f"The clock is now {self.now():%Y-%m-%d %H:%M} UTC.")
+
+    async def _press(self, number: int) -> None:
+        if not 1 <= number <= len(self.buttons):
+            self.say(
+                f"There is no button {number} on the last reply."
+                if self.buttons
+                else "The last reply had no buttons to press."
+            )
+            return
+        button = self.buttons[number - 1]
+        await self._ask(Request(self._speaker(), Place(), self.now(), action=Action(button.action_id, button.value)))
+
+    async def _ask(self, request: Request) -> None:
+        core = self.parts.core
+        member_id = await core.member_id(request)
+        if await admin.grant_first_admin(self.parts.db, member_id, request.now):
+            self.say(f"({self.speaker} is the first to speak here, so is an admin: the steering group.)")
+        text, self.buttons = render(await core.handle(request))
+        self.say(text)
+
+
+async def run(
+    settings: Settings,
+    lines: Iterable[str] | None,
+    *,
+    out: TextIO = sys.stdout,
+    speaker: str = "Ada",
+    seed_demo: bool = True,
+) -> int:
+    messenger = ConsoleMessenger(out)
+    console: Console | None = None
+
+    def clock() -> datetime:
+        return console.now() if console else datetime.now(UTC)
+
+    config = core_config(settings, announce_channel=settings.convene_announce_channel or "#announcements")
+    quiet = None if "convene_log_level" in settings.model_fields_set else "WARNING"
+    parts = await build(settings, {PLATFORM: messenger}, clock=clock, config=config, log_level=quiet)
+    console = Console(parts, out, speaker)
+    try:
+        if seed_demo and await demo.seed(parts.db, console.now()):
+            console.say("A sample consortium is ready to explore: try `groups`, then `help`.")
+        if lines is None:
+            console.say(f"Convene console — you are {speaker}. {HELP}")
+        for raw in _typed(console) if lines is None else lines:
+            if lines is not None and raw.strip():
+                console.say(f"{console.speaker}> {raw.strip()}")
+            if not await console.line(raw):
+                break
+        await parts.dispatcher.drain()
+    finally:
+        await parts.close()
+    return 0
+
+
+def _typed(console: Console) -> Iterator[str]:
+    while True:
+        try:
+            yield input(f"{console.speaker}> ")
+        except EOFError:
+            return

@@ -1,0 +1,86 @@
+"""Settings, read once from the environment and `.env`. The only module that reads the environment."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.db import DEFAULT_URL
+
+# Variables in these families that Convene does not know are almost always typos: they stop start-up.
+OUR_PREFIXES = ("CONVENE_", "SLACK_", "TEAMS_")
+
+
+class SettingsError(Exception):
+    pass
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="forbid", case_sensitive=False)
+
+    database_url: str = DEFAULT_URL
+    convene_admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    convene_command: str = "/convene"
+    convene_announce_channel: str | None = None
+    convene_log_level: str = "INFO"
+    port: int = Field(default=3000, ge=1, le=65535)
+    host: str = "0.0.0.0"
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    @field_validator("convene_admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> frozenset[str]:
+        if isinstance(value, str):
+            entries = [v.strip() for v in value.split(",") if v.strip()]
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            entries = [str(v).strip() for v in value]
+        else:
+            raise ValueError("give admins as platform:user_id, separated by commas")
+        for entry in entries:
+            platform, _, user = entry.partition(":")
+            if not platform or not user:
+                raise ValueError(f"{entry!r} is not platform:user_id (for example slack:U0123ABCD or console:alice)")
+        return frozenset(entries)
+
+    @field_validator("convene_command")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        if not value.startswith("/") or " " in value:
+            raise ValueError("the command must start with / and have no spaces, like /convene")
+        return value
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None or self.slack_client_id is not None
+
+
+def _check_unknown(environ: dict[str, str]) -> None:
+    known = {name.upper() for name in Settings.model_fields}
+    for name in sorted(environ):
+        upper = name.upper()
+        if upper.startswith(OUR_PREFIXES) and upper not in known:
+            guess = difflib.get_close_matches(upper, known, n=1)
+            hint = f" Did you mean {guess[0]}?" if guess else ""
+            raise SettingsError(f"Unknown setting {name}.{hint}")
+
+
+def load(env_file: str | None = ".env") -> Settings:
+    """The settings, or SettingsError naming the first unknown or invalid one."""
+    _check_unknown(dict(os.environ))
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            name = str(e["loc"][0]).upper() if e["loc"] else "settings"
+            problems.append(f"Unknown setting {name}" if e["type"] == "extra_forbidden" else f"{name}: {e['msg']}")
+        raise SettingsError("Invalid settings: " + "; ".join(problems) + ".") from None

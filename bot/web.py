@@ -1,0 +1,60 @@
+"""`convene serve`: the one aiohttp web app (platform routes join it in their own packages), with the
+outbox dispatcher running beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import Parts, build
+from bot.settings import Settings
+from scheduler.outbox import Messenger
+
+log = logging.getLogger("convene.web")
+PARTS = web.AppKey("parts", Parts)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    parts = request.app[PARTS]
+    try:
+        async with parts.db.read() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as err:  # the database is the one thing Convene cannot answer without
+        log.warning("health check: database unreachable: %s", err)
+        return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+def make_app(parts: Parts) -> web.Application:
+    app = web.Application()
+    app[PARTS] = parts
+    app.router.add_get("/healthz", healthz)
+
+    async def dispatcher(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(parts.dispatcher.run_forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await parts.close()
+
+    app.cleanup_ctx.append(dispatcher)
+    return app
+
+
+async def serve(settings: Settings, messengers: dict[str, Messenger] | None = None) -> None:
+    parts = await build(settings, messengers or {})
+    runner = web.AppRunner(make_app(parts))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("Convene is listening on http://%s:%s", settings.host, settings.port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

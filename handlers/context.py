@@ -1,0 +1,183 @@
+"""What a command sees while it runs: the transaction, the speaker, their arguments and helpers that turn
+words into groups, people, dates and outbox rows, each with an error the member can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.errors import UserError
+from handlers.grammar import Args, Word, closest, parse_date, parse_int
+from handlers.messages import Reply, Request
+from handlers.registry import Command
+from storage import queries
+from storage.models import Group, Member
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    admins: frozenset[str] = frozenset()  # "platform:user_id"
+    command: str = "/convene"
+    announce_channel: str | None = None  # where calls for volunteers are posted when asked for in private
+    create_channels: bool = True
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    request: Request
+    me: Member
+    is_admin: bool
+    config: CoreConfig
+    command: Command
+    args: Args
+    group: Group | None = None
+    _chairs: set[int] | None = field(default=None, repr=False)
+
+    @property
+    def now(self) -> datetime:
+        return self.request.now
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def fail(self, message: str) -> UserError:
+        return UserError(message, usage=self.command.usage)
+
+    async def chaired(self) -> set[int]:
+        if self._chairs is None:
+            self._chairs = await queries.chaired_group_ids(self.session, self.me.id)
+        return self._chairs
+
+    async def may_chair(self, group: Group) -> bool:
+        return self.is_admin or group.id in await self.chaired()
+
+    # -- words -------------------------------------------------------------------------------------------
+
+    def word(self, index: int, what: str) -> Word:
+        if index >= len(self.args.words):
+            raise self.fail(f"Say which {what}.")
+        return self.args.words[index]
+
+    def no_more_words(self, count: int) -> None:
+        extra = self.args.words[count:]
+        if extra:
+            raise self.fail(f"I don't understand “{extra[0].text}” here.")
+
+    def option(self, name: str) -> str | None:
+        return self.args.options.get(name)
+
+    def option_date(self, name: str) -> date | None:
+        value = self.option(name)
+        return parse_date(value, f"date for {name}:") if value is not None else None
+
+    def option_int(self, name: str, what: str, *, low: int = 1, high: int = 10_000) -> int | None:
+        value = self.option(name)
+        return parse_int(value, what, low=low, high=high) if value is not None else None
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
+        value = self.option(name)
+        if value is None:
+            return default
+        if value.lower() not in allowed:
+            raise self.fail(f"{name}: must be one of {', '.join(allowed)}, not “{value}”.")
+        return value.lower()
+
+    def limited(self, text: str, limit: int, what: str) -> str:
+        text = text.strip()
+        if not text:
+            raise self.fail(f"The {what} is empty.")
+        if len(text) > limit:
+            raise self.fail(f"The {what} is too long: {len(text)} characters, the limit is {limit}.")
+        return text
+
+    # -- things named by words -----------------------------------------------------------------------------
+
+    async def group_from(self, word: Word) -> Group:
+        group = await queries.group_named(self.session, word.text)
+        if group is not None:
+            return group
+        groups = await queries.all_groups(self.session)
+        names = [g.name for g in groups] + [g.slug for g in groups]
+        guess = closest(word.text, names)
+        match = next((g for g in groups if guess in (g.name, g.slug)), None) if guess else None
+        hint = f" Did you mean {match.name} (`{match.slug}`)?" if match else " Type `groups` to see them all."
+        raise self.fail(f"There is no group called “{word.text}”.{hint}")
+
+    async def person_from(self, word: Word) -> Member:
+        session, me = self.session, self.me
+        if word.member_id is not None:
+            found = await session.get(Member, word.member_id)
+            if found is None:
+                raise self.fail("That person is no longer known to Convene.")
+            return found
+        if word.mention is None:
+            raise self.fail(f"“{word.text}” is not a person: mention them, like @name.")
+        found = await queries.member_by_identity(session, me.platform, me.workspace, word.mention)
+        if found is None and me.platform == "console":
+            found = await queries.member_by_identity(session, me.platform, me.workspace, word.mention.lower())
+        if found is not None:
+            return found
+        known = self.request.mentions.get(word.mention)
+        if known is None and me.platform != "console":
+            raise self.fail(f"I don't know {word.text} yet: they need to use Convene once first.")
+        user_id = word.mention.lower() if me.platform == "console" else word.mention
+        return await queries.ensure_member(
+            session,
+            platform=me.platform,
+            workspace=me.workspace,
+            user_id=user_id,
+            display_name=known.display_name if known else word.mention,
+            tz=known.tz if known else None,
+            now=self.now,
+        )
+
+    # -- messages to others, through the outbox --------------------------------------------------------------
+
+    async def post(
+        self,
+        *,
+        channel: str,
+        reply: Reply,
+        key: str,
+        message_key: str | None = None,
+        edit: bool = False,
+        due: datetime | None = None,
+    ) -> None:
+        await queries.enqueue(
+            self.session,
+            key=key,
+            platform=self.me.platform,
+            workspace=self.me.workspace,
+            target_kind="channel",
+            target=channel,
+            target_label=channel,
+            message_key=message_key,
+            mode="edit" if edit else "post",
+            payload=reply.to_json(),
+            status="pending",
+            attempts=0,
+            due_at=due or self.now,
+            created_at=self.now,
+        )
+
+    async def tell(self, member: Member, reply: Reply, *, key: str, due: datetime | None = None) -> None:
+        await queries.enqueue(
+            self.session,
+            key=key,
+            platform=member.platform,
+            workspace=member.workspace,
+            target_kind="member",
+            target=member.user_id,
+            target_label=member.display_name,
+            message_key=None,
+            mode="post",
+            payload=reply.to_json(),
+            status="pending",
+            attempts=0,
+            due_at=due or self.now,
+            created_at=self.now,
+        )

@@ -1,0 +1,106 @@
+"""The one entry point every adapter calls: a neutral request in, a neutral reply out.
+
+Parsing, the role check and the transaction live here, once, for every command and every button.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from handlers import admin, groups, help, members, profile, progress, suggestions, volunteering  # noqa: F401
+from handlers.context import CoreConfig, Ctx
+from handlers.errors import NotAllowed, UserError
+from handlers.grammar import tokenize
+from handlers.messages import Reply, Request
+from handlers.registry import REGISTRY, Command, Registry
+from storage import queries
+from storage.db import Database
+from storage.models import Member
+
+log = logging.getLogger("convene")
+
+ROLE_REFUSALS = {
+    "admin": "Only the steering group (Convene's admins) can use `{name}`.",
+    "chair": "Only the chairs of {group} (and the steering group) can use `{name}` for it.",
+}
+
+
+class Convene:
+    def __init__(self, db: Database, config: CoreConfig | None = None, registry: Registry = REGISTRY) -> None:
+        self.db = db
+        self.config = config or CoreConfig()
+        self.registry = registry
+        self._members: dict[tuple[str, str, str], tuple[int, str]] = {}
+
+    async def handle(self, request: Request) -> Reply:
+        cmd: Command | None = None
+        try:
+            text = request.action.value if request.action is not None else (request.text or "")
+            args = tokenize(text)
+            if not args.words and not args.options:
+                args = tokenize("help")
+            cmd, args = self.registry.find(args)
+            unknown = sorted(set(args.options) - cmd.options)
+            if unknown:
+                raise UserError(f"`{cmd.name}` has no option {unknown[0]}:.", usage=cmd.usage)
+            member_id = await self.member_id(request)
+            async with self.db.write() if cmd.writes else self.db.read() as session:
+                me = await session.get(Member, member_id)
+                assert me is not None
+                speaker = f"{me.platform}:{me.user_id}"
+                is_admin = speaker in self.config.admins or await queries.is_admin(session, me.id)
+                ctx = Ctx(session, request, me, is_admin, self.config, cmd, args)
+                if cmd.role == "admin" and not is_admin:
+                    raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))
+                if cmd.group_word:
+                    ctx.group = await ctx.group_from(ctx.word(0, "group"))
+                    if cmd.role == "chair" and not await ctx.may_chair(ctx.group):
+                        raise NotAllowed(ROLE_REFUSALS["chair"].format(name=cmd.name, group=ctx.group.name))
+                return await cmd.run(ctx)
+        except UserError as err:
+            return error_reply(err, cmd)
+        except Exception:
+            ref = secrets.token_hex(4)
+            log.exception(
+                "unexpected error (ref %s) handling %r for %s:%s",
+                ref,
+                request.text or request.action,
+                request.speaker.platform,
+                request.speaker.user_id,
+            )
+            return Reply(
+                f"Sorry, something went wrong on our side and nothing was changed. "
+                f"If it happens again, tell the steering group the reference {ref}."
+            )
+
+    async def member_id(self, request: Request) -> int:
+        """The speaker's member id, creating them on first use; a name change is saved when seen."""
+        s = request.speaker
+        identity = (s.platform, s.workspace, s.user_id)
+        cached = self._members.get(identity)
+        if cached is not None and cached[1] == s.display_name:
+            return cached[0]
+        async with self.db.write() as session:
+            member = await queries.ensure_member(
+                session,
+                platform=s.platform,
+                workspace=s.workspace,
+                user_id=s.user_id,
+                display_name=s.display_name,
+                tz=s.tz,
+                now=request.now,
+            )
+            if member.display_name != s.display_name:
+                member.display_name = s.display_name
+            self._members[identity] = (member.id, s.display_name)
+            return member.id
+
+    def forget_cached(self) -> None:
+        self._members.clear()
+
+
+def error_reply(err: UserError, cmd: Command | None) -> Reply:
+    usage = err.usage or (cmd.usage if cmd is not None else None)
+    text = err.message if usage is None else f"{err.message}\nUsage: `{usage}`"
+    return Reply(text)

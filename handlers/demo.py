@@ -1,0 +1,123 @@
+"""A sample consortium to explore Convene with: a handful of libraries and people, two task-and-finish groups
+with open calls, and a community of practice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+
+from storage.db import Database
+from storage.models import Call, Group, Institution, Member, Membership, Milestone, ProgressUpdate
+
+LIBRARIES = (
+    "Northgate University Library",
+    "City of Easton Libraries",
+    "St Hilda's College Library",
+    "Westmoor Public Library",
+    "Royal Institute Library",
+)
+PEOPLE = (  # name, library, title, stage, interests
+    ("Priya", 0, "Head of Research Services", "leader", "open research, mentoring"),
+    ("Tom", 1, "Library Assistant", "early", "outreach, reading groups"),
+    ("Grace", 2, "Archivist", "mid", "special collections, digitisation"),
+    ("Sam", 3, "Branch Manager", "senior", "community engagement"),
+    ("Leila", 4, "Metadata Librarian", "mid", "linked data, cataloguing"),
+    ("Owen", 0, "Graduate Trainee", "early", "information literacy"),
+)
+GROUPS = (  # name, kind, theme, about, seats
+    (
+        "Diversity",
+        "task",
+        "Diversity and inclusion in library workforces",
+        "Reviews best practice in inclusive recruitment and produces a case study for member libraries.",
+        10,
+    ),
+    (
+        "Wellbeing",
+        "task",
+        "Staff wellbeing",
+        "Looks at what helps library staff thrive, from workload to peer support, and writes it up as a case study.",
+        12,
+    ),
+    (
+        "Scholarly Libraries",
+        "community",
+        "Academic and research libraries",
+        "An open community for staff of scholarly libraries to share practice and ask for help.",
+        None,
+    ),
+)
+
+
+async def seed(db: Database, now: datetime, *, platform: str = "console", workspace: str = "console") -> bool:
+    """Add the sample consortium to an empty database; False (and nothing written) if it has groups already."""
+    async with db.write() as session:
+        if await session.scalar(select(exists().where(Group.id.is_not(None)))):
+            return False
+        libraries = [Institution(name=n) for n in LIBRARIES]
+        session.add_all(libraries)
+        await session.flush()
+        people = [
+            Member(
+                platform=platform,
+                workspace=workspace,
+                user_id=name.lower(),
+                display_name=name,
+                institution_id=libraries[lib].id,
+                title=title,
+                stage=stage,
+                interests=interests,
+                tz="Europe/London",
+                created_at=now,
+            )
+            for name, lib, title, stage, interests in PEOPLE
+        ]
+        session.add_all(people)
+        groups = []
+        for name, kind, theme, about, seats in GROUPS:
+            slug = name.lower().replace(" ", "-")
+            groups.append(
+                Group(
+                    slug=slug,
+                    name=name,
+                    kind=kind,
+                    theme=theme,
+                    about=about,
+                    platform=platform,
+                    workspace=workspace,
+                    channel=f"#{slug}",
+                    seats=seats,
+                    status="forming" if kind == "task" else "active",
+                    starts_on=now.date(),
+                    ends_on=(now + timedelta(days=365)).date() if kind == "task" else None,
+                    created_at=now,
+                )
+            )
+        session.add_all(groups)
+        await session.flush()
+        diversity, wellbeing, scholarly = groups
+        for group in (diversity, wellbeing):
+            session.add(
+                Call(group_id=group.id, status="open", closes_on=(now + timedelta(days=21)).date(), opened_at=now)
+            )
+        session.add_all(
+            [
+                Membership(group_id=scholarly.id, member_id=people[0].id, role="chair", since=now),
+                Membership(group_id=scholarly.id, member_id=people[4].id, role="member", since=now),
+                Membership(group_id=scholarly.id, member_id=people[5].id, role="member", since=now),
+                Milestone(
+                    group_id=scholarly.id,
+                    number=1,
+                    title="Share a reading list on open access",
+                    due_on=(now + timedelta(days=30)).date(),
+                ),
+                ProgressUpdate(
+                    group_id=scholarly.id,
+                    author_id=people[0].id,
+                    posted_at=now,
+                    text="First meet-up held: twelve people from four libraries came.",
+                ),
+            ]
+        )
+        return True

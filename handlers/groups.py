@@ -1,0 +1,276 @@
+"""The directory of groups; creating, showing and closing a group."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from handlers.context import Ctx
+from handlers.grammar import Word, slugify, tokenize
+from handlers.messages import Button, Reply, Section
+from handlers.registry import command
+from storage import queries
+from storage.models import GROUP_KINDS, Call, CaseStudy, Group, Member, Membership, Milestone, ProgressUpdate
+
+KIND_NAMES = {"task": "task-and-finish group", "community": "community of practice"}
+DEFAULT_TASK_SEATS = 12
+
+
+def seats_left(group: Group, taken: int) -> int | None:
+    return None if group.seats is None else max(group.seats - taken, 0)
+
+
+def action_buttons(group: Group, open_call: bool) -> tuple[Button, ...]:
+    """The buttons a member can press for a group: volunteer while a call is open, or join a community."""
+    if group.status == "closed":
+        return ()
+    if group.kind == "community":
+        return (Button("Join", "join", f"join {group.slug}", "primary"),)
+    if open_call:
+        return (
+            Button("Volunteer as member", "volunteer", f"volunteer {group.slug} as:member", "primary"),
+            Button("Volunteer as chair", "volunteer", f"volunteer {group.slug} as:chair"),
+        )
+    return ()
+
+
+async def open_call(ctx: Ctx, group: Group) -> Call | None:
+    return await ctx.session.scalar(select(Call).where(Call.group_id == group.id, Call.status == "open"))
+
+
+def chair_names(rows: Sequence[Membership]) -> str:
+    return ", ".join(m.member.display_name for m in rows if m.role == "chair") or "none yet"
+
+
+@command(
+    "groups",
+    usage="groups [task|community] [open]",
+    writes=False,
+    summary="the directory of groups: kind, status, chairs, members, seats left and open calls",
+    examples=("groups", "groups task open"),
+)
+async def directory(ctx: Ctx) -> Reply:
+    kinds = {w.text.lower() for w in ctx.args.words}
+    unknown = kinds - {"task", "community", "open"}
+    if unknown:
+        raise ctx.fail(f"I can list task or community groups, or open ones, but not “{sorted(unknown)[0]}”.")
+    session = ctx.session
+    query = select(Group).where(Group.status != "closed").order_by(Group.kind.desc(), Group.name)
+    kind = next((k for k in GROUP_KINDS if k in kinds), None)
+    if kind:
+        query = query.where(Group.kind == kind)
+    found = (await session.scalars(query)).all()
+    calls = {c.group_id: c for c in await session.scalars(select(Call).where(Call.status == "open"))}
+    if "open" in kinds:
+        found = [g for g in found if g.id in calls or g.kind == "community"]
+    counts = Counter(
+        dict(
+            (await session.execute(select(Membership.group_id, func.count()).group_by(Membership.group_id)))
+            .tuples()
+            .all()
+        )
+    )
+    chairs: dict[int, list[str]] = {}
+    for gid, name in await session.execute(
+        select(Membership.group_id, Member.display_name)
+        .join(Member, Member.id == Membership.member_id)
+        .where(Membership.role == "chair")
+    ):
+        chairs.setdefault(gid, []).append(name)
+    if not found:
+        return Reply("No groups match. The steering group creates them with `group new`.")
+    sections = []
+    for g in found:
+        call = calls.get(g.id)
+        left = seats_left(g, counts[g.id])
+        fields = [
+            ("Kind", KIND_NAMES[g.kind]),
+            ("Status", g.status),
+            ("Chairs", ", ".join(chairs.get(g.id, [])) or "none yet"),
+            ("Members", str(counts[g.id])),
+        ]
+        if left is not None:
+            fields.append(("Seats left", str(left)))
+        if call:
+            fields.append(("Call for volunteers", f"open until {call.closes_on}" if call.closes_on else "open"))
+        headline = f"*{g.name}* (`{g.slug}`)" + (f" — {g.theme}" if g.theme else "")
+        sections.append(Section(headline, tuple(fields), action_buttons(g, call is not None)))
+    text = "\n".join(
+        f"• {g.name} ({g.slug}) — {KIND_NAMES[g.kind]}, {g.status}; members {counts[g.id]}"
+        + (f", seats left {seats_left(g, counts[g.id])}" if g.seats is not None else "")
+        + ("; call for volunteers open" if g.id in calls else "")
+        for g in found
+    )
+    return Reply(f"Groups ({len(found)}):\n{text}", sections=tuple(sections))
+
+
+@command(
+    "group",
+    usage="group <group>",
+    writes=False,
+    group_word=True,
+    summary="one group: about, chairs, members, milestones, latest progress and case study",
+    examples=("group wellbeing",),
+)
+async def show(ctx: Ctx) -> Reply:
+    ctx.no_more_words(1)
+    g = ctx.group
+    assert g is not None
+    session = ctx.session
+    rows = await queries.memberships(session, g.id)
+    call = await open_call(ctx, g)
+    milestones = (
+        await session.scalars(select(Milestone).where(Milestone.group_id == g.id).order_by(Milestone.number))
+    ).all()
+    latest = await session.scalar(
+        select(ProgressUpdate)
+        .where(ProgressUpdate.group_id == g.id)
+        .order_by(ProgressUpdate.posted_at.desc(), ProgressUpdate.id.desc())
+        .limit(1)
+    )
+    study = await session.scalar(select(CaseStudy).where(CaseStudy.group_id == g.id))
+    lines = [f"{g.name} — {KIND_NAMES[g.kind]} ({g.status})"]
+    if g.theme:
+        lines.append(f"Theme: {g.theme}")
+    if g.about:
+        lines.append(g.about)
+    lines.append(f"Chairs: {chair_names(rows)}")
+    left = seats_left(g, len(rows))
+    lines.append(f"Members: {len(rows)}" + (f" (seats left: {left})" if left is not None else ""))
+    if g.channel:
+        lines.append(f"Channel: {g.channel}")
+    if g.starts_on or g.ends_on:
+        lines.append(f"Runs: {g.starts_on or '?'} to {g.ends_on or '?'}")
+    if call:
+        lines.append("Call for volunteers: open" + (f" until {call.closes_on}" if call.closes_on else ""))
+    if milestones:
+        lines.append("Milestones:")
+        lines += [
+            f"  {m.number}. {m.title} — due {m.due_on}" + (f", done {m.done_on}" if m.done_on else "")
+            for m in milestones
+        ]
+    if latest:
+        lines.append(f"Latest progress ({latest.posted_at:%Y-%m-%d}): {latest.text}")
+    if study:
+        lines.append(f"Case study: {study.title} — {study.link}")
+    text = "\n".join(lines)
+    return Reply(text, sections=(Section(text, buttons=action_buttons(g, call is not None)),))
+
+
+def _channel(ctx: Ctx, raw: str | None, slug: str) -> str:
+    if raw is None:
+        return f"#{slug}"
+    words = tokenize(raw).words
+    if len(words) != 1 or words[0].channel is None:
+        raise ctx.fail(f"channel: takes a channel, like #{slug}, not “{raw}”.")
+    word: Word = words[0]
+    assert word.channel is not None
+    return word.channel
+
+
+@command(
+    "group new",
+    role="admin",
+    options=("kind", "theme", "seats", "ends", "channel", "about"),
+    usage='group new "<name>" kind:task|community [theme:…] [seats:N] [ends:YYYY-MM-DD] [channel:#…] [about:…]',
+    summary="create a task-and-finish group or a community of practice",
+    examples=('group new "Digital Skills" kind:task theme:"Digital literacy" seats:10 ends:2027-12-01',),
+)
+async def create(ctx: Ctx) -> Reply:
+    if not ctx.args.words:
+        raise ctx.fail("Give the new group a name.")
+    name = ctx.limited(" ".join(ctx.args.texts()), 80, "group name")
+    slug = slugify(name)[:60].strip("-")
+    if not slug:
+        raise ctx.fail(f"“{name}” needs at least one letter or digit.")
+    kind = ctx.choice("kind", GROUP_KINDS)
+    if kind is None:
+        raise ctx.fail("Say what kind of group it is: kind:task (task-and-finish) or kind:community.")
+    existing = await queries.group_named(ctx.session, name) or await queries.group_named(ctx.session, slug)
+    if existing is not None:
+        raise ctx.fail(f"There is already a group called {existing.name} (`{existing.slug}`).")
+    seats = ctx.option_int("seats", "number of seats", high=500)
+    ends = ctx.option_date("ends")
+    if ends is not None and ends <= ctx.today:
+        raise ctx.fail(f"ends: must be after today ({ctx.today}), not {ends}.")
+    theme = ctx.limited(ctx.option("theme") or "-", 120, "theme") if ctx.option("theme") else None
+    about = ctx.limited(ctx.option("about") or "-", 2000, "about text") if ctx.option("about") else None
+    task = kind == "task"
+    group = Group(
+        slug=slug,
+        name=name,
+        kind=kind,
+        theme=theme,
+        about=about,
+        platform=ctx.me.platform,
+        workspace=ctx.me.workspace,
+        channel=_channel(ctx, ctx.option("channel"), slug),
+        seats=seats or (DEFAULT_TASK_SEATS if task else None),
+        status="forming" if task else "active",
+        starts_on=ctx.today,
+        ends_on=ends or (ctx.today + timedelta(days=365) if task else None),
+        created_at=ctx.now,
+    )
+    ctx.session.add(group)
+    await ctx.session.flush()
+    nxt = f"Next: `call {slug}` opens a call for volunteers." if task else f"Members join with `join {slug}`."
+    return Reply(
+        f"Created the {KIND_NAMES[kind]} {name} (`{slug}`), channel {group.channel}"
+        + (f", {group.seats} seats, ending {group.ends_on}" if task else "")
+        + f". {nxt}"
+    )
+
+
+@command(
+    "group close",
+    role="admin",
+    options=("link", "title"),
+    group_word=True,
+    usage="group close <group> [link:<case study link>] [title:…] [anyway]",
+    summary="close a group (a task group records its case study first)",
+    examples=("group close diversity link:https://example.org/diversity-case-study",),
+)
+async def close(ctx: Ctx) -> Reply:
+    g = ctx.group
+    assert g is not None
+    extra = [w.text.lower() for w in ctx.args.words[1:]]
+    if extra not in ([], ["anyway"]):
+        raise ctx.fail(f"I don't understand “{ctx.args.words[1].text}” here.")
+    if g.status == "closed":
+        raise ctx.fail(f"{g.name} is already closed.")
+    study = await ctx.session.scalar(select(CaseStudy).where(CaseStudy.group_id == g.id))
+    link = ctx.option("link")
+    if g.kind == "task" and study is None:
+        if link:
+            ctx.session.add(
+                CaseStudy(
+                    group_id=g.id,
+                    title=ctx.limited(ctx.option("title") or f"{g.name} case study", 200, "title"),
+                    link=ctx.limited(link, 500, "link"),
+                    published_on=ctx.today,
+                    recorded_by=ctx.me.id,
+                )
+            )
+        elif extra != ["anyway"]:
+            raise ctx.fail(
+                f"{g.name} has no case study yet. Give its link to record it as you close: "
+                f"`group close {g.slug} link:<link>`, or close without one: `group close {g.slug} anyway`."
+            )
+    g.status, g.closed_at = "closed", ctx.now
+    call = await open_call(ctx, g)
+    if call:
+        call.status, call.closed_at = "closed", ctx.now
+    if g.channel:
+        await ctx.post(
+            channel=g.channel,
+            key=f"group-closed:group {g.id}",
+            reply=Reply(f"{g.name} is now closed. Thank you, everyone who took part!", private=False),
+        )
+    return Reply(f"Closed {g.name}." + (" Its open call for volunteers is closed too." if call else ""))
+
+
+def days_until(day: date, today: date) -> int:
+    return (day - today).days

@@ -1,0 +1,80 @@
+"""Joining and leaving communities, and who is in a group."""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.groups import KIND_NAMES, seats_left
+from handlers.messages import Reply, Section
+from handlers.registry import command
+from storage import queries
+from storage.models import Membership
+
+
+@command(
+    "join",
+    group_word=True,
+    usage="join <group>",
+    summary="join a community of practice",
+    examples=("join scholarly-libraries",),
+)
+async def join(ctx: Ctx) -> Reply:
+    ctx.no_more_words(1)
+    g = ctx.group
+    assert g is not None
+    if g.kind == "task":
+        raise ctx.fail(
+            f"{g.name} is a task-and-finish group: members serve by volunteering, "
+            f"with `volunteer {g.slug}` while a call is open."
+        )
+    if g.status == "closed":
+        raise ctx.fail(f"{g.name} is closed.")
+    if await queries.membership(ctx.session, g.id, ctx.me.id) is not None:
+        raise ctx.fail(f"You are already a member of {g.name}.")
+    g = await queries.lock_group(ctx.session, g.id)
+    taken = len(await queries.memberships(ctx.session, g.id))
+    if g.seats is not None and taken >= g.seats:
+        raise ctx.fail(f"{g.name} is full: all {g.seats} places are taken.")
+    ctx.session.add(Membership(group_id=g.id, member_id=ctx.me.id, role="member", since=ctx.now))
+    channel = f" Say hello in {g.channel}." if g.channel else ""
+    return Reply(f"Welcome to {g.name}!{channel}")
+
+
+@command("leave", group_word=True, usage="leave <group>", summary="leave a group", examples=("leave wellbeing",))
+async def leave(ctx: Ctx) -> Reply:
+    ctx.no_more_words(1)
+    g = ctx.group
+    assert g is not None
+    row = await queries.membership(ctx.session, g.id, ctx.me.id)
+    if row is None:
+        raise ctx.fail(f"You are not a member of {g.name}.")
+    await ctx.session.delete(row)
+    return Reply(
+        f"You have left {g.name}."
+        + (" You were one of its chairs: the steering group will appoint another." if row.role == "chair" else "")
+    )
+
+
+@command(
+    "members",
+    group_word=True,
+    writes=False,
+    usage="members <group>",
+    summary="who is in a group, with their institution and role",
+    examples=("members diversity",),
+)
+async def members(ctx: Ctx) -> Reply:
+    ctx.no_more_words(1)
+    g = ctx.group
+    assert g is not None
+    rows = await queries.memberships(ctx.session, g.id)
+    if not rows:
+        return Reply(f"{g.name} has no members yet.")
+    lines = []
+    for m in rows:
+        inst = m.member.institution.name if m.member.institution else "institution not given"
+        lines.append(f"• {m.member.display_name} — {inst}" + (" (chair)" if m.role == "chair" else ""))
+    left = seats_left(g, len(rows))
+    head = f"{g.name}, {KIND_NAMES[g.kind]}: {len(rows)} member{'s' if len(rows) != 1 else ''}" + (
+        f", {left} seats left" if left is not None else ""
+    )
+    return Reply(head + "\n" + "\n".join(lines), sections=(Section(head), Section("\n".join(lines))))

@@ -1,0 +1,136 @@
+"""The neutral request and reply that every adapter translates to and from.
+
+Handlers see only these types; `bot/` turns a Slack payload, a Teams activity or a console line into a
+`Request`, and renders a `Reply` as Block Kit, an Adaptive Card or plain text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+ButtonStyle = Literal["default", "primary", "danger"]
+
+
+@dataclass(frozen=True)
+class Speaker:
+    platform: str
+    workspace: str
+    user_id: str
+    display_name: str
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a request was made: a channel, or the speaker's personal chat (channel_id None)."""
+
+    channel_id: str | None = None
+    channel_name: str | None = None
+
+    @property
+    def personal(self) -> bool:
+        return self.channel_id is None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A pressed button or a chosen menu option: which one, and the value it carries."""
+
+    action_id: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Request:
+    speaker: Speaker
+    place: Place
+    now: datetime
+    text: str | None = None
+    action: Action | None = None
+    mentions: dict[str, Speaker] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str
+    style: ButtonStyle = "default"
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Select:
+    placeholder: str
+    action_id: str
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str
+    fields: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a handler answers. `text` is always a complete plain reading of the reply."""
+
+    text: str
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    select: Select | None = None
+    image: Image | None = None
+    private: bool = True
+
+    def all_buttons(self) -> list[Button]:
+        """Every button in reading order: each section's, then the reply's own."""
+        found = [b for s in self.sections for b in s.buttons]
+        return found + list(self.buttons)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        def button(b: dict[str, Any]) -> Button:
+            return Button(**b)
+
+        sections = tuple(
+            Section(
+                text=s["text"],
+                fields=tuple((k, v) for k, v in s.get("fields", ())),
+                buttons=tuple(button(b) for b in s.get("buttons", ())),
+            )
+            for s in data.get("sections", ())
+        )
+        select = data.get("select")
+        image = data.get("image")
+        return cls(
+            text=data["text"],
+            sections=sections,
+            buttons=tuple(button(b) for b in data.get("buttons", ())),
+            select=Select(
+                placeholder=select["placeholder"],
+                action_id=select["action_id"],
+                options=tuple(Option(**o) for o in select["options"]),
+            )
+            if select
+            else None,
+            image=Image(**image) if image else None,
+            private=data.get("private", True),
+        )

@@ -1,0 +1,73 @@
+"""A member's profile: institution, job title, career stage, interests and time zone."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from handlers.context import Ctx
+from handlers.grammar import closest, zone
+from handlers.messages import Reply, Section
+from handlers.registry import command
+from storage.models import CAREER_STAGES, Institution, Member
+
+FIELDS = ("institution", "title", "stage", "interests", "tz")
+
+
+def describe(member: Member) -> tuple[tuple[str, str], ...]:
+    missing = "not given"
+    return (
+        ("Name", member.display_name),
+        ("Institution", member.institution.name if member.institution else missing),
+        ("Job title", member.title or missing),
+        ("Career stage", member.stage or missing),
+        ("Interests", member.interests or missing),
+        ("Time zone", member.tz),
+    )
+
+
+async def institution_named(ctx: Ctx, name: str) -> tuple[Institution, str]:
+    """The institution of that name (created if new), and a hint when a new one looks like a known one."""
+    name = ctx.limited(name, 120, "institution")
+    found = await ctx.session.scalar(select(Institution).where(func.lower(Institution.name) == name.lower()))
+    if found is not None:
+        return found, ""
+    known = [i.name for i in await ctx.session.scalars(select(Institution))]
+    found = Institution(name=name)
+    ctx.session.add(found)
+    await ctx.session.flush()
+    guess = closest(name, known)
+    return (
+        found,
+        f' (New institution “{name}”: did you mean {guess}? If so, set institution:"{guess}".)' if guess else "",
+    )
+
+
+@command(
+    "profile",
+    options=FIELDS,
+    usage="profile [institution:…] [title:…] [stage:early|mid|senior|leader] [interests:…] [tz:Europe/London]",
+    summary="show or set your profile",
+    examples=('profile institution:"City Library" stage:early interests:"outreach, metadata"',),
+)
+async def profile(ctx: Ctx) -> Reply:
+    ctx.no_more_words(0)
+    me = ctx.me
+    changed = [k for k in FIELDS if k in ctx.args.options]
+    hint = ""
+    if "institution" in changed:
+        inst, hint = await institution_named(ctx, ctx.option("institution") or "")
+        me.institution_id, me.institution = inst.id, inst
+    if "title" in changed:
+        me.title = ctx.limited(ctx.option("title") or "", 120, "job title")
+    if "stage" in changed:
+        me.stage = ctx.choice("stage", CAREER_STAGES)
+    if "interests" in changed:
+        me.interests = ctx.limited(ctx.option("interests") or "", 500, "interests")
+    if "tz" in changed:
+        me.tz = zone(ctx.option("tz") or "").key
+    fields = describe(me)
+    head = "Your profile is updated." + hint if changed else "Your profile:"
+    text = head + "\n" + "\n".join(f"{k}: {v}" for k, v in fields)
+    if not changed:
+        text += "\nChange it with " + "`" + ctx.command.usage + "`"
+    return Reply(text, sections=(Section(head, fields),))

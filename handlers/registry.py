@@ -1,0 +1,85 @@
+"""The table of commands: each one's name, usage, who may use it, and the function that does it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from handlers.errors import UserError
+from handlers.grammar import Args, closest
+
+if TYPE_CHECKING:
+    from handlers.context import Ctx
+    from handlers.messages import Reply
+
+Role = Literal["all", "chair", "admin"]
+Run = Callable[["Ctx"], Awaitable["Reply"]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    summary: str
+    run: Run
+    role: Role = "all"
+    options: frozenset[str] = frozenset()
+    writes: bool = True
+    group_word: bool = False  # the first positional word names a group (resolved before the role check)
+    examples: tuple[str, ...] = ()
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+
+    def add(self, cmd: Command) -> None:
+        if cmd.name in self._commands:
+            raise ValueError(f"command {cmd.name!r} registered twice")
+        self._commands[cmd.name] = cmd
+
+    def command(
+        self,
+        name: str,
+        *,
+        usage: str,
+        summary: str,
+        role: Role = "all",
+        options: tuple[str, ...] = (),
+        writes: bool = True,
+        group_word: bool = False,
+        examples: tuple[str, ...] = (),
+    ) -> Callable[[Run], Run]:
+        def register(run: Run) -> Run:
+            self.add(Command(name, usage, summary, run, role, frozenset(options), writes, group_word, examples))
+            return run
+
+        return register
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._commands.values())
+
+    def get(self, name: str) -> Command | None:
+        return self._commands.get(name)
+
+    def find(self, args: Args) -> tuple[Command, Args]:
+        """The command the words name (two-word names first), and the arguments after its name."""
+        words = args.words
+        if not words or words[0].quoted:
+            raise UserError("Say what you'd like to do, for example `help` or `groups`.")
+        head = words[0].text.lower()
+        if len(words) > 1 and not words[1].quoted:
+            pair = f"{head} {words[1].text.lower()}"
+            if pair in self._commands:
+                return self._commands[pair], Args(words[2:], args.options)
+        if head in self._commands:
+            return self._commands[head], Args(words[1:], args.options)
+        heads = sorted({n.split()[0] for n in self._commands})
+        guess = closest(head, heads)
+        hint = f" Did you mean `{guess}`?" if guess else ""
+        raise UserError(f"I don't know the command “{words[0].text}”.{hint} Type `help` to see what you can do.")
+
+
+REGISTRY = Registry()
+command = REGISTRY.command

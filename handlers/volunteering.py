@@ -1,0 +1,289 @@
+"""Calls for volunteers, offers to serve, and the steering group's decisions on them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from handlers.context import Ctx
+from handlers.groups import action_buttons, open_call, seats_left
+from handlers.messages import Button, Reply, Section
+from handlers.registry import command
+from storage import queries
+from storage.models import ROLES, Call, Group, Member, Membership, Outbox, VolunteerOffer
+
+MAX_CHAIRS = 2
+
+
+async def _announcement(ctx: Ctx, group: Group, call: Call) -> Reply:
+    offers = dict(
+        (
+            await ctx.session.execute(
+                select(VolunteerOffer.role, func.count())
+                .where(VolunteerOffer.group_id == group.id, VolunteerOffer.status.in_(("offered", "accepted")))
+                .group_by(VolunteerOffer.role)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    taken = await ctx.session.scalar(select(func.count()).where(Membership.group_id == group.id)) or 0
+    left = seats_left(group, taken)
+    closing = f" Offers close on {call.closes_on}." if call.closes_on else ""
+    status = "" if call.status == "open" else " (this call is now closed)"
+    headline = f"Call for volunteers: {group.name}{status}"
+    body = (group.about or group.theme or "A task-and-finish group of the programme.") + closing
+    fields = (
+        ("Seats left", str(left) if left is not None else "open"),
+        ("Chairs wanted", f"up to {MAX_CHAIRS}"),
+        ("Offers so far", f"{offers.get('member', 0)} as member, {offers.get('chair', 0)} as chair"),
+    )
+    text = f"{headline}\n{body}\n" + "; ".join(f"{k}: {v}" for k, v in fields)
+    buttons = action_buttons(group, call.status == "open")
+    return Reply(text, sections=(Section(f"*{headline}*\n{body}", fields, buttons),), private=False)
+
+
+async def refresh_announcement(ctx: Ctx, group: Group, cause: str) -> None:
+    """Queue an edit of the call's posted announcement, so its counts and buttons stay true."""
+    call = await ctx.session.scalar(select(Call).where(Call.group_id == group.id).order_by(Call.id.desc()).limit(1))
+    message_key = f"call:{call.id}" if call else None
+    posted_in = await ctx.session.scalar(
+        select(Outbox.target).where(Outbox.message_key == message_key, Outbox.mode == "post")
+    )
+    if call is None or posted_in is None:
+        return
+    await ctx.post(
+        channel=posted_in,
+        reply=await _announcement(ctx, group, call),
+        key=f"call {call.id}: {cause}",
+        message_key=message_key,
+        edit=True,
+    )
+
+
+def _require_task(ctx: Ctx, group: Group) -> None:
+    if group.kind != "task":
+        raise ctx.fail(f"{group.name} is a community of practice: anyone can join with `join {group.slug}`.")
+    if group.status == "closed":
+        raise ctx.fail(f"{group.name} is closed.")
+
+
+@command(
+    "call",
+    role="admin",
+    options=("closes",),
+    group_word=True,
+    usage="call <group> [closes:YYYY-MM-DD]",
+    summary="open a call for volunteers, announced with buttons to volunteer",
+    examples=("call diversity closes:2027-01-31",),
+)
+async def open_call_for(ctx: Ctx) -> Reply:
+    ctx.no_more_words(1)
+    g = ctx.group
+    assert g is not None
+    _require_task(ctx, g)
+    closes = ctx.option_date("closes")
+    if closes is not None and closes <= ctx.today:
+        raise ctx.fail(f"closes: must be after today ({ctx.today}), not {closes}.")
+    existing = await open_call(ctx, g)
+    if existing is not None:
+        until = f" until {existing.closes_on}" if existing.closes_on else ""
+        raise ctx.fail(f"{g.name} already has a call for volunteers open{until}.")
+    call = Call(group_id=g.id, status="open", closes_on=closes, opened_by=ctx.me.id, opened_at=ctx.now)
+    ctx.session.add(call)
+    await ctx.session.flush()
+    where = ctx.request.place.channel_id or ctx.config.announce_channel or g.channel
+    if where is None:
+        raise ctx.fail(f"{g.name} has no channel to announce the call in: run `call` in a channel.")
+    await ctx.post(
+        channel=where,
+        reply=await _announcement(ctx, g, call),
+        key=f"call {call.id}: announce",
+        message_key=f"call:{call.id}",
+    )
+    return Reply(
+        f"Opened a call for volunteers for {g.name}"
+        + (f", closing {closes}" if closes else "")
+        + f"; it is announced in {ctx.request.place.channel_name or where}."
+    )
+
+
+@command(
+    "volunteer",
+    options=("as", "note"),
+    group_word=True,
+    usage="volunteer <group> [as:member|chair] [note:…]",
+    summary="offer to serve on a task-and-finish group",
+    examples=('volunteer wellbeing as:chair note:"I ran …"',),
+)
+async def volunteer(ctx: Ctx) -> Reply:
+    ctx.no_more_words(1)
+    g = ctx.group
+    assert g is not None
+    _require_task(ctx, g)
+    role = ctx.choice("as", ROLES, "member")
+    assert role is not None
+    note = ctx.limited(ctx.option("note") or "", 500, "note") if ctx.option("note") is not None else None
+    if await open_call(ctx, g) is None:
+        raise ctx.fail(f"{g.name} has no open call for volunteers just now.")
+    if await queries.membership(ctx.session, g.id, ctx.me.id) is not None:
+        raise ctx.fail(f"You are already a member of {g.name}.")
+    live = await _live_offer(ctx, g, ctx.me)
+    if live is not None:
+        if live.role == role:
+            raise ctx.fail(
+                f"You have already offered to serve on {g.name} as {role}; `withdraw {g.slug}` takes the offer back."
+            )
+        live.role, live.note = role, note or live.note
+        await refresh_announcement(ctx, g, f"offer {live.id} now {role}")
+        return Reply(f"Changed your offer for {g.name}: you now offer to serve as {role}.")
+    offer = VolunteerOffer(
+        group_id=g.id, member_id=ctx.me.id, role=role, note=note, status="offered", created_at=ctx.now
+    )
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add(offer)
+    except IntegrityError:  # another request from the same person got there first
+        raise ctx.fail(f"You have already offered to serve on {g.name}; `withdraw {g.slug}` takes it back.") from None
+    await refresh_announcement(ctx, g, f"offer {offer.id}")
+    return Reply(
+        f"Thank you! You have offered to serve on {g.name} as {role}. "
+        "The steering group will let you know their decision."
+    )
+
+
+async def _live_offer(ctx: Ctx, group: Group, member: Member) -> VolunteerOffer | None:
+    return await ctx.session.scalar(
+        select(VolunteerOffer).where(
+            VolunteerOffer.group_id == group.id,
+            VolunteerOffer.member_id == member.id,
+            VolunteerOffer.status == "offered",
+        )
+    )
+
+
+@command(
+    "withdraw",
+    group_word=True,
+    usage="withdraw <group>",
+    summary="take back your offer to serve",
+    examples=("withdraw wellbeing",),
+)
+async def withdraw(ctx: Ctx) -> Reply:
+    ctx.no_more_words(1)
+    g = ctx.group
+    assert g is not None
+    offer = await _live_offer(ctx, g, ctx.me)
+    if offer is None:
+        raise ctx.fail(f"You have no open offer to serve on {g.name}.")
+    offer.status, offer.decided_at = "withdrawn", ctx.now
+    await refresh_announcement(ctx, g, f"offer {offer.id} withdrawn")
+    return Reply(f"Your offer to serve on {g.name} is withdrawn.")
+
+
+@command(
+    "volunteers",
+    role="chair",
+    group_word=True,
+    writes=False,
+    usage="volunteers <group>",
+    summary="the offers to serve on a group, with buttons to accept or decline",
+    examples=("volunteers diversity",),
+)
+async def offers(ctx: Ctx) -> Reply:
+    ctx.no_more_words(1)
+    g = ctx.group
+    assert g is not None
+    rows = (
+        await ctx.session.scalars(
+            select(VolunteerOffer)
+            .where(VolunteerOffer.group_id == g.id)
+            .order_by(VolunteerOffer.created_at, VolunteerOffer.id)
+        )
+    ).all()
+    if not rows:
+        return Reply(f"No one has offered to serve on {g.name} yet.")
+    sections = []
+    lines = []
+    for o in rows:
+        who = o.member.display_name
+        inst = o.member.institution.name if o.member.institution else "institution not given"
+        line = f"{who} ({inst}) — as {o.role}, {o.status}" + (f": “{o.note}”" if o.note else "")
+        lines.append(f"• {line}")
+        buttons: tuple[Button, ...] = ()
+        if o.status == "offered" and ctx.is_admin:
+            as_chair = " as:chair" if o.role == "chair" else ""
+            buttons = (
+                Button("Accept", "accept", f"accept <member:{o.member_id}> {g.slug}{as_chair}", "primary"),
+                Button("Decline", "decline", f"decline <member:{o.member_id}> {g.slug}", "danger"),
+            )
+        sections.append(Section(line, buttons=buttons))
+    return Reply(f"Offers to serve on {g.name}:\n" + "\n".join(lines), sections=tuple(sections))
+
+
+async def _decision(ctx: Ctx) -> tuple[Member, Group, VolunteerOffer]:
+    person = await ctx.person_from(ctx.word(0, "person"))
+    group = await ctx.group_from(ctx.word(1, "group"))
+    ctx.no_more_words(2)
+    offer = await _live_offer(ctx, group, person)
+    if offer is None:
+        raise ctx.fail(f"{person.display_name} has no open offer to serve on {group.name}.")
+    return person, group, offer
+
+
+@command(
+    "accept",
+    role="admin",
+    options=("as",),
+    usage="accept <person> <group> [as:chair]",
+    summary="accept an offer to serve; the volunteer is told",
+    examples=("accept @alice diversity as:chair",),
+)
+async def accept(ctx: Ctx) -> Reply:
+    person, group, offer = await _decision(ctx)
+    role = ctx.choice("as", ROLES, offer.role)
+    assert role is not None
+    group = await queries.lock_group(ctx.session, group.id)
+    rows = await queries.memberships(ctx.session, group.id)
+    if group.seats is not None and len(rows) >= group.seats:
+        raise ctx.fail(f"{group.name} has no seats left: all {group.seats} are taken.")
+    if role == "chair" and sum(m.role == "chair" for m in rows) >= MAX_CHAIRS:
+        raise ctx.fail(f"{group.name} already has {MAX_CHAIRS} chairs; accept {person.display_name} as a member.")
+    ctx.session.add(Membership(group_id=group.id, member_id=person.id, role=role, since=ctx.now))
+    offer.status, offer.decided_at, offer.decided_by = "accepted", ctx.now, ctx.me.id
+    if group.status == "forming":
+        group.status = "active"
+    channel = f" Its channel is {group.channel}." if group.channel else ""
+    await ctx.tell(
+        person,
+        Reply(f"Welcome aboard! The steering group accepted your offer to serve on {group.name} as {role}.{channel}"),
+        key=f"offer {offer.id}: accepted",
+    )
+    await refresh_announcement(ctx, group, f"offer {offer.id} accepted")
+    left = seats_left(group, len(rows) + 1)
+    return Reply(
+        f"Accepted {person.display_name} into {group.name} as {role}; they have been told."
+        + (f" Seats left: {left}." if left is not None else "")
+    )
+
+
+@command(
+    "decline",
+    role="admin",
+    usage="decline <person> <group>",
+    summary="decline an offer to serve; the volunteer is told",
+    examples=("decline @bob diversity",),
+)
+async def decline(ctx: Ctx) -> Reply:
+    person, group, offer = await _decision(ctx)
+    offer.status, offer.decided_at, offer.decided_by = "declined", ctx.now, ctx.me.id
+    await ctx.tell(
+        person,
+        Reply(
+            f"Thank you for offering to serve on {group.name}. This time the steering group "
+            "could not take up your offer; please do offer again for a future group."
+        ),
+        key=f"offer {offer.id}: declined",
+    )
+    await refresh_announcement(ctx, group, f"offer {offer.id} declined")
+    return Reply(f"Declined {person.display_name}'s offer to serve on {group.name}; they have been told.")

@@ -1,0 +1,203 @@
+"""The outbox dispatcher: claims due rows, sends them through the platform's messenger, marks them sent.
+
+A claim is a lease: rows move to `sending` with `lease_until` set, in one short transaction
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never claim the same row). If a process dies
+between sending and marking, the lease runs out and the row is sent again: at worst a message in flight
+at the crash repeats; none is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, or_, select, update
+
+from handlers.messages import Reply
+from storage.db import Database
+from storage.models import Outbox
+
+log = logging.getLogger("convene.outbox")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    key: str
+    platform: str
+    workspace: str
+    target_kind: str  # "channel" or "member"
+    target: str
+    target_label: str
+    reply: Reply
+    message_key: str | None = None
+    edit_ref: str | None = None  # for an edit: the platform's reference of the message to change
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Messenger(Protocol):
+    async def send(self, delivery: Delivery) -> str | None:
+        """Send or edit the message; return the platform's reference to it (Slack's `ts`), if any."""
+
+
+Clock = Callable[[], datetime]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        messengers: Mapping[str, Messenger],
+        clock: Clock,
+        *,
+        batch: int = 50,
+        lease: timedelta = timedelta(minutes=2),
+        max_attempts: int = 8,
+        base_backoff: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self.db = db
+        self.messengers = messengers
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+
+    async def claim(self) -> list[Outbox]:
+        now = self.clock()
+        due = or_(
+            and_(Outbox.status == "pending", Outbox.due_at <= now),
+            and_(Outbox.status == "sending", Outbox.lease_until < now),
+        )
+        query = select(Outbox).where(due).order_by(Outbox.due_at, Outbox.id).limit(self.batch)
+        async with self.db.write() as session:
+            if not self.db.sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = list((await session.scalars(query)).all())
+            for row in rows:
+                row.status, row.lease_until, row.attempts = "sending", now + self.lease, row.attempts + 1
+        return rows
+
+    async def run_once(self) -> int:
+        """Send what is due now; the number of rows settled (sent, failed or put back for later)."""
+        rows = await self.claim()
+        for row in rows:
+            await self._deliver(row)
+        return len(rows)
+
+    async def drain(self, *, rounds: int = 100) -> int:
+        total = 0
+        for _ in range(rounds):
+            done = await self.run_once()
+            total += done
+            if done == 0:
+                break
+        return total
+
+    async def run_forever(self, interval: float = 1.0) -> None:
+        while True:
+            try:
+                if await self.run_once() == 0:
+                    await asyncio.sleep(interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox dispatcher round failed; trying again")
+                await asyncio.sleep(interval)
+
+    async def _deliver(self, row: Outbox) -> None:
+        edit_ref = None
+        if row.mode == "edit":
+            newer, original = await self._edit_state(row)
+            if newer:
+                await self._settle(row, status="sent", ref="superseded")
+                return
+            if original is None:  # the message to edit is not sent yet: wait for it
+                await self._settle(
+                    row, status="pending", due=self.clock() + self.base_backoff, attempts=row.attempts - 1
+                )
+                return
+            edit_ref = original
+        messenger = self.messengers.get(row.platform)
+        if messenger is None:
+            await self._settle(row, status="failed", error=f"no messenger for platform {row.platform!r}")
+            return
+        delivery = Delivery(
+            row.id,
+            row.key,
+            row.platform,
+            row.workspace,
+            row.target_kind,
+            row.target,
+            row.target_label,
+            Reply.from_json(row.payload),
+            row.message_key,
+            edit_ref,
+        )
+        try:
+            ref = await messenger.send(delivery)
+        except DeliveryError as err:
+            await self._failed(row, str(err), permanent=err.permanent, retry_after=err.retry_after)
+        except Exception as err:  # a messenger bug or a network fault: retry, then give up visibly
+            log.exception("sending outbox row %s failed", row.id)
+            await self._failed(row, f"{type(err).__name__}: {err}", permanent=False, retry_after=None)
+        else:
+            await self._settle(row, status="sent", ref=ref)
+
+    async def _edit_state(self, row: Outbox) -> tuple[bool, str | None]:
+        async with self.db.read() as session:
+            newer = await session.scalar(
+                select(Outbox.id)
+                .where(Outbox.message_key == row.message_key, Outbox.mode == "edit", Outbox.id > row.id)
+                .limit(1)
+            )
+            original = await session.scalar(
+                select(Outbox.sent_ref).where(
+                    Outbox.message_key == row.message_key, Outbox.mode == "post", Outbox.status == "sent"
+                )
+            )
+        return newer is not None, original
+
+    async def _failed(self, row: Outbox, error: str, *, permanent: bool, retry_after: float | None) -> None:
+        if permanent or row.attempts >= self.max_attempts:
+            log.warning(
+                "outbox row %s (%s) failed for good after %s attempts: %s", row.id, row.key, row.attempts, error
+            )
+            await self._settle(row, status="failed", error=error)
+            return
+        wait = (
+            timedelta(seconds=retry_after) if retry_after is not None else self.base_backoff * 2 ** (row.attempts - 1)
+        )
+        await self._settle(row, status="pending", error=error, due=self.clock() + wait)
+
+    async def _settle(
+        self,
+        row: Outbox,
+        *,
+        status: str,
+        ref: str | None = None,
+        error: str | None = None,
+        due: datetime | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        values: dict[str, object] = {"status": status, "lease_until": None}
+        if status == "sent":
+            values.update(sent_at=self.clock(), sent_ref=ref, error=None)
+        if error is not None:
+            values["error"] = error
+        if due is not None:
+            values["due_at"] = due
+        if attempts is not None:
+            values["attempts"] = attempts
+        async with self.db.write() as session:
+            await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))

@@ -1,0 +1,99 @@
+"""Queries that more than one capability asks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Admin, Group, Member, Membership, Outbox
+
+
+async def member_by_identity(session: AsyncSession, platform: str, workspace: str, user_id: str) -> Member | None:
+    return await session.scalar(
+        select(Member).where(Member.platform == platform, Member.workspace == workspace, Member.user_id == user_id)
+    )
+
+
+async def ensure_member(
+    session: AsyncSession,
+    *,
+    platform: str,
+    workspace: str,
+    user_id: str,
+    display_name: str,
+    tz: str | None,
+    now: datetime,
+) -> Member:
+    """The member with this identity, created if new (safe when two requests create them at once)."""
+    values: dict[str, Any] = dict(
+        platform=platform,
+        workspace=workspace,
+        user_id=user_id,
+        display_name=display_name,
+        tz=tz or "Europe/London",
+        created_at=now,
+    )
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert(Member).values(**values).on_conflict_do_nothing())
+    member = await member_by_identity(session, platform, workspace, user_id)
+    assert member is not None
+    return member
+
+
+async def is_admin(session: AsyncSession, member_id: int) -> bool:
+    return await session.get(Admin, member_id) is not None
+
+
+async def admin_members(session: AsyncSession) -> Sequence[Member]:
+    return (await session.scalars(select(Member).join(Admin, Admin.member_id == Member.id).order_by(Member.id))).all()
+
+
+async def all_groups(session: AsyncSession) -> Sequence[Group]:
+    return (await session.scalars(select(Group).order_by(Group.name))).all()
+
+
+async def group_named(session: AsyncSession, name: str) -> Group | None:
+    lowered = name.strip().lower()
+    return await session.scalar(select(Group).where((Group.slug == lowered) | (func.lower(Group.name) == lowered)))
+
+
+async def lock_group(session: AsyncSession, group_id: int) -> Group:
+    """The group, locked until the transaction ends, for checks against its seats (a no-op on SQLite,
+    whose write transactions already run one at a time)."""
+    group = await session.scalar(
+        select(Group).where(Group.id == group_id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert group is not None
+    return group
+
+
+async def memberships(session: AsyncSession, group_id: int) -> Sequence[Membership]:
+    return (
+        await session.scalars(
+            select(Membership).where(Membership.group_id == group_id).order_by(Membership.role.desc(), Membership.since)
+        )
+    ).all()
+
+
+async def membership(session: AsyncSession, group_id: int, member_id: int) -> Membership | None:
+    return await session.scalar(
+        select(Membership).where(Membership.group_id == group_id, Membership.member_id == member_id)
+    )
+
+
+async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(Membership.group_id).where(Membership.member_id == member_id, Membership.role == "chair")
+    )
+    return set(rows)
+
+
+async def enqueue(session: AsyncSession, **values: Any) -> None:
+    """Add an outbox row; a row with the same key already there wins, so a repeated cause sends nothing new."""
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"]))

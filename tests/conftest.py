@@ -1,0 +1,154 @@
+"""Fixtures shared by the whole suite.
+
+Every test gets a real, migrated, empty database: a copy of a migrated SQLite file by default, or, when
+TEST_DATABASE_URL names a PostgreSQL database, that database emptied with TRUNCATE. With TEST_DATABASE_URL
+set (as CI sets it) a PostgreSQL server that cannot be reached fails the run; it never skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from handlers.context import CoreConfig
+from handlers.core import Convene
+from handlers.messages import Action, Place, Reply, Request, Speaker
+from scheduler.outbox import Delivery, Dispatcher
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Base
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+START = datetime(2027, 1, 11, 9, 30, tzinfo=UTC)  # a Monday, outside any bank holiday
+
+
+def backend() -> str:
+    return "postgresql" if PG_URL else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def _migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per run: a template SQLite file, or the PostgreSQL test database."""
+    if PG_URL:
+
+        async def reset() -> None:
+            db = Database(PG_URL)
+            try:
+                async with db.engine.begin() as conn:
+                    await conn.execute(text("DROP SCHEMA public CASCADE"))
+                    await conn.execute(text("CREATE SCHEMA public"))
+                await upgrade(db)
+            finally:
+                await db.dispose()
+
+        asyncio.run(reset())
+        return PG_URL
+    template = tmp_path_factory.mktemp("template") / "convene.db"
+    url = f"sqlite+aiosqlite:///{template}"
+
+    async def migrate() -> None:
+        db = Database(url)
+        await upgrade(db)
+        await db.dispose()
+
+    asyncio.run(migrate())
+    return str(template)
+
+
+@pytest.fixture
+def db_url(_migrated: str, tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+
+        async def truncate() -> None:
+            db = Database(PG_URL)
+            async with db.engine.begin() as conn:
+                await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await db.dispose()
+
+        asyncio.run(truncate())
+        yield PG_URL
+        return
+    path = tmp_path / "convene.db"
+    shutil.copy(_migrated, path)
+    yield f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+class Recorder:
+    """A messenger that keeps what it is asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[Delivery] = []
+
+    async def send(self, delivery: Delivery) -> str | None:
+        self.sent.append(delivery)
+        return f"ref-{delivery.id}"
+
+    def texts(self) -> list[str]:
+        return [d.reply.text for d in self.sent]
+
+    def to(self, label: str) -> list[str]:
+        return [d.reply.text for d in self.sent if d.target_label == label or d.target == label]
+
+
+@dataclass
+class Chat:
+    """People talking to Convene's core, as the console does, on a clock the test moves."""
+
+    core: Convene
+    dispatcher: Dispatcher
+    recorder: Recorder
+    now: datetime = START
+    last: dict[str, Reply] = field(default_factory=dict)
+
+    def request(
+        self, who: str, text: str | None = None, action: Action | None = None, channel: str | None = None
+    ) -> Request:
+        return Request(
+            Speaker("console", "console", who.lower(), who), Place(channel), self.now, text=text, action=action
+        )
+
+    async def say(self, who: str, text: str, *, channel: str | None = None) -> Reply:
+        reply = await self.core.handle(self.request(who, text, channel=channel))
+        self.last[who] = reply
+        return reply
+
+    async def press(self, who: str, label: str, reply: Reply | None = None) -> Reply:
+        source = reply or self.last[who]
+        button = next(b for b in source.all_buttons() if b.label == label)
+        result = await self.core.handle(self.request(who, action=Action(button.action_id, button.value)))
+        self.last[who] = result
+        return result
+
+    async def deliver(self) -> list[Delivery]:
+        before = len(self.recorder.sent)
+        await self.dispatcher.drain()
+        return self.recorder.sent[before:]
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+async def chat(db: Database) -> Chat:
+    recorder = Recorder()
+    holder: dict[str, Chat] = {}
+    dispatcher = Dispatcher(db, {"console": recorder}, lambda: holder["chat"].now)
+    core = Convene(db, CoreConfig(admins=frozenset({"console:ada"}), announce_channel="#announcements"))
+    holder["chat"] = Chat(core, dispatcher, recorder)
+    return holder["chat"]
