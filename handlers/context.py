@@ -21,7 +21,9 @@ class CoreConfig:
     admins: frozenset[str] = frozenset()  # "platform:user_id"
     command: str = "/convene"
     announce_channel: str | None = None  # where calls for volunteers are posted when asked for in private
-    create_channels: bool = True
+    # Set up group channels (Slack): say hello in a new group's channel (Slack creates it then) and bring
+    # accepted volunteers and joiners into it.
+    create_channels: bool = False
 
 
 @dataclass
@@ -44,8 +46,8 @@ class Ctx:
     def today(self) -> date:
         return self.now.date()
 
-    def fail(self, message: str) -> UserError:
-        return UserError(message, usage=self.command.usage)
+    def fail(self, message: str, *, field: str | None = None) -> UserError:
+        return UserError(message, usage=self.command.usage, field=field)
 
     async def chaired(self) -> set[int]:
         if self._chairs is None:
@@ -72,29 +74,50 @@ class Ctx:
 
     def option_date(self, name: str) -> date | None:
         value = self.option(name)
-        return parse_date(value, f"date for {name}:") if value is not None else None
+        try:
+            return parse_date(value, f"date for {name}:") if value is not None else None
+        except UserError as err:
+            raise self.fail(err.message, field=name) from None
 
     def option_int(self, name: str, what: str, *, low: int = 1, high: int = 10_000) -> int | None:
         value = self.option(name)
-        return parse_int(value, what, low=low, high=high) if value is not None else None
+        try:
+            return parse_int(value, what, low=low, high=high) if value is not None else None
+        except UserError as err:
+            raise self.fail(err.message, field=name) from None
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
         value = self.option(name)
         if value is None:
             return default
         if value.lower() not in allowed:
-            raise self.fail(f"{name}: must be one of {', '.join(allowed)}, not “{value}”.")
+            raise self.fail(f"{name}: must be one of {', '.join(allowed)}, not “{value}”.", field=name)
         return value.lower()
 
-    def limited(self, text: str, limit: int, what: str) -> str:
+    def limited(self, text: str, limit: int, what: str, *, field: str | None = None) -> str:
         text = text.strip()
         if not text:
-            raise self.fail(f"The {what} is empty.")
+            raise self.fail(f"The {what} is empty.", field=field)
         if len(text) > limit:
-            raise self.fail(f"The {what} is too long: {len(text)} characters, the limit is {limit}.")
+            raise self.fail(f"The {what} is too long: {len(text)} characters, the limit is {limit}.", field=field)
         return text
 
     # -- things named by words -----------------------------------------------------------------------------
+
+    async def take_group(self) -> Group:
+        """The group named by the first words: its slug, its quoted name, or its name in plain words
+        (`group rare books`), longest match first. Those words become one."""
+        words = self.args.words
+        plain = 0
+        while plain < min(len(words), 6) and not words[plain].quoted and not words[plain].is_person:
+            plain += 1
+        for count in range(plain, 1, -1):
+            name = " ".join(w.text for w in words[:count])
+            group = await queries.group_named(self.session, name)
+            if group is not None:
+                self.args.words = [Word(name), *words[count:]]
+                return group
+        return await self.group_from(self.word(0, "group"))
 
     async def group_from(self, word: Word) -> Group:
         group = await queries.group_named(self.session, word.text)

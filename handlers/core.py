@@ -54,7 +54,7 @@ class Convene:
                 if cmd.role == "admin" and not is_admin:
                     raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))
                 if cmd.group_word:
-                    ctx.group = await ctx.group_from(ctx.word(0, "group"))
+                    ctx.group = await ctx.take_group()
                     if cmd.role == "chair" and not await ctx.may_chair(ctx.group):
                         raise NotAllowed(ROLE_REFUSALS["chair"].format(name=cmd.name, group=ctx.group.name))
                 return await cmd.run(ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,6 +89,8 @@ def tokenize(text: str) -> Args:
             args.options[key] = value
             continue
         end = i
+        if ch == "<" and (close := text.find(">", i)) != -1:  # Slack's <@U1|Ann Lee>, <#C1|name>, <member:7>
+            end = close + 1
         while end < n and not text[end].isspace():
             end += 1
         args.words.append(_word(text[i:end]))
@@ -154,4 +157,5 @@ def parse_int(text: str, what: str, *, low: int = 1, high: int = 10_000) -> int:
 
 
 def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")

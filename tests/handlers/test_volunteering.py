@@ -32,3 +32,82 @@ async def test_call_volunteer_accept_tells_the_volunteer(chat: Chat) -> None:
     edits = [d for d in sent if d.edit_ref]
     assert edits and edits[-1].edit_ref == f"ref-{posted[0].id}"
     assert "1 as member, 1 as chair" in edits[-1].reply.text
+
+
+async def test_volunteer_rules(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task seats:1')
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    reply = await chat.say("Bea", "volunteer diversity")
+    assert "has no open call for volunteers just now" in reply.text
+    assert "Usage: `volunteer <group> [as:member|chair] [note:…]`" in reply.text
+    await chat.say("Ada", "call diversity")
+    assert "community of practice" in (await chat.say("Bea", "volunteer readers")).text
+    assert "as:” must be" not in (await chat.say("Bea", "volunteer diversity as:boss")).text
+    assert "as: must be one of member, chair, not “boss”" in (await chat.say("Bea", "volunteer diversity as:boss")).text
+    long_note = "n" * 501
+    assert "note is too long" in (await chat.say("Bea", f'volunteer diversity note:"{long_note}"')).text
+    ok = await chat.say("Bea", 'volunteer diversity note:"I led a staff network"')
+    assert "offered to serve on Diversity as member" in ok.text
+    again = await chat.say("Bea", "volunteer diversity")
+    assert "already offered to serve on Diversity as member" in again.text
+    switched = await chat.say("Bea", "volunteer diversity as:chair")
+    assert "you now offer to serve as chair" in switched.text
+    listed = await chat.say("Ada", "volunteers diversity")
+    assert "Bea (institution not given) — as chair, offered: “I led a staff network”" in listed.text
+
+
+async def test_withdraw(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", "call diversity")
+    assert "no open offer" in (await chat.say("Bea", "withdraw diversity")).text
+    await chat.say("Bea", "volunteer diversity")
+    assert "withdrawn" in (await chat.say("Bea", "withdraw diversity")).text
+    listed = await chat.say("Ada", "volunteers diversity")
+    assert "as member, withdrawn" in listed.text and listed.all_buttons() == []
+    # after withdrawing, a new offer is welcome
+    assert "offered to serve" in (await chat.say("Bea", "volunteer diversity")).text
+
+
+async def test_call_rules(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    assert "closes: must be after today" in (await chat.say("Ada", "call diversity closes:2027-01-11")).text
+    assert "community of practice" in (await chat.say("Ada", "call readers")).text
+    assert "I don't understand “now”" in (await chat.say("Ada", "call diversity now")).text
+    reply = await chat.say("Ada", "call diversity closes:2027-02-01", channel="C0GENERAL")
+    assert "closing 2027-02-01" in reply.text
+    assert "already has a call for volunteers open until 2027-02-01" in (await chat.say("Ada", "call diversity")).text
+    posted = await chat.deliver()
+    assert [d.target for d in posted] == ["C0GENERAL"]  # announced where it was asked for
+    assert "Offers close on 2027-02-01" in posted[0].reply.text and not posted[0].reply.private
+
+
+async def test_seats_and_chairs_are_limited(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task seats:3')
+    await chat.say("Ada", "call diversity")
+    for who in ("Bea", "Cal", "Dee", "Eve"):
+        await chat.say(who, "volunteer diversity as:chair")
+    assert "as chair" in (await chat.say("Ada", "accept @bea diversity")).text
+    assert "as chair" in (await chat.say("Ada", "accept @cal diversity")).text
+    third = await chat.say("Ada", "accept @dee diversity")
+    assert "already has 2 chairs; accept Dee as a member" in third.text
+    assert "as member" in (await chat.say("Ada", "accept @dee diversity as:member")).text
+    full = await chat.say("Ada", "accept @eve diversity as:member")
+    assert "Diversity has no seats left: all 3 are taken." in full.text
+    members = await chat.say("Eve", "members diversity")
+    assert "3 members, 0 seats left" in members.text
+    assert members.text.count("(chair)") == 2
+
+
+async def test_accept_and_decline_need_an_offer_and_tell_the_volunteer(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", "call diversity")
+    assert "bea has no open offer to serve on Diversity" in (await chat.say("Ada", "accept @bea diversity")).text
+    assert "is not a person" in (await chat.say("Ada", "accept bea diversity")).text
+    assert "Say which group" in (await chat.say("Ada", "accept @bea")).text
+    await chat.say("Bea", "volunteer diversity")
+    assert "Declined Bea's offer" in (await chat.say("Ada", "decline @bea diversity")).text
+    sent = await chat.deliver()
+    to_bea = [d.reply.text for d in sent if d.target_kind == "member"]
+    assert len(to_bea) == 1 and "could not take up your offer" in to_bea[0]
+    assert "no open offer" in (await chat.say("Ada", "accept @bea diversity")).text

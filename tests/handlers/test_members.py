@@ -1,0 +1,38 @@
+from tests.conftest import Chat
+
+
+async def test_join_leave_members(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Readers" kind:community seats:2')
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    assert "Welcome to Readers! Say hello in #readers." == (await chat.say("Bea", "join readers")).text
+    assert "already a member" in (await chat.say("Bea", "join readers")).text
+    await chat.say("Cal", "join readers")
+    full = await chat.say("Dee", "join readers")
+    assert "Readers is full: all 2 places are taken." in full.text and "Usage: `join <group>`" in full.text
+    task = await chat.say("Dee", "join diversity")
+    assert "members serve by volunteering" in task.text
+    listed = await chat.say("Dee", "members readers")
+    assert "Readers, community of practice: 2 members, 0 seats left" in listed.text
+    assert "• Bea — institution not given" in listed.text
+    assert "You have left Readers." == (await chat.say("Bea", "leave readers")).text
+    assert "not a member" in (await chat.say("Bea", "leave readers")).text
+    assert "Welcome to Readers" in (await chat.say("Dee", "join readers")).text
+    assert "has no members yet" in (await chat.say("Dee", "members diversity")).text
+
+
+async def test_join_button_reaches_the_same_handler(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    directory = await chat.say("Bea", "groups")
+    reply = await chat.press("Bea", "Join", directory)
+    assert reply.text.startswith("Welcome to Readers!")
+    assert "already a member" in (await chat.press("Bea", "Join", directory)).text
+
+
+async def test_members_show_institution_and_role(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", "call diversity")
+    await chat.say("Bea", 'profile institution:"Northgate University Library"')
+    await chat.say("Bea", "volunteer diversity as:chair")
+    await chat.say("Ada", "accept @bea diversity")
+    listed = await chat.say("Cal", "members diversity")
+    assert "• Bea — Northgate University Library (chair)" in listed.text

@@ -1,0 +1,75 @@
+"""The console, run as `convene` would be run, as a subprocess reading a script on standard input."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_console(db_url: str, script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CONVENE_", "SLACK_", "DATABASE_URL"))}
+    environ.update(DATABASE_URL=db_url, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "bot", "console", *args], input=script, capture_output=True,
+                          text=True, env=environ, timeout=120, cwd=Path(__file__).parent.parent)
+
+
+SESSION = """\
+group new "Digital Skills" kind:task seats:4
+call digital-skills closes:2099-01-31
+:as Bea
+volunteer digital-skills as:chair
+:as Cal
+groups task open
+2
+:as Ada
+volunteers digital-skills
+1
+"""
+
+
+def test_scripted_session_creates_a_group_opens_a_call_accepts_and_delivers_the_notice(db_url: str) -> None:
+    done = run_console(db_url, SESSION, "--no-demo")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "(Ada is the first to speak here, so is an admin: the steering group.)" in out
+    assert "Created the task-and-finish group Digital Skills (`digital-skills`)" in out
+    assert "→ #announcements: Call for volunteers: Digital Skills" in out
+    assert "Thank you! You have offered to serve on Digital Skills as chair." in out
+    assert "[1] Volunteer as member (digital-skills)  [2] Volunteer as chair (digital-skills)" in out
+    assert "Thank you! You have offered to serve on Digital Skills as chair." in out.split("Cal> 2")[1]
+    assert "Accepted Bea into Digital Skills as chair; they have been told. Seats left: 3." in out
+    assert "→ DM Bea: Welcome aboard! The steering group accepted your offer to serve on Digital Skills as chair." in out
+    assert "→ #announcements (updated): Call for volunteers: Digital Skills" in out
+    assert out.index("Accepted Bea") < out.index("→ DM Bea")
+
+
+def test_help_and_groups_on_a_new_database_show_the_demo(db_url: str) -> None:
+    done = run_console(db_url, "help\ngroups\n")
+    assert done.returncode == 0, done.stderr
+    assert "A sample consortium is ready to explore" in done.stdout
+    assert "`volunteer <group> [as:member|chair] [note:…]`" in done.stdout
+    for group in ("Diversity (diversity)", "Wellbeing (wellbeing)", "Scholarly Libraries (scholarly-libraries)"):
+        assert group in done.stdout
+    again = run_console(db_url, "groups\n")
+    assert "A sample consortium" not in again.stdout and again.stdout.count("Diversity (diversity)") == 1
+
+
+def test_console_commands_and_bad_lines(db_url: str) -> None:
+    script = ":as\n:as Bad Name!\n7\n:clock +2d\n:clock soon\n:what\n:as Bea\nhelp\n:quit\nhelp\n"
+    done = run_console(db_url, script, "--no-demo", env={"CONVENE_ADMINS": "console:bea"})
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.count("Usage: :as NAME") == 2
+    assert "The last reply had no buttons to press." in out
+    assert "The clock is now" in out and "Usage: :clock +3d" in out
+    assert ":quit  leave" in out
+    assert "For the steering group" in out  # Bea is an admin by configuration
+    assert out.count("Bea> help") == 1  # nothing after :quit
+
+
+def test_unknown_setting_stops_start_up_with_its_name(db_url: str) -> None:
+    done = run_console(db_url, "help\n", env={"CONVENE_ADMNIS": "console:bea"})
+    assert done.returncode == 2
+    assert "Unknown setting CONVENE_ADMNIS. Did you mean CONVENE_ADMINS?" in done.stderr
+    bad = run_console(db_url, "help\n", env={"CONVENE_ADMINS": "bea"})
+    assert bad.returncode == 2 and "CONVENE_ADMINS" in bad.stderr and "platform:user_id" in bad.stderr
