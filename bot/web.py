@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -54,7 +55,12 @@ async def serve(settings: Settings, messengers: dict[str, Messenger] | None = No
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     log.info("Convene is listening on http://%s:%s", settings.host, settings.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("Convene is stopping")
     finally:
         await runner.cleanup()
