@@ -11,17 +11,22 @@ import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from bot.app import Parts, build, core_config, utc_now
 from bot.settings import Settings
 from handlers import admin, demo
 from handlers.messages import Action, Button, Place, Reply, Request, Speaker
+from handlers.reminders import ensure_reminders
+from scheduler import jobs
 from scheduler.outbox import Delivery
 
 PLATFORM = "console"
 WORKSPACE = "console"
 CLOCK_STEP = re.compile(r"\+(\d+)([mhdw])")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+LONDON = ZoneInfo("Europe/London")
+MAX_CLOCK_STOPS = 1_000  # moments one :clock step stops at, at most
 HELP = (
     ":as NAME  speak as someone else · a number presses that button · :clock +3d  move the clock "
     "(m, h, d, w) · :quit  leave"
@@ -50,9 +55,14 @@ def _target(button: Button) -> str:
 class ConsoleMessenger:
     def __init__(self, out: TextIO) -> None:
         self.out = out
+        self.header: str | None = None  # printed before the next delivery (the clock, when it moves)
 
     async def send(self, delivery: Delivery) -> str | None:
-        where = delivery.target if delivery.target_kind == "channel" else f"DM {delivery.target_label}"
+        if self.header is not None:
+            print(self.header, file=self.out, flush=True)
+            self.header = None
+        kinds = {"channel": delivery.target, "members": f"group DM {delivery.target_label}"}
+        where = kinds.get(delivery.target_kind, f"DM {delivery.target_label}")
         edited = " (updated)" if delivery.edit_ref else ""
         text, _ = render(delivery.reply)
         print(f"→ {where}{edited}: {text}", file=self.out, flush=True)
@@ -60,8 +70,9 @@ class ConsoleMessenger:
 
 
 class Console:
-    def __init__(self, parts: Parts, out: TextIO, speaker: str) -> None:
+    def __init__(self, parts: Parts, out: TextIO, speaker: str, messenger: ConsoleMessenger | None = None) -> None:
         self.parts = parts
+        self.messenger = messenger or ConsoleMessenger(out)
         self.out = out
         self.offset = timedelta()
         self.speaker = speaker
@@ -89,7 +100,7 @@ class Console:
                 self.say(f"You are now {name}.")
             return True
         if text.startswith(":clock"):
-            self._move_clock(text[6:].strip())
+            await self._move_clock(text[6:].strip())
         elif text.startswith(":"):
             self.say(HELP)
             return True
@@ -103,13 +114,31 @@ class Console:
     def _speaker(self) -> Speaker:
         return Speaker(PLATFORM, WORKSPACE, self.speaker.lower(), self.speaker)
 
-    def _move_clock(self, arg: str) -> None:
+    async def _move_clock(self, arg: str) -> None:
+        """Move the clock on, stopping at each moment the scheduler would have acted, in order: each
+        occurrence runs and its posts print as they would have been sent."""
         m = CLOCK_STEP.fullmatch(arg)
         if not m:
             self.say(f"The clock is at {self.now():%Y-%m-%d %H:%M} UTC. Usage: :clock +3d (m, h, d or w)")
             return
-        self.offset += timedelta(**{UNITS[m.group(2)]: int(m.group(1))})
+        target = self.now() + timedelta(**{UNITS[m.group(2)]: int(m.group(1))})
+        parts = self.parts
+        await ensure_reminders(parts.db, self.now())
+        for _ in range(MAX_CLOCK_STOPS):
+            moment = await jobs.next_moment(parts.db, self.now(), target)
+            if moment is None:
+                break
+            self._set_clock(moment)
+            self.messenger.header = f"[{moment.astimezone(LONDON):%a %Y-%m-%d %H:%M} {LONDON.key}]"
+            await jobs.run_due(parts.db, parts.core.config, self.now, grace=None)
+            await parts.dispatcher.drain()
+        self.messenger.header = None
+        self._set_clock(target)
+        await jobs.run_due(parts.db, parts.core.config, self.now, grace=None)
         self.say(f"The clock is now {self.now():%Y-%m-%d %H:%M} UTC.")
+
+    def _set_clock(self, moment: datetime) -> None:
+        self.offset = moment - utc_now()
 
     async def _press(self, number: int) -> None:
         if not 1 <= number <= len(self.buttons):
@@ -148,7 +177,7 @@ async def run(
     config = core_config(settings, announce_channel=settings.convene_announce_channel or "#announcements")
     quiet = None if "convene_log_level" in settings.model_fields_set else "WARNING"
     parts = await build(settings, {PLATFORM: messenger}, clock=clock, config=config, log_level=quiet)
-    console = Console(parts, out, speaker)
+    console = Console(parts, out, speaker, messenger)
     try:
         if seed_demo and await demo.seed(parts.db, console.now()):
             console.say("A sample consortium is ready to explore: try `groups`, then `help`.")

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     convene_command: str = "/convene"
     convene_announce_channel: str | None = None
     convene_log_level: str = "INFO"
+    convene_workspace_rate: float = Field(default=4.0, gt=0, le=100)  # outbox posts a second to one workspace
+    convene_misfire_grace: int = Field(default=3600, ge=60)  # seconds a missed scheduled occurrence is still sent
+    convene_pairing_window_weeks: int = Field(default=12, ge=1, le=52)  # no pair repeats within this many weeks
     port: int = Field(default=3000, ge=1, le=65535)
     host: str = "0.0.0.0"
     slack_bot_token: SecretStr | None = None

@@ -24,6 +24,7 @@ class CoreConfig:
     # Set up group channels (Slack): say hello in a new group's channel (Slack creates it then) and bring
     # accepted volunteers and joiners into it.
     create_channels: bool = False
+    pairing_window_weeks: int = 12  # no pair repeats within this many weeks
 
 
 @dataclass

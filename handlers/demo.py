@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.timing import DEFAULT_TZ, first_anchor
 from storage.db import Database
 from storage.models import Call, Group, Institution, Member, Membership, Milestone, ProgressUpdate
+from storage.scheduling import PairingOptIn, Schedule
 
 LIBRARIES = (
     "Northgate University Library",
@@ -120,4 +123,39 @@ async def seed(db: Database, now: datetime, *, platform: str = "console", worksp
                 ),
             ]
         )
+        _networking(session, scholarly, people, now)
         return True
+
+
+def _networking(session: AsyncSession, scholarly: Group, people: list[Member], now: datetime) -> None:
+    """Monday prompts for the community, and everyone opted in to fortnightly Tuesday pairing rounds."""
+    for kind, scope, group_id, rule, cron, weeks in (
+        ("prompts", f"group {scholarly.id}", scholarly.id, 'every:"monday 10:00"', "0 10 * * mon", 1),
+        (
+            "pairing",
+            f"workspace {scholarly.platform}:{scholarly.workspace}",
+            None,
+            "every:2w day:tue",
+            "0 10 * * tue",
+            2,
+        ),
+    ):
+        session.add(
+            Schedule(
+                kind=kind,
+                scope=scope,
+                group_id=group_id,
+                platform=scholarly.platform,
+                workspace=scholarly.workspace,
+                rule=rule,
+                cron=cron,
+                every_weeks=weeks,
+                anchor=first_anchor(cron, DEFAULT_TZ, now),
+                tz=DEFAULT_TZ,
+                skip_holidays=True,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    session.add_all(PairingOptIn(member_id=p.id, active=True, since=now, updated_at=now) for p in people)

@@ -4,6 +4,11 @@ A claim is a lease: rows move to `sending` with `lease_until` set, in one short 
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never claim the same row). If a process dies
 between sending and marking, the lease runs out and the row is sent again: at worst a message in flight
 at the crash repeats; none is lost.
+
+Sending is paced (`scheduler.pacing.Pacer`): rows of one batch go out in order per channel, channels side by
+side, within the workspace's rate. A row whose lease has run out before its turn is left for the next claim,
+so a slow batch can never be sent twice by two dispatchers. A "retry after" from the platform holds the
+workspace and puts the row back without counting it as a failed attempt.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Protocol
 from sqlalchemy import and_, or_, select, update
 
 from handlers.messages import Reply
+from scheduler.pacing import Pacer
 from storage.db import Database
 from storage.models import Outbox
 
@@ -30,7 +36,7 @@ class Delivery:
     key: str
     platform: str
     workspace: str
-    target_kind: str  # "channel" or "member"
+    target_kind: str  # "channel", "member", or "members" (a group DM: user ids joined by ",")
     target: str
     target_label: str
     reply: Reply
@@ -64,6 +70,7 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 8,
         base_backoff: timedelta = timedelta(seconds=5),
+        pacers: Mapping[str, Pacer] | None = None,
     ) -> None:
         self.db = db
         self.messengers = messengers
@@ -72,6 +79,9 @@ class Dispatcher:
         self.lease = lease
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
+        self.pacers = dict(pacers or {})  # by platform; a platform without one is sent unpaced
+        for pacer in self.pacers.values():  # claim no more than can be sent well within the lease
+            self.batch = max(1, min(self.batch, int(pacer.rate * lease.total_seconds() / 2)))
 
     async def claim(self) -> list[Outbox]:
         now = self.clock()
@@ -91,9 +101,24 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Send what is due now; the number of rows settled (sent, failed or put back for later)."""
         rows = await self.claim()
+        lanes: dict[str, list[Outbox]] = {}
         for row in rows:
-            await self._deliver(row)
+            if row.platform in self.pacers:
+                lanes.setdefault(_channel_key(row), []).append(row)
+            else:
+                await self._deliver(row)
+        if lanes:
+            await asyncio.gather(*(self._lane(self.pacers[lane[0].platform], lane) for lane in lanes.values()))
         return len(rows)
+
+    async def _lane(self, pacer: Pacer, rows: list[Outbox]) -> None:
+        """One channel's rows, in order, each when the pacer lets it go."""
+        for row in rows:
+            await pacer.wait(_workspace_key(row), _channel_key(row))
+            if row.lease_until is not None and self.clock() >= row.lease_until:
+                log.warning("outbox row %s: lease ran out before its turn; leaving it for the next claim", row.id)
+                continue
+            await self._deliver(row)
 
     async def drain(self, *, rounds: int = 100) -> int:
         total = 0
@@ -169,15 +194,26 @@ class Dispatcher:
         return newer is not None, original
 
     async def _failed(self, row: Outbox, error: str, *, permanent: bool, retry_after: float | None) -> None:
+        if retry_after is not None and not permanent:  # rate limited: wait as asked; not a failed attempt
+            pacer = self.pacers.get(row.platform)
+            if pacer is not None:
+                pacer.hold(_workspace_key(row), retry_after)
+            log.info("outbox row %s: rate limited, retrying in %.1f s", row.id, retry_after)
+            await self._settle(
+                row,
+                status="pending",
+                error=error,
+                due=self.clock() + timedelta(seconds=retry_after),
+                attempts=row.attempts - 1,
+            )
+            return
         if permanent or row.attempts >= self.max_attempts:
             log.warning(
                 "outbox row %s (%s) failed for good after %s attempts: %s", row.id, row.key, row.attempts, error
             )
             await self._settle(row, status="failed", error=error)
             return
-        wait = (
-            timedelta(seconds=retry_after) if retry_after is not None else self.base_backoff * 2 ** (row.attempts - 1)
-        )
+        wait = self.base_backoff * 2 ** (row.attempts - 1)
         await self._settle(row, status="pending", error=error, due=self.clock() + wait)
 
     async def _settle(
@@ -201,3 +237,11 @@ class Dispatcher:
             values["attempts"] = attempts
         async with self.db.write() as session:
             await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
+
+
+def _workspace_key(row: Outbox) -> str:
+    return f"{row.platform}:{row.workspace}"
+
+
+def _channel_key(row: Outbox) -> str:
+    return f"{row.platform}:{row.workspace}:{row.target_kind}:{row.target}"

@@ -269,7 +269,7 @@ class Outbox(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         _one_of("status", OUTBOX_STATUSES),
-        _one_of("target_kind", ("channel", "member")),
+        _one_of("target_kind", ("channel", "member", "members")),  # members: a group DM, ids joined by ","
         _one_of("mode", ("post", "edit")),
         Index("ix_outbox_due", "status", "due_at"),
     )

@@ -1,0 +1,431 @@
+"""Cross-library coffee pairing: members opt in; each round introduces them in pairs (one trio when the count
+is odd) by group DM, preferring someone from another library and another career stage, never someone they
+met within the window; mid-round a check-in asks whether they met."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.context import Ctx
+from handlers.errors import NotAllowed
+from handlers.grammar import Word, parse_int, zone
+from handlers.matching import Person, match, recent_pairs
+from handlers.messages import Button, Reply
+from handlers.prompts import BUILT_IN
+from handlers.registry import command
+from handlers.schedules import Occasion, enqueue_many, members_for, outbox_row, rule_of, runs
+from handlers.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_every
+from storage.models import Group, Member, Membership
+from storage.scheduling import CHECKIN_ANSWERS, CheckIn, Pair, PairingOptIn, PairingRound, Schedule
+
+ANSWER_WORDS = {"met": "you met", "planned": "you have a date planned", "not": "you didn't manage to meet"}
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    round_id: int
+    people: int
+    groups: int
+    trios: int
+    left_out: int
+
+    def summary(self) -> str:
+        if self.people == 0:
+            return "no one is opted in to pairing"
+        trio = " (one trio)" if self.trios else ""
+        out = f"; {self.left_out} could not be given a new partner and were told" if self.left_out else ""
+        return f"paired {self.people} people in {self.groups} groups{trio}{out}"
+
+
+def names(people: list[Member]) -> str:
+    shown = [p.display_name for p in people]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _introduce(person: Member) -> str:
+    where = person.institution.name if person.institution else "library not given"
+    role = person.title or "role not given"
+    stage = f", {person.stage} career" if person.stage else ""
+    interests = f"; interests: {person.interests}" if person.interests else ""
+    return f"• {person.display_name} — {role}, {where}{stage}{interests}"
+
+
+def intro_reply(people: list[Member], prompt: str, checkin: datetime) -> Reply:
+    lines = [
+        f"☕ Hello {names(people)}! You are paired for a coffee this round of Convene's cross-library networking.",
+        *(_introduce(p) for p in people),
+        f"A question to start with: {prompt}",
+        f"Find a time that suits you all, in person or online. I'll check in around {checkin:%A %d %B}.",
+    ]
+    return Reply("\n".join(lines), private=False)
+
+
+def checkin_reply(pair_id: int, others: list[Member]) -> Reply:
+    return Reply(
+        f"Did you meet {names(others)} for your coffee?",
+        buttons=(
+            Button("Yes, we met", "pairing", f"pairing met {pair_id} met", "primary"),
+            Button("Planned", "pairing", f"pairing met {pair_id} planned"),
+            Button("Not this time", "pairing", f"pairing met {pair_id} not"),
+        ),
+    )
+
+
+async def run_round(
+    session: AsyncSession,
+    *,
+    platform: str,
+    workspace: str,
+    group_id: int | None,
+    schedule_id: int | None,
+    occurrence: str,
+    now: datetime,
+    checkin_after: timedelta,
+    window_weeks: int,
+    tz: str = DEFAULT_TZ,
+) -> RoundResult:
+    """Pair the opted-in, unsnoozed members of a workspace (or of a group) and write the introductions and
+    check-ins to the outbox, keyed by the round's occurrence."""
+    today = now.astimezone(zone(tz)).date()
+    query = (
+        select(Member.id, Member.institution_id, Member.stage)
+        .join(PairingOptIn, PairingOptIn.member_id == Member.id)
+        .where(
+            PairingOptIn.active.is_(True),
+            or_(PairingOptIn.snoozed_until.is_(None), PairingOptIn.snoozed_until <= today),
+            Member.platform == platform,
+            Member.workspace == workspace,
+        )
+        .order_by(Member.id)
+    )
+    if group_id is not None:
+        query = query.join(Membership, Membership.member_id == Member.id).where(Membership.group_id == group_id)
+    people = [Person(i, inst, stage) for i, inst, stage in (await session.execute(query)).tuples()]
+    since = now - timedelta(weeks=window_weeks)
+    history = (
+        await session.execute(
+            select(Pair.member_a, Pair.member_b, Pair.member_c)
+            .join(PairingRound, PairingRound.id == Pair.round_id)
+            .where(
+                PairingRound.started_at > since,
+                PairingRound.platform == platform,
+                PairingRound.workspace == workspace,
+            )
+        )
+    ).tuples()
+    recent = recent_pairs(tuple(x for x in row if x is not None) for row in history)
+    result = match(people, recent, occurrence)
+    checkin_at = now + checkin_after
+    rnd = PairingRound(
+        occurrence=occurrence,
+        schedule_id=schedule_id,
+        group_id=group_id,
+        platform=platform,
+        workspace=workspace,
+        started_at=now,
+        checkin_at=checkin_at,
+        people=len(people),
+        left_out=len(result.unplaced),
+    )
+    session.add(rnd)
+    await session.flush()
+    rng = random.Random(occurrence)
+    pairs = [
+        Pair(
+            round_id=rnd.id,
+            member_a=g[0],
+            member_b=g[1],
+            member_c=g[2] if len(g) > 2 else None,
+            prompt=rng.choice(BUILT_IN)[1],
+        )
+        for g in result.groups
+    ]
+    session.add_all(pairs)
+    await session.flush()
+    everyone = await members_for(session, [i for g in result.groups for i in g] + result.unplaced)
+    rows = []
+    for pair, group in zip(pairs, result.groups, strict=True):
+        who = [everyone[i] for i in group]
+        assert pair.prompt is not None
+        rows.append(
+            outbox_row(
+                key=f"pairing:{occurrence}:members {','.join(str(i) for i in group)}",
+                platform=platform,
+                workspace=workspace,
+                target_kind="members",
+                target=",".join(p.user_id for p in who),
+                label=names(who),
+                reply=intro_reply(who, pair.prompt, checkin_at),
+                due=now,
+                now=now,
+            )
+        )
+        for person in who:
+            rows.append(
+                outbox_row(
+                    key=f"pairing-checkin:{occurrence}:pair {pair.id}:member {person.id}",
+                    platform=person.platform,
+                    workspace=person.workspace,
+                    target_kind="member",
+                    target=person.user_id,
+                    label=person.display_name,
+                    reply=checkin_reply(pair.id, [p for p in who if p.id != person.id]),
+                    due=checkin_at,
+                    now=now,
+                )
+            )
+    for i in result.unplaced:
+        person = everyone[i]
+        rows.append(
+            outbox_row(
+                key=f"pairing:{occurrence}:unplaced member {i}",
+                platform=person.platform,
+                workspace=person.workspace,
+                target_kind="member",
+                target=person.user_id,
+                label=person.display_name,
+                reply=Reply(
+                    "This pairing round I couldn't find you a partner you haven't met in the last "
+                    f"{window_weeks} weeks, so you have a round off. You're in the next one as usual."
+                ),
+                due=now,
+                now=now,
+            )
+        )
+    await enqueue_many(session, rows)
+    return RoundResult(rnd.id, len(people), len(pairs), sum(len(g) == 3 for g in result.groups), len(result.unplaced))
+
+
+def checkin_delay(every_weeks: int) -> timedelta:
+    """Mid-round: half the round's length, at least two days."""
+    return timedelta(days=max(2, every_weeks * 7 // 2))
+
+
+@runs("pairing")
+async def scheduled_round(session: AsyncSession, occasion: Occasion) -> str:
+    s = occasion.schedule
+    result = await run_round(
+        session,
+        platform=s.platform,
+        workspace=s.workspace,
+        group_id=s.group_id,
+        schedule_id=s.id,
+        occurrence=occasion.key,
+        now=occasion.now,
+        checkin_after=checkin_delay(s.every_weeks),
+        window_weeks=occasion.config.pairing_window_weeks,
+        tz=s.tz,
+    )
+    return result.summary()
+
+
+# -- commands ------------------------------------------------------------------------------------------------
+
+
+async def _optin(ctx: Ctx) -> PairingOptIn | None:
+    return await ctx.session.get(PairingOptIn, ctx.me.id)
+
+
+def _scope(ctx: Ctx, group: Group | None) -> str:
+    return f"group {group.id}" if group else f"workspace {ctx.me.platform}:{ctx.me.workspace}"
+
+
+@command(
+    "pairing",
+    options=("until", "every", "day", "group", "tz", "holidays"),
+    usage="pairing on|off|snooze until:YYYY-MM-DD|status  ·  pairing every:2w [day:tue] [group:…] (admin)",
+    summary="opt in to cross-library coffee pairing, pause it, or see your pairing",
+    examples=("pairing on", "pairing snooze until:2027-03-01", "pairing every:2w day:tue"),
+)
+async def pairing(ctx: Ctx) -> Reply:
+    if ctx.option("every") is not None:
+        return await _set_rounds(ctx)
+    word = ctx.word(0, "of on, off, snooze or status").text.lower()
+    if word == "met":
+        return await _checkin(ctx)
+    ctx.no_more_words(1)
+    optin = await _optin(ctx)
+    if word == "on":
+        if optin is None:
+            ctx.session.add(PairingOptIn(member_id=ctx.me.id, active=True, since=ctx.now, updated_at=ctx.now))
+        elif optin.active and optin.snoozed_until is None:
+            raise ctx.fail("You are already opted in to pairing.")
+        else:
+            optin.active, optin.snoozed_until, optin.updated_at = True, None, ctx.now
+        missing = [w for w, v in (("institution", ctx.me.institution_id), ("stage", ctx.me.stage)) if v is None]
+        hint = (
+            f" Add your {' and '.join(missing)} with `profile` so I can pair you across libraries and career stages."
+            if missing
+            else ""
+        )
+        return Reply(f"You're in! You'll be paired with someone from another library each round.{hint}")
+    if word == "off":
+        if optin is None or not optin.active:
+            raise ctx.fail("You are not opted in to pairing.")
+        optin.active, optin.updated_at = False, ctx.now
+        return Reply("You're out of pairing. `pairing on` brings you back any time.")
+    if word == "snooze":
+        until = ctx.option_date("until")
+        if until is None:
+            raise ctx.fail("Say until when, like `pairing snooze until:2027-03-01`.")
+        if until <= ctx.today:
+            raise ctx.fail(f"until: must be after today ({ctx.today}), not {until}.")
+        if optin is None or not optin.active:
+            raise ctx.fail("You are not opted in to pairing; `pairing on` opts you in.")
+        optin.snoozed_until, optin.updated_at = until, ctx.now
+        return Reply(f"Pairing is paused for you: no rounds before {until}. `pairing on` resumes it now.")
+    if word == "status":
+        return await _status(ctx, optin)
+    raise ctx.fail(f"I don't understand “{word}” here.")
+
+
+async def _checkin(ctx: Ctx) -> Reply:
+    pair_id = parse_int(ctx.word(1, "pair").text, "pair number", high=2**31 - 1)
+    answer = ctx.word(2, "answer").text.lower()
+    ctx.no_more_words(3)
+    if answer not in CHECKIN_ANSWERS:
+        raise ctx.fail(f"Answer met, planned or not, not “{answer}”.")
+    pair = await ctx.session.get(Pair, pair_id)
+    if pair is None or ctx.me.id not in (pair.member_a, pair.member_b, pair.member_c):
+        raise ctx.fail("That pairing is not yours.")
+    found = await ctx.session.scalar(select(CheckIn).where(CheckIn.pair_id == pair_id, CheckIn.member_id == ctx.me.id))
+    if found is None:
+        ctx.session.add(CheckIn(pair_id=pair_id, member_id=ctx.me.id, answer=answer, answered_at=ctx.now))
+    else:
+        found.answer, found.answered_at = answer, ctx.now
+    return Reply(f"Thanks! I've noted that {ANSWER_WORDS[answer]}.")
+
+
+async def checkin_counts(session: AsyncSession, since: datetime | None = None) -> Counter[str]:
+    """Check-in answers, counted for reports: `met`, `planned`, `not`, and `pairs` for the rounds' pairs."""
+    answers = select(CheckIn.answer, func.count()).join(Pair, Pair.id == CheckIn.pair_id)
+    pairs = select(func.count()).select_from(Pair)
+    if since is not None:
+        answers = answers.join(PairingRound, PairingRound.id == Pair.round_id).where(PairingRound.started_at >= since)
+        pairs = pairs.join(PairingRound, PairingRound.id == Pair.round_id).where(PairingRound.started_at >= since)
+    counts: Counter[str] = Counter(dict((await session.execute(answers.group_by(CheckIn.answer))).tuples().all()))
+    counts["pairs"] = await session.scalar(pairs) or 0
+    return counts
+
+
+async def _status(ctx: Ctx, optin: PairingOptIn | None) -> Reply:
+    if optin is None or not optin.active:
+        lines = ["You are not opted in to pairing. `pairing on` opts you in."]
+    elif optin.snoozed_until is not None and optin.snoozed_until > ctx.today:
+        lines = [f"You are opted in to pairing, paused until {optin.snoozed_until}."]
+    else:
+        lines = ["You are opted in to pairing."]
+    mine = await ctx.session.scalar(
+        select(Pair)
+        .join(PairingRound, PairingRound.id == Pair.round_id)
+        .where(or_(Pair.member_a == ctx.me.id, Pair.member_b == ctx.me.id, Pair.member_c == ctx.me.id))
+        .order_by(PairingRound.started_at.desc(), Pair.id.desc())
+        .limit(1)
+    )
+    if mine is not None:
+        ids = [i for i in (mine.member_a, mine.member_b, mine.member_c) if i is not None and i != ctx.me.id]
+        others = await members_for(ctx.session, ids)
+        lines.append(f"Your latest pairing: with {names([others[i] for i in ids if i in others])}.")
+    schedules = (
+        await ctx.session.scalars(select(Schedule).where(Schedule.kind == "pairing", Schedule.active.is_(True)))
+    ).all()
+    for s in schedules:
+        rule = rule_of(s)
+        nxt = rule.next_after(ctx.now)
+        if nxt is not None and (s.group_id is None or ctx.is_admin):
+            group = await ctx.session.get(Group, s.group_id) if s.group_id else None
+            label = f" ({group.name})" if group else ""
+            lines.append(f"Next round{label}: {nxt.astimezone(rule.zone):%A %Y-%m-%d %H:%M}.")
+    if ctx.is_admin:
+        opted = await ctx.session.scalar(select(func.count()).where(PairingOptIn.active.is_(True))) or 0
+        last = await ctx.session.scalar(select(PairingRound).order_by(PairingRound.started_at.desc()).limit(1))
+        lines.append(f"Opted in: {opted}.")
+        if last is not None:
+            counts = await checkin_counts(ctx.session, last.started_at)
+            lines.append(
+                f"Last round {last.started_at:%Y-%m-%d}: {last.people} people, {counts['pairs']} pairs; "
+                f"check-ins: {counts['met']} met, {counts['planned']} planned, {counts['not']} did not meet."
+            )
+    return Reply("\n".join(lines))
+
+
+async def _group_option(ctx: Ctx) -> Group | None:
+    named = ctx.option("group")
+    return await ctx.group_from(Word(named)) if named is not None else None
+
+
+def _admin_only(ctx: Ctx, what: str) -> None:
+    if not ctx.is_admin:
+        raise NotAllowed(f"Only the steering group (Convene's admins) can {what}.")
+
+
+async def _set_rounds(ctx: Ctx) -> Reply:
+    _admin_only(ctx, "set pairing rounds")
+    ctx.no_more_words(0)
+    group = await _group_option(ctx)
+    scope = _scope(ctx, group)
+    every = ctx.option("every") or ""
+    schedule = await ctx.session.scalar(select(Schedule).where(Schedule.kind == "pairing", Schedule.scope == scope))
+    where = group.name if group else "everyone opted in"
+    if every.lower() == "off":
+        if schedule is None or not schedule.active:
+            raise ctx.fail(f"There are no pairing rounds scheduled for {where}.")
+        schedule.active, schedule.updated_at = False, ctx.now
+        return Reply(f"Pairing rounds for {where} are off.")
+    day = ctx.option("day")
+    expr, weeks = parse_every(every + (f" {day}" if day else ""))
+    tz = ctx.option("tz") or DEFAULT_TZ
+    zone(tz)
+    holidays = ctx.choice("holidays", ("skip", "post"), "skip")
+    rule = Rule(expr, weeks, first_anchor(expr, tz, ctx.now), tz, holidays == "skip")
+    if schedule is None:
+        schedule = Schedule(
+            kind="pairing",
+            scope=scope,
+            group_id=group.id if group else None,
+            platform=ctx.me.platform,
+            workspace=ctx.me.workspace,
+            created_by=ctx.me.id,
+            created_at=ctx.now,
+        )
+        ctx.session.add(schedule)
+    schedule.rule = f"every:{every}" + (f" day:{day}" if day else "")
+    schedule.cron, schedule.every_weeks, schedule.anchor, schedule.tz = rule.cron, weeks, rule.anchor, tz
+    schedule.skip_holidays, schedule.active, schedule.updated_at = rule.skip_holidays, True, ctx.now
+    nxt = rule.next_after(ctx.now)
+    first = f" The first is on {nxt.astimezone(rule.zone):%A %Y-%m-%d at %H:%M}." if nxt else ""
+    return Reply(f"Pairing rounds for {where}: {describe(rule)}.{first}")
+
+
+@command(
+    "pairing now",
+    role="admin",
+    options=("group",),
+    usage="pairing now [group:…]",
+    summary="run a pairing round now",
+    examples=("pairing now",),
+)
+async def pairing_now(ctx: Ctx) -> Reply:
+    ctx.no_more_words(0)
+    group = await _group_option(ctx)
+    scope = _scope(ctx, group)
+    result = await run_round(
+        ctx.session,
+        platform=group.platform if group else ctx.me.platform,
+        workspace=group.workspace if group else ctx.me.workspace,
+        group_id=group.id if group else None,
+        schedule_id=None,
+        occurrence=f"now {scope}:{ctx.now:%Y-%m-%dT%H:%M:%S}",
+        now=ctx.now,
+        checkin_after=checkin_delay(1),
+        window_weeks=ctx.config.pairing_window_weeks,
+    )
+    if result.people == 0:
+        raise ctx.fail("No one is opted in to pairing yet: members opt in with `pairing on`.")
+    return Reply(f"Pairing round done: {result.summary()}. Each pair gets a group DM introducing them.")

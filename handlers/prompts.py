@@ -1,0 +1,236 @@
+"""Networking prompts: a question posted to a group's channel on its schedule, inviting replies in the thread.
+
+Each group draws from Convene's built-in prompts, the consortium's shared ones and its own, in a rotation that
+repeats nothing until the whole set has been used; prompts added later join the current round of the rotation.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.context import Ctx
+from handlers.errors import NotAllowed
+from handlers.grammar import Word, zone
+from handlers.messages import Reply
+from handlers.registry import command
+from handlers.schedules import Occasion, dialect_insert, enqueue_many, outbox_row, rule_of, runs
+from handlers.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_cron, parse_every
+from storage.models import Group
+from storage.scheduling import Prompt, PromptUse, Schedule
+
+BUILT_IN: tuple[tuple[str, str], ...] = (
+    ("b01", "What is one small change to a service at your library that made a big difference to its users?"),
+    ("b02", "Which enquiry this month taught you something new, and what was it?"),
+    ("b03", "If you could spend a day shadowing someone in another member library, whose job would you pick?"),
+    ("b04", "What is a tool, template or checklist you rely on that others here might borrow?"),
+    ("b05", "What did you learn early in your career that you still use every week?"),
+    ("b06", "Which part of your collection deserves more attention than it gets, and why?"),
+    ("b07", "How do you make a first-time visitor feel welcome, in person or online?"),
+    ("b08", "What is a piece of professional reading (a paper, a post, a report) you would recommend this month?"),
+    ("b09", "What would you try in your library if you had a free afternoon and no constraints?"),
+    ("b10", "Share a partnership with a local group or another library that worked well. What made it work?"),
+    ("b11", "What question do you wish more people asked the library?"),
+    ("b12", "How do you look after your own wellbeing during the busiest weeks of the year?"),
+    ("b13", "Which skill would you most like to learn from a colleague in another library?"),
+    ("b14", "What is the most surprising use of your library's spaces you have seen?"),
+    ("b15", "What is one thing about cataloguing, metadata or discovery you wish every library user knew?"),
+    ("b16", "Tell us about a project that didn't go to plan. What would you do differently?"),
+    ("b17", "How are you using data (footfall, loans, enquiries) to make decisions in your team?"),
+    ("b18", "What advice would you give someone in their first year working in a library?"),
+    ("b19", "Which event, exhibition or display drew the most interest lately, and why do you think it did?"),
+    ("b20", "How does your library support open research or open access, and what is still hard?"),
+)
+PROMPT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Candidate:
+    ref: str
+    text: str
+
+
+async def prompt_set(session: AsyncSession, group_id: int) -> list[Candidate]:
+    """The group's own prompts first, then the consortium's shared ones, then Convene's built-in set."""
+    rows = (
+        await session.scalars(
+            select(Prompt)
+            .where((Prompt.group_id == group_id) | Prompt.group_id.is_(None))
+            .order_by(Prompt.group_id.is_(None), Prompt.id)
+        )
+    ).all()
+    return [Candidate(f"p:{p.id}", p.text) for p in rows] + [Candidate(f"b:{k}", t) for k, t in BUILT_IN]
+
+
+async def next_prompt(session: AsyncSession, group_id: int) -> Candidate:
+    """The next prompt in the group's rotation: one used least so far, in an order shuffled for each pass
+    through the set (the same order in every process, so the choice is reproducible)."""
+    candidates = await prompt_set(session, group_id)
+    used = Counter(
+        dict(
+            (
+                await session.execute(
+                    select(PromptUse.ref, func.count()).where(PromptUse.group_id == group_id).group_by(PromptUse.ref)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    )
+    fewest = min(used[c.ref] for c in candidates)
+    fresh = [c for c in candidates if used[c.ref] == fewest]
+    own = [c for c in fresh if c.ref.startswith("p:")]
+    pool = own or fresh
+    random.Random(f"{group_id}:{fewest}:{len(candidates)}").shuffle(pool)
+    return pool[0]
+
+
+def prompt_reply(group: Group, text: str) -> Reply:
+    return Reply(
+        f"💬 Conversation prompt for {group.name}: {text}\nReply in this thread to share your experience.",
+        private=False,
+    )
+
+
+@runs("prompts")
+async def post_prompt(session: AsyncSession, occasion: Occasion) -> str:
+    schedule = occasion.schedule
+    group = await session.get(Group, schedule.group_id) if schedule.group_id is not None else None
+    if group is None or group.channel is None or group.status == "closed":
+        return "no prompt: the group is closed or has no channel"
+    chosen = await next_prompt(session, group.id)
+    insert = dialect_insert(session)
+    await session.execute(
+        insert(PromptUse)
+        .values(group_id=group.id, ref=chosen.ref, occurrence=occasion.key, used_at=occasion.now)
+        .on_conflict_do_nothing(index_elements=["group_id", "occurrence"])
+    )
+    await enqueue_many(
+        session,
+        [
+            outbox_row(
+                key=f"prompt:{occasion.key}:channel {group.channel}",
+                platform=group.platform,
+                workspace=group.workspace,
+                target_kind="channel",
+                target=group.channel,
+                label=group.channel,
+                reply=prompt_reply(group, chosen.text),
+                due=occasion.now,
+                now=occasion.now,
+            )
+        ],
+    )
+    return f"posted prompt {chosen.ref} to {group.channel}"
+
+
+@command(
+    "prompt add",
+    role="chair",
+    options=("group",),
+    usage='prompt add "<text>" [group:…]',
+    summary="add a networking prompt to a group's set (or, for the steering group, to everyone's)",
+    examples=('prompt add "What is on your reading list this term?" group:wellbeing',),
+)
+async def add_prompt(ctx: Ctx) -> Reply:
+    if not ctx.args.words:
+        raise ctx.fail("Give the prompt's text, in quotes.")
+    text = ctx.limited(" ".join(ctx.args.texts()), PROMPT_LIMIT, "prompt")
+    named = ctx.option("group")
+    group = None
+    if named is not None:
+        group = await ctx.group_from(Word(named))
+        if not await ctx.may_chair(group):
+            raise NotAllowed(f"Only the chairs of {group.name} (and the steering group) can use `prompt add` for it.")
+    elif not ctx.is_admin:
+        raise NotAllowed("Only the steering group can add prompts for every group; name yours with group:<group>.")
+    exists = await ctx.session.scalar(
+        select(Prompt.id).where(
+            func.lower(Prompt.text) == text.lower(),
+            Prompt.group_id.is_(None) if group is None else Prompt.group_id == group.id,
+        )
+    )
+    if exists is not None or any(t.lower() == text.lower() for _, t in BUILT_IN):
+        raise ctx.fail("That prompt is already in the set.")
+    ctx.session.add(Prompt(group_id=group.id if group else None, text=text, added_by=ctx.me.id, added_at=ctx.now))
+    where = f"{group.name}'s prompts" if group else "the prompts every group draws from"
+    return Reply(f"Added to {where}: “{text}”. It comes up before any prompt is repeated.")
+
+
+@command(
+    "prompts",
+    role="chair",
+    group_word=True,
+    options=("every", "cron", "tz", "holidays"),
+    usage='prompts <group> every:"monday 10:00"|cron:"…"|off [tz:…] [holidays:skip|post]',
+    summary="post networking prompts to a group's channel on a schedule",
+    examples=('prompts wellbeing every:"monday 10:00"', 'prompts wellbeing cron:"30 9 * * tue,thu"'),
+)
+async def set_prompts(ctx: Ctx) -> Reply:
+    group = ctx.group
+    assert group is not None
+    words = [w.text.lower() for w in ctx.args.words[1:]]
+    scope = f"group {group.id}"
+    schedule = await ctx.session.scalar(select(Schedule).where(Schedule.kind == "prompts", Schedule.scope == scope))
+    if words == ["off"]:
+        if schedule is None or not schedule.active:
+            raise ctx.fail(f"{group.name} has no prompts scheduled.")
+        schedule.active, schedule.updated_at = False, ctx.now
+        return Reply(f"Prompts for {group.name} are off. `prompts {group.slug} every:…` turns them on again.")
+    ctx.no_more_words(1)
+    every, cron = ctx.option("every"), ctx.option("cron")
+    if every is None and cron is None:
+        return await _show(ctx, group, schedule)
+    if every is not None and cron is not None:
+        raise ctx.fail("Give either every: or cron:, not both.")
+    if group.channel is None:
+        raise ctx.fail(f"{group.name} has no channel to post prompts in.")
+    tz = ctx.option("tz") or DEFAULT_TZ
+    zone(tz)
+    holidays = ctx.choice("holidays", ("skip", "post"), "skip")
+    weeks = 1
+    if every is not None:
+        expr, weeks = parse_every(every)
+        rule_text = f'every:"{every}"'
+    else:
+        assert cron is not None
+        expr = parse_cron(cron, tz)
+        rule_text = f'cron:"{expr}"'
+    rule = Rule(expr, weeks, first_anchor(expr, tz, ctx.now), tz, holidays == "skip")
+    if schedule is None:
+        schedule = Schedule(
+            kind="prompts",
+            scope=scope,
+            group_id=group.id,
+            platform=group.platform,
+            workspace=group.workspace,
+            created_by=ctx.me.id,
+            created_at=ctx.now,
+        )
+        ctx.session.add(schedule)
+    schedule.rule, schedule.cron, schedule.every_weeks, schedule.anchor = rule_text, rule.cron, weeks, rule.anchor
+    schedule.tz, schedule.skip_holidays, schedule.active, schedule.updated_at = tz, rule.skip_holidays, True, ctx.now
+    nxt = rule.next_after(ctx.now)
+    when = f" The first is on {nxt.astimezone(rule.zone):%A %Y-%m-%d at %H:%M} ({tz})." if nxt else ""
+    return Reply(f"Prompts for {group.name} will be posted to {group.channel}: {describe(rule)}.{when}")
+
+
+async def _show(ctx: Ctx, group: Group, schedule: Schedule | None) -> Reply:
+    total = len(await prompt_set(ctx.session, group.id))
+    used = await ctx.session.scalar(select(func.count()).where(PromptUse.group_id == group.id)) or 0
+    if schedule is None or not schedule.active:
+        return Reply(
+            f"{group.name} has no prompts scheduled ({total} prompts in its set). "
+            f'Set them with `prompts {group.slug} every:"monday 10:00"`.'
+        )
+    rule = rule_of(schedule)
+    nxt = rule.next_after(ctx.now)
+    when = f" Next: {nxt.astimezone(rule.zone):%A %Y-%m-%d %H:%M}." if nxt else ""
+    return Reply(
+        f"Prompts for {group.name} in {group.channel}: {describe(rule)}.{when} "
+        f"{used} posted so far, from a set of {total}."
+    )

@@ -1,0 +1,133 @@
+"""Reminders of deadlines: a call for volunteers closing (to the steering group, the day before) and milestones
+due (to the group's chairs, a week before and on the day). One daily system schedule runs them; each
+reminder's key names its deadline, so a day run twice, or by two processes, reminds once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import Reply
+from handlers.schedules import Occasion, admins_to_tell, dialect_insert, enqueue_many, outbox_row, runs
+from handlers.timing import DEFAULT_TZ
+from storage.db import Database
+from storage.models import Call, Group, Member, Membership, Milestone
+from storage.scheduling import Schedule
+
+SYSTEM_SCOPE = "system"
+REMINDER_CRON = "0 9 * * *"  # every day at 09:00, bank holidays included: deadlines don't move for them
+
+
+async def ensure_reminders(db: Database, now: datetime) -> None:
+    """Create the daily reminders schedule if it is not there yet (safe when two processes start at once)."""
+    async with db.write() as session:
+        insert = dialect_insert(session)
+        await session.execute(
+            insert(Schedule)
+            .values(
+                kind="reminders",
+                scope=SYSTEM_SCOPE,
+                group_id=None,
+                platform="all",
+                workspace="all",
+                rule='every:"day 09:00"',
+                cron=REMINDER_CRON,
+                every_weeks=1,
+                anchor=None,
+                tz=DEFAULT_TZ,
+                skip_holidays=False,
+                active=True,
+                created_by=None,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["kind", "scope"])
+        )
+
+
+def _tell(key: str, member: Member, text: str, now: datetime) -> dict[str, Any]:
+    return outbox_row(
+        key=key,
+        platform=member.platform,
+        workspace=member.workspace,
+        target_kind="member",
+        target=member.user_id,
+        label=member.display_name,
+        reply=Reply(text),
+        due=now,
+        now=now,
+    )
+
+
+async def _chairs(session: AsyncSession, group_id: int) -> list[Member]:
+    rows = (
+        await session.scalars(
+            select(Member)
+            .join(Membership, Membership.member_id == Member.id)
+            .where(Membership.group_id == group_id, Membership.role == "chair")
+            .order_by(Member.id)
+        )
+    ).all()
+    return list(rows)
+
+
+@runs("reminders")
+async def send_reminders(session: AsyncSession, occasion: Occasion) -> str:
+    today = occasion.fire_at.astimezone(ZoneInfo(occasion.schedule.tz)).date()
+    now = occasion.now
+    rows = []
+    closing = (
+        await session.execute(
+            select(Call, Group)
+            .join(Group, Group.id == Call.group_id)
+            .where(Call.status == "open", Call.closes_on == today + timedelta(days=1))
+        )
+    ).tuples()
+    admins = await admins_to_tell(session, occasion.config)
+    calls = 0
+    for call, group in closing:
+        calls += 1
+        for admin in admins:
+            rows.append(
+                _tell(
+                    f"reminder:call {call.id}:closing {call.closes_on}:member {admin.id}",
+                    admin,
+                    f"⏰ The call for volunteers for {group.name} closes tomorrow ({call.closes_on}). "
+                    f"`volunteers {group.slug}` shows the offers to decide.",
+                    now,
+                )
+            )
+    due = (
+        await session.execute(
+            select(Milestone, Group)
+            .join(Group, Group.id == Milestone.group_id)
+            .where(
+                Milestone.done_on.is_(None),
+                Milestone.due_on.in_((today, today + timedelta(days=7))),
+                Group.status != "closed",
+            )
+        )
+    ).tuples()
+    milestones = 0
+    for milestone, group in due:
+        milestones += 1
+        chairs = await _chairs(session, group.id) or admins
+        when = "today" if milestone.due_on == today else f"in a week ({milestone.due_on})"
+        lead = "is due today" if milestone.due_on == today else f"is due {when}"
+        tag = "due" if milestone.due_on == today else "week"
+        for chair in chairs:
+            rows.append(
+                _tell(
+                    f"reminder:milestone {milestone.id}:{tag} {milestone.due_on}:member {chair.id}",
+                    chair,
+                    f"⏰ {group.name}'s milestone {milestone.number}, “{milestone.title}”, {lead}. "
+                    f"When it's done: `milestone done {group.slug} {milestone.number}`.",
+                    now,
+                )
+            )
+    await enqueue_many(session, rows)
+    return f"reminders: {calls} calls closing, {milestones} milestones due"

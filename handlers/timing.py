@@ -1,0 +1,214 @@
+"""When a schedule fires: its rule (a cron expression in a time zone, every N weeks, bank holidays skipped),
+read from the words people type, and evaluated by an APScheduler trigger.
+
+Fire times are derived only from the rule, its time zone and the bank holidays, never from a job store, so
+two processes computing the same schedule name the same occurrences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from handlers.errors import UserError
+
+DEFAULT_TZ = "Europe/London"
+DEFAULT_TIME = "10:00"
+_DAYS = {
+    "mon": "mon",
+    "monday": "mon",
+    "tue": "tue",
+    "tues": "tue",
+    "tuesday": "tue",
+    "wed": "wed",
+    "wednesday": "wed",
+    "thu": "thu",
+    "thur": "thu",
+    "thurs": "thu",
+    "thursday": "thu",
+    "fri": "fri",
+    "friday": "fri",
+    "sat": "sat",
+    "saturday": "sat",
+    "sun": "sun",
+    "sunday": "sun",
+}
+_DAY_SETS = {"weekday": "mon-fri", "weekdays": "mon-fri", "day": "*", "daily": "*", "week": "mon", "weekly": "mon"}
+_WEEKS = re.compile(r"(\d{1,2})w")
+_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+@lru_cache(maxsize=64)
+def bank_holidays(year: int) -> frozenset[date]:
+    """England and Wales bank holidays (England's list, which Wales shares)."""
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_bank_holiday(day: date) -> bool:
+    return day in bank_holidays(day.year)
+
+
+@dataclass(frozen=True)
+class Rule:
+    cron: str  # five crontab fields, evaluated in `tz`
+    every_weeks: int = 1
+    anchor: date | None = None  # the week counting starts from (its Monday) when every_weeks > 1
+    tz: str = DEFAULT_TZ
+    skip_holidays: bool = True
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    def trigger(self) -> RuleTrigger:
+        return RuleTrigger(self)
+
+    def accepts(self, fire: datetime) -> bool:
+        """Whether a time the cron expression gives is an occurrence: in a counted week, not a bank holiday."""
+        local = fire.astimezone(self.zone).date()
+        if self.skip_holidays and is_bank_holiday(local):
+            return False
+        if self.every_weeks > 1 and self.anchor is not None:
+            weeks = (local - monday(self.anchor)).days // 7
+            return weeks % self.every_weeks == 0
+        return True
+
+    def occurrences(self, after: datetime, until: datetime) -> Iterator[datetime]:
+        """Fire times in (after, until], in UTC, in order."""
+        trigger = self.trigger()
+        fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+        while fire is not None and fire <= until:
+            yield fire.astimezone(UTC)
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+
+    def next_after(self, moment: datetime) -> datetime | None:
+        fire = self.trigger().get_next_fire_time(None, moment + timedelta(microseconds=1))
+        return fire.astimezone(UTC) if fire is not None else None
+
+    def fires_at(self, moment: datetime) -> bool:
+        return self.next_after(moment - timedelta(microseconds=1)) == moment
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+class RuleTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type hints
+    """An APScheduler trigger for a rule: the cron trigger in the rule's time zone (so a daylight-saving change
+    moves nothing by an hour), skipping fire times the rule does not accept."""
+
+    __slots__ = ("cron", "rule")
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.cron = CronTrigger.from_crontab(rule.cron, timezone=rule.zone)
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        fire: datetime | None = self.cron.get_next_fire_time(previous_fire_time, now)
+        for _ in range(5_000):  # about ten years of daily candidates: a rule that never fires ends here
+            if fire is None or self.rule.accepts(fire):
+                return fire
+            fire = self.cron.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+        return None
+
+    def __str__(self) -> str:
+        return f"rule[{self.rule.cron} every {self.rule.every_weeks}w {self.rule.tz}]"
+
+
+# -- the words people type -------------------------------------------------------------------------------------
+
+
+def _time_fields(text: str) -> tuple[int, int]:
+    m = _TIME.fullmatch(text)
+    if m is None:
+        raise UserError(f"“{text}” is not a time of day like 10:00.")
+    return int(m.group(1)), int(m.group(2))
+
+
+def parse_every(text: str, *, default_day: str | None = None) -> tuple[str, int]:
+    """`monday 10:00`, `weekdays 9:30`, `tue,thu`, `2w`, `2w tue 14:00` → (crontab, every_weeks)."""
+    words = text.lower().replace(",", " , ").split()
+    days: list[str] = []
+    hour, minute = _time_fields(DEFAULT_TIME)
+    weeks = 1
+    for word in words:
+        if word == ",":
+            continue
+        if m := _WEEKS.fullmatch(word):
+            weeks = int(m.group(1))
+            if not 1 <= weeks <= 12:
+                raise UserError("Every how many weeks? Between 1w and 12w.")
+        elif word in _DAYS:
+            days.append(_DAYS[word])
+        elif word in _DAY_SETS:
+            days.append(_DAY_SETS[word])
+        elif _TIME.fullmatch(word):
+            hour, minute = _time_fields(word)
+        else:
+            raise UserError(
+                f'I don\'t understand “{word}” in every:. Say a day and a time, like every:"monday 10:00", '
+                "every:weekdays, or every:2w."
+            )
+    if not days:
+        days = [default_day or "mon"]
+    dow = "*" if "*" in days else ",".join(dict.fromkeys(days))
+    return f"{minute} {hour} * * {dow}", weeks
+
+
+def parse_cron(text: str, tz: str) -> str:
+    fields = text.split()
+    if len(fields) != 5:
+        raise UserError(
+            f'cron: takes five fields (minute hour day month weekday), like cron:"0 10 * * mon", not “{text}”.'
+        )
+    try:
+        CronTrigger.from_crontab(text, timezone=ZoneInfo(tz))
+    except ValueError as err:
+        raise UserError(f"cron:“{text}” is not a valid cron expression: {err}.") from None
+    return " ".join(fields)
+
+
+def describe(rule: Rule) -> str:
+    """The rule in words: `Mondays at 10:00 (Europe/London), every 2 weeks, not on bank holidays`."""
+    minute, hour, dom, month, dow = rule.cron.split()
+    simple = dom == "*" and month == "*" and hour.isdigit() and minute.isdigit()
+    if simple:
+        names = {
+            "mon": "Mondays",
+            "tue": "Tuesdays",
+            "wed": "Wednesdays",
+            "thu": "Thursdays",
+            "fri": "Fridays",
+            "sat": "Saturdays",
+            "sun": "Sundays",
+            "mon-fri": "weekdays",
+            "*": "every day",
+        }
+        days = ", ".join(names.get(d, d) for d in dow.split(","))
+        text = f"{days} at {int(hour):02d}:{int(minute):02d}"
+    else:
+        text = f"cron “{rule.cron}”"
+    text += f" ({rule.tz})"
+    if rule.every_weeks > 1:
+        text += f", every {rule.every_weeks} weeks"
+    if rule.skip_holidays:
+        text += ", not on bank holidays"
+    return text
+
+
+def first_anchor(cron: str, tz: str, now: datetime) -> date:
+    """The week an every-N-weeks rule counts from: the week of its first fire time after now."""
+    fire = CronTrigger.from_crontab(cron, timezone=ZoneInfo(tz)).get_next_fire_time(None, now)
+    return monday((fire or now).astimezone(ZoneInfo(tz)).date())
+
+
+def occurrence_stamp(fire: datetime) -> str:
+    return fire.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")

@@ -1,0 +1,52 @@
+"""The scheduler's jobs: each computes what is due from Convene's own schedule rows and runs it through the
+handlers, which write the outbox rows. Running a job twice, or in two processes, is harmless."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from handlers.context import CoreConfig
+from handlers.schedules import due_occurrences, run_occurrence, skip_occurrence
+from storage.db import Database
+from storage.models import Outbox
+
+log = logging.getLogger("convene.scheduler")
+Clock = Callable[[], datetime]
+
+
+async def run_due(
+    db: Database, config: CoreConfig, clock: Clock, *, grace: timedelta | None, schedule_id: int | None = None
+) -> int:
+    """Run every occurrence due by now (one schedule's, or all), oldest first; those older than the grace
+    period are skipped and logged. The number run."""
+    now = clock()
+    due, late = await due_occurrences(db, now, grace=grace, schedule_id=schedule_id)
+    for occurrence in late:
+        await skip_occurrence(db, occurrence, now)
+    ran = 0
+    for occurrence in due:
+        note = await run_occurrence(db, occurrence, clock(), config)
+        if note is not None:
+            ran += 1
+            log.info("schedule %s at %s: %s", occurrence.schedule_id, occurrence.fire_at, note)
+    return ran
+
+
+async def next_moment(db: Database, after: datetime, until: datetime) -> datetime | None:
+    """The first time in (after, until] at which something is due: an occurrence, or a delivery due later
+    (a check-in). The console steps its clock through these."""
+    due, _ = await due_occurrences(db, until, grace=None)
+    times = [d.fire_at for d in due if d.fire_at > after]
+    async with db.read() as session:
+        later = await session.scalar(
+            select(func.min(Outbox.due_at)).where(
+                Outbox.status == "pending", Outbox.due_at > after, Outbox.due_at <= until
+            )
+        )
+    if later is not None:
+        times.append(later)
+    return min(times) if times else None
