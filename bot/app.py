@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from handlers.context import CoreConfig
@@ -13,6 +14,9 @@ from handlers.core import Convene
 from scheduler.outbox import Dispatcher, Messenger
 from storage.db import Database
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackRuntime
 
 Clock = Callable[[], datetime]
 
@@ -28,8 +32,11 @@ class Parts:
     core: Convene
     dispatcher: Dispatcher
     clock: Clock
+    slack: SlackRuntime | None = None
 
     async def close(self) -> None:
+        if self.slack is not None:
+            await self.slack.close()
         await self.db.dispose()
 
 
@@ -38,6 +45,7 @@ def core_config(settings: Settings, **overrides: object) -> CoreConfig:
         admins=settings.convene_admins,
         command=settings.convene_command,
         announce_channel=settings.convene_announce_channel,
+        create_channels=settings.slack_enabled,
     )
     values.update(overrides)
     return CoreConfig(**values)  # type: ignore[arg-type]
@@ -60,5 +68,13 @@ async def build(
     if migrate:
         await upgrade(db)
     core = Convene(db, config or core_config(settings))
+    slack = None
+    if settings.slack_enabled:
+        from bot.slack.app import SlackRuntime  # Bolt is imported only when Slack is configured
+
+        slack = SlackRuntime(settings, db, core, clock)
+        messengers = {**slack.messengers, **messengers}
     dispatcher = Dispatcher(db, messengers, clock)
-    return Parts(settings, db, core, dispatcher, clock)
+    if slack is not None:
+        slack.attach(dispatcher)
+    return Parts(settings, db, core, dispatcher, clock, slack)

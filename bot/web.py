@@ -35,6 +35,8 @@ def make_app(parts: Parts) -> web.Application:
     app = web.Application()
     app[PARTS] = parts
     app.router.add_get("/healthz", healthz)
+    if parts.slack is not None:
+        parts.slack.mount(app)
 
     async def dispatcher(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(parts.dispatcher.run_forever())

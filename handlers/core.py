@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from handlers import admin, groups, help, members, profile, progress, suggestions, volunteering  # noqa: F401
+from handlers import admin, groups, help, home, members, profile, progress, suggestions, volunteering  # noqa: F401
 from handlers.context import CoreConfig, Ctx
 from handlers.errors import NotAllowed, UserError
 from handlers.grammar import tokenize
@@ -53,6 +53,9 @@ class Convene:
                 ctx = Ctx(session, request, me, is_admin, self.config, cmd, args)
                 if cmd.role == "admin" and not is_admin:
                     raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))
+                if request.forms and cmd.form is not None and not args.words and not args.options:
+                    values = await cmd.prefill(ctx) if cmd.prefill is not None else {}
+                    return Reply(f"Usage: `{cmd.usage}`", form=cmd.form.filled(values))
                 if cmd.group_word:
                     ctx.group = await ctx.take_group()
                     if cmd.role == "chair" and not await ctx.may_chair(ctx.group):
@@ -103,4 +106,4 @@ class Convene:
 def error_reply(err: UserError, cmd: Command | None) -> Reply:
     usage = err.usage or (cmd.usage if cmd is not None else None)
     text = err.message if usage is None else f"{err.message}\nUsage: `{usage}`"
-    return Reply(text)
+    return Reply(text, failed=True, field=err.field)

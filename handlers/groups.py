@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from handlers.context import Ctx
+from handlers.forms import Field, Form
 from handlers.grammar import Word, slugify, tokenize
 from handlers.messages import Button, Reply, Section
 from handlers.registry import command
@@ -165,15 +166,37 @@ def _channel(ctx: Ctx, raw: str | None, slug: str) -> str:
         return f"#{slug}"
     words = tokenize(raw).words
     if len(words) != 1 or words[0].channel is None:
-        raise ctx.fail(f"channel: takes a channel, like #{slug}, not “{raw}”.")
+        raise ctx.fail(f"channel: takes a channel, like #{slug}, not “{raw}”.", field="channel")
     word: Word = words[0]
     assert word.channel is not None
     return word.channel
 
 
+NEW_GROUP_FORM = Form(
+    "New group",
+    (
+        Field("name", "Name", required=True, positional=True, max_length=80),
+        Field(
+            "kind",
+            "Kind",
+            "choice",
+            required=True,
+            choices=(("task", "Task-and-finish group"), ("community", "Community of practice")),
+        ),
+        Field("theme", "Theme", max_length=120),
+        Field("seats", "Seats", "number", hint="Task groups: 12 unless you say otherwise."),
+        Field("ends", "Ends on", "date", hint="Task groups: a year from today unless you say otherwise."),
+        Field("channel", "Channel", "channel", hint="Leave empty and Convene sets up a channel for the group."),
+        Field("about", "About", "long_text", max_length=2000),
+    ),
+    submit="Create",
+)
+
+
 @command(
     "group new",
     role="admin",
+    form=NEW_GROUP_FORM,
     options=("kind", "theme", "seats", "ends", "channel", "about"),
     usage='group new "<name>" kind:task|community [theme:…] [seats:N] [ends:YYYY-MM-DD] [channel:#…] [about:…]',
     summary="create a task-and-finish group or a community of practice",
@@ -181,23 +204,23 @@ def _channel(ctx: Ctx, raw: str | None, slug: str) -> str:
 )
 async def create(ctx: Ctx) -> Reply:
     if not ctx.args.words:
-        raise ctx.fail("Give the new group a name.")
-    name = ctx.limited(" ".join(ctx.args.texts()), 80, "group name")
+        raise ctx.fail("Give the new group a name.", field="name")
+    name = ctx.limited(" ".join(ctx.args.texts()), 80, "group name", field="name")
     slug = slugify(name)[:60].strip("-")
     if not slug:
-        raise ctx.fail(f"“{name}” needs at least one letter or digit.")
+        raise ctx.fail(f"“{name}” needs at least one letter or digit.", field="name")
     kind = ctx.choice("kind", GROUP_KINDS)
     if kind is None:
-        raise ctx.fail("Say what kind of group it is: kind:task (task-and-finish) or kind:community.")
+        raise ctx.fail("Say what kind of group it is: kind:task (task-and-finish) or kind:community.", field="kind")
     existing = await queries.group_named(ctx.session, name) or await queries.group_named(ctx.session, slug)
     if existing is not None:
-        raise ctx.fail(f"There is already a group called {existing.name} (`{existing.slug}`).")
+        raise ctx.fail(f"There is already a group called {existing.name} (`{existing.slug}`).", field="name")
     seats = ctx.option_int("seats", "number of seats", high=500)
     ends = ctx.option_date("ends")
     if ends is not None and ends <= ctx.today:
-        raise ctx.fail(f"ends: must be after today ({ctx.today}), not {ends}.")
-    theme = ctx.limited(ctx.option("theme") or "-", 120, "theme") if ctx.option("theme") else None
-    about = ctx.limited(ctx.option("about") or "-", 2000, "about text") if ctx.option("about") else None
+        raise ctx.fail(f"ends: must be after today ({ctx.today}), not {ends}.", field="ends")
+    theme = ctx.limited(ctx.option("theme") or "-", 120, "theme", field="theme") if ctx.option("theme") else None
+    about = ctx.limited(ctx.option("about") or "-", 2000, "about text", field="about") if ctx.option("about") else None
     task = kind == "task"
     group = Group(
         slug=slug,
@@ -216,6 +239,17 @@ async def create(ctx: Ctx) -> Reply:
     )
     ctx.session.add(group)
     await ctx.session.flush()
+    if ctx.config.create_channels and group.channel:
+        await ctx.post(
+            channel=group.channel,
+            key=f"group-created:group {group.id}",
+            reply=Reply(
+                f"This is the channel of {name}, a {KIND_NAMES[kind]}"
+                + (f" on {theme}" if theme else "")
+                + f". Convene posts its news here; `group {slug}` shows the group.",
+                private=False,
+            ),
+        )
     nxt = f"Next: `call {slug}` opens a call for volunteers." if task else f"Members join with `join {slug}`."
     return Reply(
         f"Created the {KIND_NAMES[kind]} {name} (`{slug}`), channel {group.channel}"

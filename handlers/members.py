@@ -34,7 +34,15 @@ async def join(ctx: Ctx) -> Reply:
     taken = len(await queries.memberships(ctx.session, g.id))
     if g.seats is not None and taken >= g.seats:
         raise ctx.fail(f"{g.name} is full: all {g.seats} places are taken.")
-    ctx.session.add(Membership(group_id=g.id, member_id=ctx.me.id, role="member", since=ctx.now))
+    row = Membership(group_id=g.id, member_id=ctx.me.id, role="member", since=ctx.now)
+    ctx.session.add(row)
+    if ctx.config.create_channels and g.channel:
+        await ctx.session.flush()
+        await ctx.post(
+            channel=g.channel,
+            key=f"membership {row.id}: welcome",
+            reply=Reply(f"Welcome {ctx.me.display_name}, who joins {g.name}!", private=False, invite=(ctx.me.user_id,)),
+        )
     channel = f" Say hello in {g.channel}." if g.channel else ""
     return Reply(f"Welcome to {g.name}!{channel}")
 

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from handlers.forms import Form
+
 ButtonStyle = Literal["default", "primary", "danger"]
 
 
@@ -50,6 +52,7 @@ class Request:
     text: str | None = None
     action: Action | None = None
     mentions: dict[str, Speaker] = field(default_factory=dict)
+    forms: bool = False  # the platform can ask with a form when a command is given without arguments
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ class Reply:
     select: Select | None = None
     image: Image | None = None
     private: bool = True
+    form: Form | None = None  # ask with this form (only when the request said the platform has forms)
+    failed: bool = False  # the command did nothing; `text` says why
+    field: str | None = None  # when failed: the option or form field the problem is about
+    invite: tuple[str, ...] = ()  # platform user ids to bring into the channel this is posted in
 
     def all_buttons(self) -> list[Button]:
         """Every button in reading order: each section's, then the reply's own."""
@@ -133,4 +140,8 @@ class Reply:
             else None,
             image=Image(**image) if image else None,
             private=data.get("private", True),
+            form=Form.from_json(data["form"]) if data.get("form") else None,
+            failed=data.get("failed", False),
+            field=data.get("field"),
+            invite=tuple(data.get("invite", ())),
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from handlers.context import Ctx
+from handlers.errors import UserError
+from handlers.forms import Field, Form
 from handlers.grammar import closest, zone
 from handlers.messages import Reply, Section
 from handlers.registry import command
@@ -27,7 +29,7 @@ def describe(member: Member) -> tuple[tuple[str, str], ...]:
 
 async def institution_named(ctx: Ctx, name: str) -> tuple[Institution, str]:
     """The institution of that name (created if new), and a hint when a new one looks like a known one."""
-    name = ctx.limited(name, 120, "institution")
+    name = ctx.limited(name, 120, "institution", field="institution")
     found = await ctx.session.scalar(select(Institution).where(func.lower(Institution.name) == name.lower()))
     if found is not None:
         return found, ""
@@ -42,9 +44,39 @@ async def institution_named(ctx: Ctx, name: str) -> tuple[Institution, str]:
     )
 
 
+PROFILE_FORM = Form(
+    "Your profile",
+    (
+        Field("institution", "Institution", hint="Your member library.", max_length=120),
+        Field("title", "Job title", max_length=120),
+        Field(
+            "stage",
+            "Career stage",
+            "choice",
+            choices=(("early", "Early career"), ("mid", "Mid career"), ("senior", "Senior"), ("leader", "Leader")),
+        ),
+        Field("interests", "Interests", "long_text", max_length=500),
+        Field("tz", "Time zone", hint="A name like Europe/London.", max_length=64),
+    ),
+)
+
+
+async def current(ctx: Ctx) -> dict[str, str | None]:
+    me = ctx.me
+    return {
+        "institution": me.institution.name if me.institution else None,
+        "title": me.title,
+        "stage": me.stage,
+        "interests": me.interests,
+        "tz": me.tz,
+    }
+
+
 @command(
     "profile",
     options=FIELDS,
+    form=PROFILE_FORM,
+    prefill=current,
     usage="profile [institution:…] [title:…] [stage:early|mid|senior|leader] [interests:…] [tz:Europe/London]",
     summary="show or set your profile",
     examples=('profile institution:"City Library" stage:early interests:"outreach, metadata"',),
@@ -58,13 +90,16 @@ async def profile(ctx: Ctx) -> Reply:
         inst, hint = await institution_named(ctx, ctx.option("institution") or "")
         me.institution_id, me.institution = inst.id, inst
     if "title" in changed:
-        me.title = ctx.limited(ctx.option("title") or "", 120, "job title")
+        me.title = ctx.limited(ctx.option("title") or "", 120, "job title", field="title")
     if "stage" in changed:
         me.stage = ctx.choice("stage", CAREER_STAGES)
     if "interests" in changed:
-        me.interests = ctx.limited(ctx.option("interests") or "", 500, "interests")
+        me.interests = ctx.limited(ctx.option("interests") or "", 500, "interests", field="interests")
     if "tz" in changed:
-        me.tz = zone(ctx.option("tz") or "").key
+        try:
+            me.tz = zone(ctx.option("tz") or "").key
+        except UserError as err:
+            raise ctx.fail(err.message, field="tz") from None
     fields = describe(me)
     head = "Your profile is updated." + hint if changed else "Your profile:"
     text = head + "\n" + "\n".join(f"{k}: {v}" for k, v in fields)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from handlers.errors import UserError
+from handlers.forms import Form
 from handlers.grammar import Args, closest
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 Role = Literal["all", "chair", "admin"]
 Run = Callable[["Ctx"], Awaitable["Reply"]]
+Prefill = Callable[["Ctx"], Awaitable[dict[str, str | None]]]
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Command:
     writes: bool = True
     group_word: bool = False  # the first positional word names a group (resolved before the role check)
     examples: tuple[str, ...] = ()
+    form: Form | None = None  # asked for, where the platform has forms, when given without arguments
+    prefill: Prefill | None = None  # the form's first values (a profile's current ones)
 
 
 class Registry:
@@ -50,9 +54,15 @@ class Registry:
         writes: bool = True,
         group_word: bool = False,
         examples: tuple[str, ...] = (),
+        form: Form | None = None,
+        prefill: Prefill | None = None,
     ) -> Callable[[Run], Run]:
         def register(run: Run) -> Run:
-            self.add(Command(name, usage, summary, run, role, frozenset(options), writes, group_word, examples))
+            self.add(
+                Command(
+                    name, usage, summary, run, role, frozenset(options), writes, group_word, examples, form, prefill
+                )
+            )
             return run
 
         return register

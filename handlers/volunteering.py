@@ -259,6 +259,16 @@ async def accept(ctx: Ctx) -> Reply:
         Reply(f"Welcome aboard! The steering group accepted your offer to serve on {group.name} as {role}.{channel}"),
         key=f"offer {offer.id}: accepted",
     )
+    if ctx.config.create_channels and group.channel:
+        await ctx.post(
+            channel=group.channel,
+            key=f"offer {offer.id}: welcome",
+            reply=Reply(
+                f"Welcome {person.display_name}, who joins {group.name} as {role}!",
+                private=False,
+                invite=(person.user_id,),
+            ),
+        )
     await refresh_announcement(ctx, group, f"offer {offer.id} accepted")
     left = seats_left(group, len(rows) + 1)
     return Reply(

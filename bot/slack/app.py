@@ -1,0 +1,171 @@
+"""Convene's Slack app, built from the settings: the Bolt AsyncApp with its listeners, the Web API clients on
+one aiohttp session, and the outbox's Slack messenger. Mounted on the web app at `/slack/events` (and the
+OAuth install pages), or run over Socket Mode when SLACK_APP_TOKEN is set."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+
+from bot.settings import Settings, SettingsError
+from bot.slack.adapter import SlackAdapter
+from bot.slack.identity import People
+from bot.slack.listeners import register
+from bot.slack.messenger import Clients, SlackMessenger
+from handlers.core import Convene
+from scheduler.outbox import Dispatcher
+from storage.db import Database
+from storage.slack import bots, installations, oauth_states
+
+log = logging.getLogger("convene.slack")
+
+# What Convene asks for when a workspace installs it (slack/manifest.yaml lists the same).
+SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "mpim:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+    "channels:join",
+    "channels:manage",
+    "groups:write",
+)
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+EVENTS_PATH = "/slack/events"
+OAUTH_STATE_SECONDS = 600
+
+Clock = Callable[[], datetime]
+
+
+class SlackRuntime:
+    def __init__(self, settings: Settings, db: Database, core: Convene, clock: Clock) -> None:
+        self.settings = settings
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        self.app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        if secret is None and self.app_token is None:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET is required to receive Slack's requests over HTTP "
+                "(or set SLACK_APP_TOKEN to use Socket Mode)."
+            )
+        oauth = settings.slack_client_id is not None
+        if oauth and settings.slack_client_secret is None:
+            raise SettingsError("SLACK_CLIENT_SECRET is required with SLACK_CLIENT_ID (the OAuth install flow).")
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        self.session = aiohttp.ClientSession()
+        store = (
+            AsyncSQLAlchemyInstallationStore(client_id=settings.slack_client_id or "", engine=db.engine, logger=log)
+            if oauth
+            else None
+        )
+        self.clients = Clients(
+            self.session, settings.slack_api_url, token=None if oauth else token, installations=store
+        )
+        self.people = People()
+        self.messenger = SlackMessenger(self.clients, on_direct=self._on_direct)
+        self.adapter = SlackAdapter(
+            core, db, self.clients, self.messenger, self.people, clock, command=settings.convene_command
+        )
+        oauth_settings = None
+        if oauth and store is not None:
+            state_store = AsyncSQLAlchemyOAuthStateStore(
+                expiration_seconds=OAUTH_STATE_SECONDS, engine=db.engine, logger=log
+            )
+            _same_tables(store, state_store)
+            oauth_settings = AsyncOAuthSettings(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else None,
+                scopes=list(SCOPES),
+                user_scopes=[],
+                installation_store=store,
+                state_store=state_store,
+                install_path=INSTALL_PATH,
+                redirect_uri_path=REDIRECT_PATH,
+            )
+        self.bolt = AsyncApp(
+            name="convene",
+            signing_secret=secret or "",
+            client=self.clients.base,
+            oauth_settings=oauth_settings,
+            before_authorize=self.adapter.first_time,
+            logger=log,
+        )
+        if oauth:
+            self.bolt.enable_token_revocation_listeners()
+        register(self.bolt, self.adapter, settings.convene_command)
+
+    @property
+    def messengers(self) -> dict[str, SlackMessenger]:
+        return {"slack": self.messenger}
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    def attach(self, dispatcher: Dispatcher) -> None:
+        self.adapter.dispatcher = dispatcher
+
+    def mount(self, app: web.Application) -> None:
+        """Add Slack's routes to the web app (none in Socket Mode) and run Slack's background work beside it."""
+        if not self.socket_mode:
+            app.router.add_post(EVENTS_PATH, self.events)
+            if self.bolt.oauth_flow is not None:
+                app.router.add_get(INSTALL_PATH, self.oauth)
+                app.router.add_get(REDIRECT_PATH, self.oauth)
+        app.cleanup_ctx.append(self._running)
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def oauth(self, request: web.Request) -> web.StreamResponse:
+        flow = self.bolt.oauth_flow
+        assert flow is not None
+        bolt_request = await to_bolt_request(request)
+        if request.path == INSTALL_PATH:
+            response = await flow.handle_installation(bolt_request)
+        else:
+            response = await flow.handle_callback(bolt_request)
+        return await to_aiohttp_response(response)
+
+    async def _running(self, app: web.Application) -> AsyncIterator[None]:
+        async with self.adapter.running():
+            handler = None
+            if self.app_token is not None:
+                handler = AsyncSocketModeHandler(self.bolt, self.app_token, web_client=self.clients.base)
+                await handler.connect_async()  # type: ignore[no-untyped-call]
+                log.info("Slack: connected over Socket Mode")
+            try:
+                yield
+            finally:
+                if handler is not None:
+                    with contextlib.suppress(Exception):
+                        await handler.close_async()  # type: ignore[no-untyped-call]
+
+    def _on_direct(self, team: str, user: str) -> None:
+        self.adapter.refresh_home(team, user)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+def _same_tables(store: AsyncSQLAlchemyInstallationStore, state_store: AsyncSQLAlchemyOAuthStateStore) -> None:
+    """slack_sdk's stores must find the tables Convene's migrations made (they never create them here)."""
+    pairs = ((store.installations, installations), (store.bots, bots), (state_store.oauth_states, oauth_states))
+    for theirs, ours in pairs:
+        if theirs.name != ours.name or set(theirs.c.keys()) != set(ours.c.keys()):
+            raise RuntimeError(f"slack_sdk's table {theirs.name} no longer matches Convene's migration")

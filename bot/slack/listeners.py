@@ -1,0 +1,33 @@
+"""Every Slack listener, in one table. Each translates, delegates to the adapter, and says nothing of its own."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.adapter import Ack, SlackAdapter
+from bot.slack.blocks import FORM_CALLBACK
+
+ANY_ACTION = re.compile(r".+")
+
+
+def register(app: AsyncApp, slack: SlackAdapter, command: str) -> None:
+    async def on_command(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await slack.command(body, client, ack)
+
+    async def on_action(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await slack.press(body, client, ack)
+
+    async def on_submit(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await slack.submit(body, client, ack)
+
+    async def on_home(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        await slack.home_opened(event, body, client)
+
+    app.command(command)(on_command)
+    app.action(ANY_ACTION)(on_action)
+    app.view(FORM_CALLBACK)(on_submit)
+    app.event("app_home_opened")(on_home)

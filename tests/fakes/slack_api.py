@@ -1,0 +1,225 @@
+"""A fake Slack Web API on loopback, for tests that run Convene's real HTTP and Web API clients.
+
+It records every call (method, arguments, token), answers the methods Convene uses as Slack does, keeps the
+messages posted so that tests can read their blocks back and press their buttons, accepts posts to
+response URLs, and can be told to answer a method with 429 (and Retry-After) or a 5xx a number of times.
+
+    fake.url                      the base URL to give as SLACK_API_URL
+    fake.fail("chat.postMessage", status=429, retry_after=1)
+    await fake.wait_for("chat.update")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+BOT_USER = "UCONVENE"
+TEAM = "T0LIBS"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    status: int = 200
+
+
+@dataclass
+class Failure:
+    status: int
+    retry_after: int | None
+    error: str
+
+
+@dataclass
+class FakeSlack:
+    team: str = TEAM
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # bodies posted to response URLs
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=lambda: {"general": "C0GENERAL"})  # name -> id
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    port: int = 0
+    _runner: web.AppRunner | None = None
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    # -- set-up --------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    def person(self, user_id: str, name: str, tz: str = "Europe/London") -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team,
+            "name": name.lower(),
+            "real_name": name,
+            "tz": tz,
+            "profile": {"display_name": name, "real_name": name},
+        }
+
+    def fail(self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1) -> None:
+        error = "ratelimited" if status == 429 else "internal_error"
+        self.failures.setdefault(method, []).extend(Failure(status, retry_after, error) for _ in range(times))
+
+    # -- reading what happened -------------------------------------------------------------------------------
+
+    def to(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method and c.status == 200]
+
+    def attempts(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self, method: str, predicate: Callable[[dict[str, Any]], bool] = lambda _a: True, *, within: float = 5.0
+    ) -> dict[str, Any]:
+        """The first successful call to `method` matching `predicate`, waiting for it if need be."""
+
+        async def found() -> dict[str, Any]:
+            while True:
+                for args in self.to(method):
+                    if predicate(args):
+                        return args
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(found(), within)
+
+    async def wait_for_response(
+        self, predicate: Callable[[dict[str, Any]], bool] = lambda _b: True, *, within: float = 5.0
+    ) -> dict[str, Any]:
+        async def found() -> dict[str, Any]:
+            while True:
+                for body in self.responses:
+                    if predicate(body):
+                        return body
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(found(), within)
+
+    # -- the server ------------------------------------------------------------------------------------------
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        body["_name"] = request.match_info["name"]
+        self.responses.append(body)
+        self._changed.set()
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        for key in ("blocks", "view", "attachments"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
+        queued = self.failures.get(method)
+        if queued:
+            failure = queued.pop(0)
+            self.calls.append(Call(method, args, token, failure.status))
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+        self.calls.append(Call(method, args, token))
+        answer = self.handlers[method](args) if method in self.handlers else self._answer(method, args)
+        self._changed.set()
+        return web.json_response(answer)
+
+    def _channel(self, channel: str) -> str:
+        name = channel.lstrip("#")
+        return self.channels.get(name, channel)
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        ok: dict[str, Any] = {"ok": True}
+        if method == "auth.test":
+            return {
+                **ok,
+                "url": "https://libraries.slack.com/",
+                "team": "Libraries",
+                "user": "convene",
+                "team_id": self.team,
+                "user_id": BOT_USER,
+                "bot_id": "BCONVENE",
+            }
+        if method == "users.info":
+            user = args.get("user", "")
+            if user not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            return {**ok, "user": self.users[user]}
+        if method == "conversations.list":
+            found = [{"id": cid, "name": name, "is_channel": True} for name, cid in self.channels.items()]
+            return {**ok, "channels": found, "response_metadata": {"next_cursor": ""}}
+        if method == "conversations.create":
+            name = args["name"]
+            if name in self.channels:
+                return {"ok": False, "error": "name_taken"}
+            self.channels[name] = f"C{len(self.channels):08d}"
+            return {**ok, "channel": {"id": self.channels[name], "name": name, "is_channel": True}}
+        if method == "conversations.open":
+            return {**ok, "channel": {"id": "D" + str(args["users"]).replace(",", "")}}
+        if method in ("conversations.invite", "conversations.join"):
+            return {**ok, "channel": {"id": args.get("channel")}}
+        if method == "chat.postMessage":
+            channel = self._channel(str(args["channel"]))
+            ts = f"{1_800_000_000 + next(self._ts)}.000100"
+            message = {"type": "message", "ts": ts, "text": args.get("text"), "blocks": args.get("blocks", [])}
+            self.messages[(channel, ts)] = message
+            return {**ok, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.update":
+            channel = self._channel(str(args["channel"]))
+            key = (channel, str(args["ts"]))
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages[key].update(text=args.get("text"), blocks=args.get("blocks", []))
+            return {**ok, "channel": channel, "ts": args["ts"], "text": args.get("text")}
+        if method == "chat.postEphemeral":
+            return {**ok, "message_ts": f"{1_800_000_000 + next(self._ts)}.000200"}
+        if method in ("views.open", "views.publish", "views.update", "views.push"):
+            return {**ok, "view": {"id": "V0VIEW", **(args.get("view") or {})}}
+        return ok
+
+
+@pytest.fixture
+async def slack_api() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.close()
