@@ -40,7 +40,8 @@ class RoundResult:
             return "no one is opted in to pairing"
         trio = " (one trio)" if self.trios else ""
         out = f"; {self.left_out} could not be given a new partner and were told" if self.left_out else ""
-        return f"paired {self.people} people in {self.groups} groups{trio}{out}"
+        groups = f"{self.groups} group" + ("s" if self.groups != 1 else "")
+        return f"paired {self.people} people in {groups}{trio}{out}"
 
 
 def names(people: list[Member]) -> str:

@@ -1,0 +1,180 @@
+"""The dispatcher's pacing, rate limits, retries and leases, on a fake clock (no wall-clock timing here)."""
+
+import itertools
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from handlers.messages import Reply
+from handlers.schedules import enqueue_many, outbox_row
+from scheduler.outbox import Delivery, DeliveryError, Dispatcher
+from scheduler.pacing import Pacer
+from storage.db import Database
+from storage.models import Outbox
+from tests.conftest import START, Chat
+
+
+class FakeTime:
+    """A monotonic clock that sleeping moves on, and the matching wall clock for the dispatcher."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.t += max(seconds, 0.0)
+
+    def now(self) -> datetime:
+        return START + timedelta(seconds=self.t)
+
+
+class Slack:
+    """A messenger like Slack's: answers 429 with Retry-After for the first `storm` calls, and records
+    when (on the fake clock) each message was accepted."""
+
+    def __init__(self, time: FakeTime, storm: int = 0, retry_after: float = 2.0) -> None:
+        self.time = time
+        self.storm = storm
+        self.retry_after = retry_after
+        self.calls = 0
+        self.accepted: list[tuple[float, str, str]] = []  # (time, channel, key)
+
+    async def send(self, delivery: Delivery) -> str | None:
+        self.calls += 1
+        if self.calls <= self.storm:
+            raise DeliveryError("ratelimited", retry_after=self.retry_after)
+        self.accepted.append((self.time.t, delivery.target, delivery.key))
+        return f"ts-{delivery.id}"
+
+
+async def queue(db: Database, count: int, channels: int) -> None:
+    rows = [
+        outbox_row(
+            key=f"fanout {i}",
+            platform="slack",
+            workspace="T1",
+            target_kind="channel",
+            target=f"C{i % channels}",
+            label=f"C{i % channels}",
+            reply=Reply(f"post {i}", private=False),
+            due=START,
+            now=START,
+        )
+        for i in range(count)
+    ]
+    async with db.write() as session:
+        await enqueue_many(session, rows)
+
+
+def dispatcher(db: Database, time: FakeTime, slack: Slack, rate: float, **kw: object) -> Dispatcher:
+    pacer = Pacer(rate, clock=time.monotonic, sleep=time.sleep)
+    return Dispatcher(db, {"slack": slack}, time.now, pacers={"slack": pacer}, **kw)  # type: ignore[arg-type]
+
+
+async def drain_until_empty(d: Dispatcher, time: FakeTime) -> None:
+    for _ in range(1000):
+        if await d.run_once() == 0:
+            async with d.db.read() as session:
+                left = await session.scalar(select(Outbox.id).where(Outbox.status.in_(("pending", "sending"))))
+            if left is None:
+                return
+            await time.sleep(0.5)  # wait for a retry to fall due
+    raise AssertionError("the outbox did not empty")
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+async def test_pacer_spaces_posts_per_channel_and_per_workspace() -> None:
+    time = FakeTime()
+    pacer = Pacer(4.0, clock=time.monotonic, sleep=time.sleep)
+    sent = []
+    for _ in range(3):
+        await pacer.wait("T1", "C1")
+        sent.append(time.t)
+    assert min(gaps(sent)) >= 1.0  # one a second to a channel
+    start = time.t
+    for i in range(8):
+        await pacer.wait("T1", f"D{i}")
+    assert time.t - start >= 7 / 4  # four a second to the workspace
+    pacer.hold("T1", 30)
+    before = time.t
+    await pacer.wait("T1", "D9")
+    assert time.t - before >= 30
+    await pacer.wait("T2", "C1")  # another workspace is not held
+    assert time.t - before < 30.5
+
+
+async def test_fan_out_is_paced_and_sent_once(db: Database) -> None:
+    time = FakeTime()
+    slack = Slack(time)
+    await queue(db, 200, channels=20)
+    d = dispatcher(db, time, slack, rate=10.0)
+    await drain_until_empty(d, time)
+    keys = [k for _, _, k in slack.accepted]
+    assert sorted(keys) == sorted(f"fanout {i}" for i in range(200))
+    times = [t for t, _, _ in slack.accepted]
+    assert min(gaps(times)) >= 0.1 - 1e-9  # the workspace rate
+    assert 19.9 <= times[-1] - times[0] <= 22  # 200 posts at 10 a second, spread over 20 channels
+    for channel in {c for _, c, _ in slack.accepted}:
+        assert min(gaps([t for t, c, _ in slack.accepted if c == channel])) >= 1.0 - 1e-9
+
+
+async def test_a_429_storm_delays_but_every_message_is_delivered_once(db: Database) -> None:
+    time = FakeTime()
+    slack = Slack(time, storm=60, retry_after=3.0)
+    await queue(db, 100, channels=10)
+    d = dispatcher(db, time, slack, rate=20.0, max_attempts=3)
+    await drain_until_empty(d, time)
+    keys = [k for _, _, k in slack.accepted]
+    assert len(keys) == 100 and len(set(keys)) == 100  # once each, none failed despite 60 refusals
+    assert slack.calls == 160
+    async with db.read() as session:
+        statuses = set((await session.scalars(select(Outbox.status))).all())
+    assert statuses == {"sent"}
+    times = [t for t, _, _ in slack.accepted]
+    assert times[0] >= 3.0  # nothing went before the first Retry-After had passed
+    assert min(gaps(times)) >= 0.05 - 1e-9
+
+
+async def test_failures_retry_with_backoff_then_fail_visibly(chat: Chat) -> None:
+    class Broken:
+        async def send(self, delivery: Delivery) -> str | None:
+            raise ConnectionError("Slack is down")
+
+    await queue(chat.core.db, 1, channels=1)
+    d = Dispatcher(chat.core.db, {"slack": Broken()}, lambda: chat.now, max_attempts=3)
+    dues = []
+    for _ in range(5):
+        await d.run_once()
+        async with chat.core.db.read() as session:
+            row = await session.scalar(select(Outbox))
+        assert row is not None
+        dues.append((row.status, row.attempts, row.due_at - chat.now))
+        chat.advance(minutes=1)
+    assert dues[0] == ("pending", 1, timedelta(seconds=5))
+    assert dues[1] == ("pending", 2, timedelta(seconds=10))
+    assert dues[2][:2] == ("failed", 3)
+    assert dues[4][:2] == ("failed", 3)  # failed rows are not tried again
+    shown = await chat.say("Ada", "deliveries failed")
+    assert "1 failed" in shown.text and "error: ConnectionError: Slack is down" in shown.text
+    assert "fanout 0" in shown.text and "3 attempts" in shown.text
+    assert "Only the steering group" in (await chat.say("Bea", "deliveries failed")).text
+
+
+async def test_a_row_whose_lease_ran_out_while_waiting_is_left_for_the_next_claim(db: Database) -> None:
+    time = FakeTime()
+    slack = Slack(time)
+    await queue(db, 3, channels=1)  # one channel: a second apart
+    d = dispatcher(db, time, slack, rate=10.0, lease=timedelta(seconds=1.5))
+    await d.run_once()
+    assert [k for _, _, k in slack.accepted] == ["fanout 0", "fanout 1"]  # the third's lease ran out first
+    async with db.read() as session:
+        third = await session.scalar(select(Outbox).where(Outbox.key == "fanout 2"))
+    assert third is not None and third.status == "sending"
+    await time.sleep(1)
+    await d.run_once()
+    assert [k for _, _, k in slack.accepted] == ["fanout 0", "fanout 1", "fanout 2"]

@@ -1,0 +1,113 @@
+"""Rules and their trigger: local times hold across the clock changes, bank holidays are skipped."""
+
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.errors import UserError
+from handlers.timing import Rule, describe, first_anchor, is_bank_holiday, parse_cron, parse_every
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def local(fires: list[datetime]) -> list[str]:
+    return [f.astimezone(LONDON).strftime("%a %Y-%m-%d %H:%M %Z") for f in fires]
+
+
+def test_weekly_prompt_keeps_its_local_time_across_the_march_change() -> None:
+    # British Summer Time starts on Sunday 28 March 2027 at 01:00 UTC.
+    rule = Rule("0 10 * * mon,sun")
+    fires = list(rule.occurrences(datetime(2027, 3, 20, tzinfo=UTC), datetime(2027, 4, 6, tzinfo=UTC)))
+    assert local(fires) == [
+        "Sun 2027-03-21 10:00 GMT",
+        "Mon 2027-03-22 10:00 GMT",
+        "Sun 2027-03-28 10:00 BST",  # the day the clocks go forward: still 10:00 on the wall
+        # Monday 29 March is Easter Monday, a bank holiday: skipped
+        "Sun 2027-04-04 10:00 BST",
+        "Mon 2027-04-05 10:00 BST",
+    ]
+    assert [f.hour for f in fires] == [10, 10, 9, 9, 9]  # in UTC: an hour earlier once summer time starts
+
+
+def test_the_october_change_moves_nothing_by_an_hour() -> None:
+    # British Summer Time ends on Sunday 31 October 2027 at 01:00 UTC.
+    rule = Rule("30 9 * * *", skip_holidays=False)
+    fires = list(rule.occurrences(datetime(2027, 10, 29, tzinfo=UTC), datetime(2027, 11, 2, tzinfo=UTC)))
+    assert [f.astimezone(LONDON).strftime("%m-%d %H:%M") for f in fires] == [
+        "10-29 09:30",
+        "10-30 09:30",
+        "10-31 09:30",
+        "11-01 09:30",
+    ]
+    assert [f.astimezone(UTC).hour for f in fires] == [8, 8, 9, 9]
+    gaps = {b - a for a, b in pairwise(fires)}
+    assert gaps == {timedelta(hours=24), timedelta(hours=25)}  # the long day is the one with the extra hour
+
+
+def test_a_bank_holiday_is_skipped_unless_the_schedule_says_otherwise() -> None:
+    assert is_bank_holiday(date(2027, 5, 31))  # Spring bank holiday, England and Wales
+    assert not is_bank_holiday(date(2027, 6, 7))
+    mondays = Rule("0 10 * * mon")
+    fires = list(mondays.occurrences(datetime(2027, 5, 20, tzinfo=UTC), datetime(2027, 6, 10, tzinfo=UTC)))
+    assert [f.date() for f in fires] == [date(2027, 5, 24), date(2027, 6, 7)]
+    regardless = Rule("0 10 * * mon", skip_holidays=False)
+    fires = list(regardless.occurrences(datetime(2027, 5, 20, tzinfo=UTC), datetime(2027, 6, 10, tzinfo=UTC)))
+    assert [f.date() for f in fires] == [date(2027, 5, 24), date(2027, 5, 31), date(2027, 6, 7)]
+
+
+def test_the_apscheduler_trigger_gives_the_same_fire_times() -> None:
+    rule = Rule("0 10 * * mon")
+    trigger = rule.trigger()
+    start = datetime(2027, 5, 25, tzinfo=UTC)
+    first = trigger.get_next_fire_time(None, start)
+    assert first is not None and first.astimezone(UTC) == datetime(2027, 6, 7, 9, 0, tzinfo=UTC)  # 31 May skipped
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    assert second.astimezone(UTC) == datetime(2027, 6, 14, 9, 0, tzinfo=UTC)
+    assert rule.fires_at(first.astimezone(UTC)) and not rule.fires_at(first.astimezone(UTC) + timedelta(minutes=1))
+
+
+def test_every_two_weeks_counts_from_the_anchor_week() -> None:
+    now = datetime(2027, 1, 13, 12, tzinfo=UTC)  # a Wednesday
+    expr, weeks = parse_every("2w", default_day="tue")
+    assert (expr, weeks) == ("0 10 * * tue", 2)
+    rule = Rule(expr, weeks, first_anchor(expr, "Europe/London", now))
+    fires = list(rule.occurrences(now, now + timedelta(weeks=6)))
+    assert [f.date() for f in fires] == [date(2027, 1, 19), date(2027, 2, 2), date(2027, 2, 16)]
+
+
+def test_time_zones_other_than_london() -> None:
+    rule = Rule("0 9 * * mon", tz="America/New_York", skip_holidays=False)
+    fires = list(rule.occurrences(datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 20, tzinfo=UTC)))
+    # New York's clocks change on 14 March: 9:00 local stays 9:00 local
+    assert [f.hour for f in fires] == [14, 14, 13]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("monday 10:00", ("0 10 * * mon", 1)),
+        ("weekdays 9:30", ("30 9 * * mon-fri", 1)),
+        ("tue, thu 14:15", ("15 14 * * tue,thu", 1)),
+        ("day 08:00", ("0 8 * * *", 1)),
+        ("2w tue", ("0 10 * * tue", 2)),
+    ],
+)
+def test_every_phrases(text: str, expected: tuple[str, int]) -> None:
+    assert parse_every(text) == expected
+
+
+@pytest.mark.parametrize("text", ["monday 25:00", "someday", "13w", "friday at noon"])
+def test_bad_every_phrases_name_the_problem(text: str) -> None:
+    with pytest.raises(UserError):
+        parse_every(text)
+
+
+def test_cron_is_checked_and_described() -> None:
+    assert parse_cron("0 10 * * mon", "Europe/London") == "0 10 * * mon"
+    with pytest.raises(UserError, match="five fields"):
+        parse_cron("0 10 * *", "Europe/London")
+    with pytest.raises(UserError, match="not a valid cron"):
+        parse_cron("0 25 * * mon", "Europe/London")
+    assert describe(Rule("0 10 * * mon", 2)) == "Mondays at 10:00 (Europe/London), every 2 weeks, not on bank holidays"
