@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ class Call:
     args: dict[str, Any]
     token: str | None
     status: int = 200
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

@@ -3,6 +3,7 @@ requests shaped and signed as Slack sends them."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -14,11 +15,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
 
 from bot.app import Parts, build
 from bot.settings import Settings
 from bot.web import make_app
 from scheduler.pacing import Pacer
+from storage.models import Outbox
 from tests.fakes.slack_api import FakeSlack, slack_api  # noqa: F401  (the fixture)
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -212,8 +215,22 @@ class Workspace:
             "event_ts": f"{time.time():.6f}",
         }
 
-    async def deliver(self) -> int:
-        return await self.parts.dispatcher.drain()
+    async def deliver(self, within: float = 5.0) -> None:
+        """Send what the outbox has due, and wait for what the app is sending in the background."""
+        deadline = time.monotonic() + within
+        while True:
+            await self.parts.dispatcher.drain()
+            now = self.parts.clock()
+            async with self.parts.db.read() as session:
+                busy = await session.scalar(
+                    select(func.count()).where(
+                        (Outbox.status == "sending") | ((Outbox.status == "pending") & (Outbox.due_at <= now))
+                    )
+                )
+            if not busy:
+                return
+            assert time.monotonic() < deadline, f"{busy} outbox rows still unsent"
+            await asyncio.sleep(0.02)
 
 
 def find_button(blocks: list[dict[str, Any]], label: str) -> tuple[dict[str, Any], dict[str, Any]]:

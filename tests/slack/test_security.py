@@ -1,0 +1,55 @@
+"""Signed requests only; no replays; a retried event acts once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import func, select
+
+from storage.slack import SlackSeen
+from tests.slack.conftest import ADMIN, Workspace, sign
+
+
+async def test_forged_stale_and_replayed_requests_are_refused(workspace: Workspace) -> None:
+    ws, api = workspace, workspace.api
+    body = ws.command_body(ADMIN, 'group new "Forged" kind:task')
+    form = "application/x-www-form-urlencoded"
+
+    status, _ = await ws.post(body, form, sign(body, secret="not-the-signing-secret"))
+    assert status == 401
+    status, _ = await ws.post(body, form, {})
+    assert status == 401
+    tampered = sign(body)
+    status, _ = await ws.post(body.replace("Forged", "Forgex"), form, tampered)
+    assert status == 401
+    status, _ = await ws.post(body, form, sign(body, timestamp=int(time.time()) - 6 * 60))
+    assert status == 401
+
+    headers = sign(body)
+    status, text = await ws.post(body, form, headers)
+    assert status == 200 and "Created the task-and-finish group Forged" in text
+    status, _ = await ws.post(body, form, headers)  # the same signed request again
+    assert status == 401
+    groups = await ws.command(ADMIN, "groups")
+    assert groups["text"].count("Forged") == 1
+    assert api.to("views.open") == []
+
+
+async def test_an_event_delivered_four_times_acts_once(workspace: Workspace) -> None:
+    ws, api = workspace, workspace.api
+    event = ws.home_opened("U0BEA")
+    answers = [await ws.event(event, "Ev0FOURTIMES", retry=n) for n in (None, 1, 2, 3)]
+    assert [status for status, _ in answers] == [200, 200, 200, 200]
+    await api.wait_for("views.publish")
+    await asyncio.sleep(0.2)  # anything a repeat had started would have reached the fake by now
+    assert len(api.to("views.publish")) == 1
+    async with ws.parts.db.read() as session:
+        seen = await session.scalar(select(func.count()).where(SlackSeen.key == "event:Ev0FOURTIMES"))
+    assert seen == 1
+
+
+async def test_slack_url_verification_is_answered(workspace: Workspace) -> None:
+    body = '{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}'
+    status, text = await workspace.post(body, "application/json")
+    assert status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in text
