@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +40,8 @@ log = logging.getLogger("convene.slack")
 ACK_WITHIN = 2.0  # seconds to wait for a reply before acknowledging without it (Slack allows three)
 SEEN_FOR = timedelta(days=1)  # how long a delivery is remembered: longer than Slack's retries and its 5 minutes
 ORIGIN_LIMIT = 200
+REPLAY_WINDOW = 5 * 60.0  # Bolt refuses a request whose timestamp is older than this
+NUDGE_GATHER = 0.05  # seconds the outbox waits after a change for the changes that come with it
 Ack = Callable[..., Awaitable[Any]]
 Clock = Callable[[], datetime]
 
@@ -67,6 +71,8 @@ class SlackAdapter:
         self._homes_due: set[tuple[str, str]] = set()
         self._homes_event = asyncio.Event()
         self._seen_count = 0
+        self._recent = Recent(REPLAY_WINDOW)
+        self._tasks: set[asyncio.Future[None]] = set()
 
     # -- what the listeners call ------------------------------------------------------------------------------
 
@@ -88,9 +94,7 @@ class SlackAdapter:
             reply = await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
         except TimeoutError:  # slow today: acknowledge now, answer by the response URL when ready
             await ack(text="Working on it…", response_type="ephemeral")
-            reply = await task
-            await self._respond(body.get("response_url"), reply, origin=self._origin(text, reply))
-            self._after(team, user, text, reply)
+            self.spawn(self._answer_later(task, body.get("response_url"), team, user, text))
             return
         if reply.form is not None:
             await ack()
@@ -104,8 +108,18 @@ class SlackAdapter:
         await ack(response_type="ephemeral" if reply.private else "in_channel", **message)
         self._after(team, user, text, reply)
 
+    async def _answer_later(
+        self, task: asyncio.Future[Reply], response_url: str | None, team: str, user: str, text: str
+    ) -> None:
+        reply = await task
+        await self._respond(response_url, reply, origin=self._origin(text, reply))
+        self._after(team, user, text, reply)
+
     async def press(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack) -> None:
         await ack()
+        self.spawn(self._pressed(body, client))
+
+    async def _pressed(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         pressed = body["actions"][0]
         name = blocks.neutral_action(pressed["action_id"])
         value = pressed.get("value") or (pressed.get("selected_option") or {}).get("value") or ""
@@ -165,6 +179,9 @@ class SlackAdapter:
             await ack(response_action="errors", errors={field: blocks.clip(reply.text.split("\n")[0], 300)})
             return
         await ack()
+        self.spawn(self._tell_submitter(team, channel, user, text, reply))
+
+    async def _tell_submitter(self, team: str, channel: str | None, user: str, text: str, reply: Reply) -> None:
         if channel and not str(channel).startswith("D"):
             await self.messenger.ephemeral(team, channel, user, reply)
         else:
@@ -175,7 +192,7 @@ class SlackAdapter:
         if event.get("tab", "home") != "home":
             return
         team = body.get("team_id") or ""
-        await self.publish_home(client, team, event["user"])
+        self.spawn(self.publish_home(client, team, event["user"]))
 
     async def first_time(self, body: dict[str, Any], req: Any, next: Callable[[], Awaitable[None]]) -> Any:
         """Bolt middleware, after the signature check: an event already acted on, or a request seen before,
@@ -186,11 +203,33 @@ class SlackAdapter:
                 return BoltResponse(status=200, body="")
         else:
             signature = _header(req, "x-slack-signature")
-            if signature and not await self._first(f"request:{signature[-64:]}"):
+            # Every signed request is remembered here for the five minutes its signature is valid; one that
+            # could change something is also recorded in the database, so no other process acts on it again.
+            if signature and (
+                not self._recent.first(signature)
+                or (self._changes(body) and not await self._first(f"request:{signature[-64:]}"))
+            ):
                 log.warning("a signed request was replayed: refused")
                 return BoltResponse(status=401, body="")
         await next()
         return None
+
+    def _changes(self, body: dict[str, Any]) -> bool:
+        if "command" in body:
+            cmd = self._command(str(body.get("text") or ""))
+            return cmd is not None and cmd.writes
+        return body.get("type") in ("block_actions", "view_submission")
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Work that goes on after Slack has its acknowledgement (Bolt answers when a listener returns)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack work after the acknowledgement failed", exc_info=task.exception())
 
     # -- the App Home --------------------------------------------------------------------------------------
 
@@ -213,6 +252,8 @@ class SlackAdapter:
         try:
             yield
         finally:
+            if self._tasks:  # let answers under way finish, briefly
+                await asyncio.wait(list(self._tasks), timeout=5)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -222,6 +263,7 @@ class SlackAdapter:
     async def _nudged(self) -> None:
         while True:
             await self._nudge.wait()
+            await asyncio.sleep(NUDGE_GATHER)
             self._nudge.clear()
             if self.dispatcher is None:
                 continue
@@ -345,6 +387,23 @@ class SlackAdapter:
             if self._seen_count % 1000 == 0:
                 await forget_seen_before(session, now - SEEN_FOR)
         return first
+
+
+class Recent:
+    """Keys seen in the last `window` seconds, in this process."""
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first(self, key: str) -> bool:
+        now = time.monotonic()
+        while self._seen and next(iter(self._seen.values())) < now - self.window:
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
 
 
 async def _nothing() -> dict[str, Any]:

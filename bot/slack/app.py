@@ -98,6 +98,9 @@ class SlackRuntime:
             )
         self.bolt = AsyncApp(
             name="convene",
+            # Answer Slack when the listener returns: listeners acknowledge first and hand slow work to the
+            # adapter's background tasks, so Bolt need not poll for the acknowledgement.
+            process_before_response=True,
             signing_secret=secret or "",
             client=self.clients.base,
             oauth_settings=oauth_settings,

@@ -7,6 +7,7 @@ import time
 
 from sqlalchemy import func, select
 
+from bot.slack.adapter import REPLAY_WINDOW, Recent
 from storage.slack import SlackSeen
 from tests.slack.conftest import ADMIN, Workspace, sign
 
@@ -53,3 +54,22 @@ async def test_slack_url_verification_is_answered(workspace: Workspace) -> None:
     body = '{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}'
     status, text = await workspace.post(body, "application/json")
     assert status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in text
+
+
+async def test_a_replay_is_refused_by_another_process_too(workspace: Workspace) -> None:
+    ws = workspace
+    form = "application/x-www-form-urlencoded"
+    read = ws.command_body(ADMIN, "help")
+    headers = sign(read)
+    assert (await ws.post(read, form, headers))[0] == 200
+    assert (await ws.post(read, form, headers))[0] == 401  # refused by this process's memory
+
+    write = ws.command_body(ADMIN, 'group new "Twice" kind:task')
+    headers = sign(write)
+    assert (await ws.post(write, form, headers))[0] == 200
+    slack = ws.parts.slack
+    assert slack is not None
+    slack.adapter._recent = Recent(REPLAY_WINDOW)  # as if the replay reached another copy of Convene
+    assert (await ws.post(write, form, headers))[0] == 401  # refused by the record in the database
+    async with ws.parts.db.read() as session:
+        assert await session.scalar(select(func.count()).where(SlackSeen.key.like("request:%"))) == 1

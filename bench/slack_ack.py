@@ -1,0 +1,306 @@
+"""How fast Convene acknowledges Slack, next to a bare Bolt app that only acks (run by hand, not in CI).
+
+    .venv/bin/python bench/slack_ack.py [--requests 2000] [--concurrency 16 64]
+
+Starts the fake Slack Web API (tests/fakes/slack_api.py), then `convene serve` on a fresh SQLite database and
+a bare Bolt app, each in its own process; seeds 30 task groups with open calls through the slash command;
+then sends signed slash commands (reads: `groups`, `group <name>`; writes: `volunteer <group>`, each a new
+offer) at each concurrency, and prints requests per second, p50 and p99 for both apps and their ratio.
+
+A last pass runs Convene with asyncio's debug mode and a 5 ms slow-callback threshold, under the same load,
+and reports every callback that held the event loop longer (debug mode makes callbacks slower, so this is
+the pessimistic view).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import itertools
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.slack_api import FakeSlack  # noqa: E402
+
+SECRET = "bench-signing-secret"
+TEAM = "T0LIBS"
+ADMIN = "U0ADMIN"
+GROUPS = 30
+PEOPLE = 300
+SLOW = 0.005
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def signed(body: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+_serial = itertools.count(1)
+
+
+def command(user: str, text: str) -> str:
+    n = next(_serial)
+    return urllib.parse.urlencode(
+        {
+            "token": "x",
+            "team_id": TEAM,
+            "team_domain": "libraries",
+            "channel_id": "C0GENERAL",
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/convene",
+            "text": text,
+            "api_app_id": "A0CONVENE",
+            "is_enterprise_install": "false",
+            "response_url": f"http://127.0.0.1:1/respond/{n}",
+            "trigger_id": f"{n}.1.abc",
+        }
+    )
+
+
+# -- the two servers, each run in a child process of this script ---------------------------------------------
+
+
+def run_bare(port: int, api_url: str) -> None:
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    async def main() -> None:
+        bolt = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token="xoxb-bench", base_url=api_url))
+
+        async def on_command(ack):  # type: ignore[no-untyped-def]
+            await ack()
+
+        bolt.command("/convene")(on_command)
+
+        async def events(request: web.Request) -> web.StreamResponse:
+            return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+        app = web.Application()
+        app.router.add_post("/slack/events", events)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def run_convene_debug() -> None:
+    """`convene serve`, with asyncio debug on and the slow-callback threshold at 5 ms."""
+    import logging
+
+    from bot import web
+    from bot.settings import load
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = SLOW
+        logging.getLogger("asyncio").setLevel(logging.WARNING)
+        await web.serve(load(env_file=None))
+
+    asyncio.run(main())
+
+
+# -- load ------------------------------------------------------------------------------------------------
+
+
+async def wait_until_up(url: str, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.post(url, data=b"", headers={"Content-Type": "text/plain"}) as r:
+                    await r.read()
+                    return
+            except aiohttp.ClientError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+
+async def load(url: str, bodies: list[str], concurrency: int) -> tuple[float, list[float], int]:
+    """Send the bodies, `concurrency` at a time; requests per second, latencies (s), and failures."""
+    latencies: list[float] = []
+    failures = 0
+    queue = iter(bodies)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal failures
+            for body in queue:
+                started = time.perf_counter()
+                async with session.post(url, data=body.encode(), headers=signed(body)) as response:
+                    await response.read()
+                    if response.status != 200:
+                        failures += 1
+                latencies.append(time.perf_counter() - started)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return len(bodies) / elapsed, latencies, failures
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def workloads(requests: int) -> dict[str, Callable[[], list[str]]]:
+    people = [f"U{n:05d}" for n in range(PEOPLE)]
+    offers = itertools.product(range(GROUPS), people)  # each (group, person) once: every request a new offer
+
+    def reads() -> list[str]:
+        return [
+            command(people[i % PEOPLE], "groups" if i % 2 else f"group group-{i % GROUPS:02d}")
+            for i in range(requests)
+        ]
+
+    def writes() -> list[str]:
+        return [command(p, f"volunteer group-{g:02d}") for g, p in itertools.islice(offers, requests)]
+
+    return {"read": reads, "write": writes}
+
+
+async def seed(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for g in range(GROUPS):
+            for text in (f'group new "Group {g:02d}" kind:task seats:50', f"call group-{g:02d}"):
+                body = command(ADMIN, text)
+                async with session.post(url, data=body.encode(), headers=signed(body)) as r:
+                    assert r.status == 200, await r.text()
+        for n in range(PEOPLE):  # each person speaks once, so names come from the cache, as in steady use
+            body = command(f"U{n:05d}", "help")
+            async with session.post(url, data=body.encode(), headers=signed(body)) as r:
+                assert r.status == 200
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+
+
+def convene_env(api_url: str, port: int, db: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("CONVENE_", "SLACK_"))}
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{db}",
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api_url,
+        CONVENE_ADMINS=f"slack:{ADMIN}",
+        CONVENE_LOG_LEVEL="WARNING",
+        PORT=str(port),
+        HOST="127.0.0.1",
+    )
+    return env
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--no-debug-pass", action="store_true")
+    opts = parser.parse_args()
+
+    fake = FakeSlack()
+    for n in range(PEOPLE):
+        fake.person(f"U{n:05d}", f"Person {n}")
+    fake.person(ADMIN, "Ada")
+    await fake.start()
+    workdir = Path(tempfile.mkdtemp(prefix="convene-bench-"))
+    convene_port, bare_port = free_port(), free_port()
+    convene = start(
+        [str(ROOT / ".venv/bin/convene"), "serve"], convene_env(fake.url, convene_port, str(workdir / "c.db"))
+    )
+    bare = start([sys.executable, __file__, "--bare", str(bare_port), fake.url], dict(os.environ))
+    results: dict[tuple[str, str, int], tuple[float, float, float, int]] = {}
+    try:
+        convene_url = f"http://127.0.0.1:{convene_port}/slack/events"
+        bare_url = f"http://127.0.0.1:{bare_port}/slack/events"
+        await wait_until_up(convene_url)
+        await wait_until_up(bare_url)
+        await seed(convene_url)
+        await load(bare_url, [command("U00000", "help") for _ in range(200)], 16)  # warm both up
+        await load(convene_url, [command(f"U{n:05d}", "help") for n in range(200)], 16)
+        loads = workloads(opts.requests)
+        for concurrency in opts.concurrency:
+            for kind, make in loads.items():
+                for name, url in (("bare", bare_url), ("convene", convene_url)):
+                    rps, lat, failed = await load(url, make(), concurrency)
+                    results[(kind, name, concurrency)] = (rps, percentile(lat, 50), percentile(lat, 99), failed)
+    finally:
+        for process in (convene, bare):
+            process.terminate()
+            process.wait(10)
+    print(f"\n{opts.requests} signed slash commands per run, SQLite, Convene and the bare app in their own processes")
+    print(f"{'load':6} {'conc':>4} {'app':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'ratio':>6}")
+    for (kind, name, concurrency), (rps, p50, p99, failed) in results.items():
+        bare_rps = results[(kind, "bare", concurrency)][0]
+        ratio = f"{rps / bare_rps:6.2f}" if name == "convene" else ""
+        print(f"{kind:6} {concurrency:>4} {name:8} {rps:8.0f} {p50 * 1000:8.1f} {p99 * 1000:8.1f} {failed:>5} {ratio}")
+
+    if not opts.no_debug_pass:
+        await debug_pass(fake, workdir, opts.requests)
+    await fake.close()
+
+
+async def debug_pass(fake: FakeSlack, workdir: Path, requests: int) -> None:
+    port = free_port()
+    env = convene_env(fake.url, port, str(workdir / "debug.db"))
+    server = start([sys.executable, __file__, "--convene-debug"], env)
+    try:
+        url = f"http://127.0.0.1:{port}/slack/events"
+        await wait_until_up(url)
+        await seed(url)
+        loads = workloads(requests)
+        for concurrency in (16, 64):
+            for make in loads.values():
+                await load(url, make(), concurrency)
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=10)
+    slow = re.findall(r"Executing (.+?) took (\d+\.\d+) seconds", err.decode(errors="replace"))
+    print(f"\nasyncio debug pass (slow callback = over {SLOW * 1000:.0f} ms): {len(slow)} slow callbacks")
+    for what, took in sorted(slow, key=lambda s: -float(s[1]))[:10]:
+        print(f"  {float(took) * 1000:6.1f} ms  {what[:150]}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--bare":
+        run_bare(int(sys.argv[2]), sys.argv[3])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--convene-debug":
+        run_convene_debug()
+    else:
+        asyncio.run(main())
