@@ -22,7 +22,6 @@ import itertools
 import os
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -176,7 +175,7 @@ async def load(url: str, bodies: list[str], concurrency: int) -> tuple[float, li
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def workloads(requests: int) -> dict[str, Callable[[], list[str]]]:
@@ -185,8 +184,7 @@ def workloads(requests: int) -> dict[str, Callable[[], list[str]]]:
 
     def reads() -> list[str]:
         return [
-            command(people[i % PEOPLE], "groups" if i % 2 else f"group group-{i % GROUPS:02d}")
-            for i in range(requests)
+            command(people[i % PEOPLE], "groups" if i % 2 else f"group group-{i % GROUPS:02d}") for i in range(requests)
         ]
 
     def writes() -> list[str]:
