@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from handlers.context import CoreConfig
 from handlers.core import Convene
 from scheduler.outbox import Dispatcher, Messenger
+from scheduler.pacing import Pacer
+from scheduler.service import Scheduler
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -32,6 +34,7 @@ class Parts:
     core: Convene
     dispatcher: Dispatcher
     clock: Clock
+    scheduler: Scheduler
     slack: SlackRuntime | None = None
 
     async def close(self) -> None:
@@ -46,6 +49,7 @@ def core_config(settings: Settings, **overrides: object) -> CoreConfig:
         command=settings.convene_command,
         announce_channel=settings.convene_announce_channel,
         create_channels=settings.slack_enabled,
+        pairing_window_weeks=settings.convene_pairing_window_weeks,
     )
     values.update(overrides)
     return CoreConfig(**values)  # type: ignore[arg-type]
@@ -74,7 +78,9 @@ async def build(
 
         slack = SlackRuntime(settings, db, core, clock)
         messengers = {**slack.messengers, **messengers}
-    dispatcher = Dispatcher(db, messengers, clock)
+    # Slack asks for about one post a second per channel, and a rate per workspace (CONVENE_WORKSPACE_RATE).
+    dispatcher = Dispatcher(db, messengers, clock, pacers={"slack": Pacer(settings.convene_workspace_rate)})
+    scheduler = Scheduler(db, core.config, clock, grace=timedelta(seconds=settings.convene_misfire_grace))
     if slack is not None:
         slack.attach(dispatcher)
-    return Parts(settings, db, core, dispatcher, clock, slack)
+    return Parts(settings, db, core, dispatcher, clock, scheduler, slack)

@@ -1,5 +1,5 @@
 """`convene serve`: the one aiohttp web app (platform routes join it in their own packages), with the
-outbox dispatcher running beside it."""
+outbox dispatcher and the scheduler running beside it."""
 
 from __future__ import annotations
 
@@ -39,8 +39,10 @@ def make_app(parts: Parts) -> web.Application:
         parts.slack.mount(app)
 
     async def dispatcher(app: web.Application) -> AsyncIterator[None]:
+        await parts.scheduler.start()
         task = asyncio.create_task(parts.dispatcher.run_forever())
         yield
+        parts.scheduler.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

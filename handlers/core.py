@@ -8,6 +8,11 @@ from __future__ import annotations
 import logging
 import secrets
 
+# Scheduling and networking: their commands and scheduled runners register on import.
+import handlers.pairing
+import handlers.prompts
+import handlers.reminders
+import handlers.schedules  # noqa: F401
 from handlers import admin, groups, help, home, members, profile, progress, suggestions, volunteering  # noqa: F401
 from handlers.context import CoreConfig, Ctx
 from handlers.errors import NotAllowed, UserError

@@ -384,7 +384,7 @@ async def _set_rounds(ctx: Ctx) -> Reply:
     tz = ctx.option("tz") or DEFAULT_TZ
     zone(tz)
     holidays = ctx.choice("holidays", ("skip", "post"), "skip")
-    rule = Rule(expr, weeks, first_anchor(expr, tz, ctx.now), tz, holidays == "skip")
+    rule = Rule(expr, weeks, first_anchor(expr, tz, ctx.now, skip_holidays=holidays == "skip"), tz, holidays == "skip")
     if schedule is None:
         schedule = Schedule(
             kind="pairing",

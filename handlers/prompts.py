@@ -200,7 +200,7 @@ async def set_prompts(ctx: Ctx) -> Reply:
         assert cron is not None
         expr = parse_cron(cron, tz)
         rule_text = f'cron:"{expr}"'
-    rule = Rule(expr, weeks, first_anchor(expr, tz, ctx.now), tz, holidays == "skip")
+    rule = Rule(expr, weeks, first_anchor(expr, tz, ctx.now, skip_holidays=holidays == "skip"), tz, holidays == "skip")
     if schedule is None:
         schedule = Schedule(
             kind="prompts",

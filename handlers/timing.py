@@ -204,9 +204,10 @@ def describe(rule: Rule) -> str:
     return text
 
 
-def first_anchor(cron: str, tz: str, now: datetime) -> date:
-    """The week an every-N-weeks rule counts from: the week of its first fire time after now."""
-    fire = CronTrigger.from_crontab(cron, timezone=ZoneInfo(tz)).get_next_fire_time(None, now)
+def first_anchor(cron: str, tz: str, now: datetime, *, skip_holidays: bool = True) -> date:
+    """The week an every-N-weeks rule counts from: the week of its first fire time after now (not a bank
+    holiday, when the rule skips them, so that the first occurrence is not lost to one)."""
+    fire = Rule(cron, 1, None, tz, skip_holidays).next_after(now)
     return monday((fire or now).astimezone(ZoneInfo(tz)).date())
 
 
