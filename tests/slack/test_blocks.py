@@ -43,7 +43,7 @@ async def test_a_directory_of_300_groups_pages_within_the_limits(workspace: Work
                 slug=f"group-{i:03d}",
                 name=f"Group {i:03d}",
                 kind=kind,
-                theme="A theme " * 20,
+                theme="A theme " * 14,  # 112 of the 120 characters a theme may have
                 platform="slack",
                 workspace=ws.team,
                 channel=f"#group-{i:03d}",
