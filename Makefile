@@ -20,6 +20,7 @@ serve: $(BIN)/convene
 
 lint: $(BIN)/convene
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

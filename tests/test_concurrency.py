@@ -36,8 +36,9 @@ async def test_fifty_simultaneous_accepts_fill_ten_seats_exactly(chat: Chat, db_
     await chat.say("Ada", "help")
     many = await cores(db_url)
     try:
-        replies = await asyncio.gather(*(
-            many[i % ENGINES].handle(ask("Ada", f"accept @{p.lower()} diversity")) for i, p in enumerate(people)))
+        replies = await asyncio.gather(
+            *(many[i % ENGINES].handle(ask("Ada", f"accept @{p.lower()} diversity")) for i, p in enumerate(people))
+        )
     finally:
         for core in many:
             await core.db.dispose()
@@ -47,8 +48,11 @@ async def test_fifty_simultaneous_accepts_fill_ten_seats_exactly(chat: Chat, db_
     assert len(refused) == 40
     async with chat.core.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(Membership)) == 10
-        statuses = dict((await session.execute(
-            select(VolunteerOffer.status, func.count()).group_by(VolunteerOffer.status))).tuples().all())
+        statuses = dict(
+            (await session.execute(select(VolunteerOffer.status, func.count()).group_by(VolunteerOffer.status)))
+            .tuples()
+            .all()
+        )
     assert statuses == {"accepted": 10, "offered": 40}
 
 
@@ -58,8 +62,9 @@ async def test_twenty_simultaneous_offers_from_one_person_make_one(chat: Chat, d
     await chat.say("Bea", "help")
     many = await cores(db_url)
     try:
-        replies = await asyncio.gather(*(
-            many[i % ENGINES].handle(ask("Bea", "volunteer diversity as:chair")) for i in range(20)))
+        replies = await asyncio.gather(
+            *(many[i % ENGINES].handle(ask("Bea", "volunteer diversity as:chair")) for i in range(20))
+        )
     finally:
         for core in many:
             await core.db.dispose()

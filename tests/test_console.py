@@ -6,11 +6,20 @@ import sys
 from pathlib import Path
 
 
-def run_console(db_url: str, script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_console(
+    db_url: str, script: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("CONVENE_", "SLACK_", "DATABASE_URL"))}
     environ.update(DATABASE_URL=db_url, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "bot", "console", *args], input=script, capture_output=True,
-                          text=True, env=environ, timeout=120, cwd=Path(__file__).parent.parent)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "console", *args],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
 
 
 SESSION = """\
@@ -38,7 +47,9 @@ def test_scripted_session_creates_a_group_opens_a_call_accepts_and_delivers_the_
     assert "[1] Volunteer as member (digital-skills)  [2] Volunteer as chair (digital-skills)" in out
     assert "Thank you! You have offered to serve on Digital Skills as chair." in out.split("Cal> 2")[1]
     assert "Accepted Bea into Digital Skills as chair; they have been told. Seats left: 3." in out
-    assert "→ DM Bea: Welcome aboard! The steering group accepted your offer to serve on Digital Skills as chair." in out
+    assert (
+        "→ DM Bea: Welcome aboard! The steering group accepted your offer to serve on Digital Skills as chair." in out
+    )
     assert "→ #announcements (updated): Call for volunteers: Digital Skills" in out
     assert out.index("Accepted Bea") < out.index("→ DM Bea")
 

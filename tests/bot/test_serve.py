@@ -21,8 +21,14 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(db_url: str) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVENE_", "SLACK_", "DATABASE_URL"))}
     env.update(DATABASE_URL=db_url, PORT=str(port), HOST="127.0.0.1")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=Path(__file__).parents[2],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        env=env,
+        cwd=Path(__file__).parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         body = None
         deadline = time.monotonic() + 30

@@ -23,13 +23,13 @@ def test_admins_are_platform_and_user(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONVENE_ADMINS", "slack:U0123ABCD, console:ada")
     assert load(env_file=None).convene_admins == frozenset({"slack:U0123ABCD", "console:ada"})
     monkeypatch.setenv("CONVENE_ADMINS", "U0123ABCD")
-    with pytest.raises(SettingsError, match="CONVENE_ADMINS.*platform:user_id"):
+    with pytest.raises(SettingsError, match=r"CONVENE_ADMINS.*platform:user_id"):
         load(env_file=None)
 
 
 def test_unknown_setting_is_named_with_a_guess(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKN", "xoxb-1")
-    with pytest.raises(SettingsError, match="Unknown setting SLACK_BOT_TOKN. Did you mean SLACK_BOT_TOKEN?"):
+    with pytest.raises(SettingsError, match=r"Unknown setting SLACK_BOT_TOKN\. Did you mean SLACK_BOT_TOKEN\?"):
         load(env_file=None)
 
 
@@ -39,7 +39,7 @@ def test_invalid_values_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
         load(env_file=None)
     monkeypatch.setenv("PORT", "3000")
     monkeypatch.setenv("CONVENE_COMMAND", "convene")
-    with pytest.raises(SettingsError, match="CONVENE_COMMAND: .*start with /"):
+    with pytest.raises(SettingsError, match=r"CONVENE_COMMAND: .*start with /"):
         load(env_file=None)
 
 

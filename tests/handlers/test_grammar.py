@@ -18,7 +18,7 @@ def test_words_quotes_and_options_in_any_order() -> None:
     "text",
     [
         "suggest “More coffee mornings” anon",
-        "suggest \"More coffee mornings” anon",
+        'suggest "More coffee mornings” anon',
         "suggest „More coffee mornings“ anon",
         "suggest ‘More coffee mornings’ anon",
         "suggest 'More coffee mornings' anon",

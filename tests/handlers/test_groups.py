@@ -16,7 +16,7 @@ async def test_group_new_defaults_for_a_task_group(chat: Chat) -> None:
 
 
 async def test_group_new_community_links_a_channel_and_takes_unquoted_names(chat: Chat) -> None:
-    reply = await chat.say("Ada", "group new Rare Books kind:community channel:<#C0RARE|rare-books> about:\"For all\"")
+    reply = await chat.say("Ada", 'group new Rare Books kind:community channel:<#C0RARE|rare-books> about:"For all"')
     assert "community of practice Rare Books (`rare-books`), channel C0RARE" in reply.text
     shown = await chat.say("Bea", "group rare books")
     assert "Rare Books — community of practice (active)" in shown.text

@@ -4,7 +4,7 @@ from tests.conftest import Chat
 async def test_join_leave_members(chat: Chat) -> None:
     await chat.say("Ada", 'group new "Readers" kind:community seats:2')
     await chat.say("Ada", 'group new "Diversity" kind:task')
-    assert "Welcome to Readers! Say hello in #readers." == (await chat.say("Bea", "join readers")).text
+    assert (await chat.say("Bea", "join readers")).text == "Welcome to Readers! Say hello in #readers."
     assert "already a member" in (await chat.say("Bea", "join readers")).text
     await chat.say("Cal", "join readers")
     full = await chat.say("Dee", "join readers")
@@ -14,7 +14,7 @@ async def test_join_leave_members(chat: Chat) -> None:
     listed = await chat.say("Dee", "members readers")
     assert "Readers, community of practice: 2 members, 0 seats left" in listed.text
     assert "• Bea — institution not given" in listed.text
-    assert "You have left Readers." == (await chat.say("Bea", "leave readers")).text
+    assert (await chat.say("Bea", "leave readers")).text == "You have left Readers."
     assert "not a member" in (await chat.say("Bea", "leave readers")).text
     assert "Welcome to Readers" in (await chat.say("Dee", "join readers")).text
     assert "has no members yet" in (await chat.say("Dee", "members diversity")).text

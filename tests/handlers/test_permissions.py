@@ -12,8 +12,9 @@ GUARDED = sorted((c for c in REGISTRY if c.role != "all"), key=lambda c: c.name)
 
 async def snapshot(chat: Chat) -> dict[str, int]:
     async with chat.core.db.read() as session:
-        return {t.name: await session.scalar(select(func.count()).select_from(t)) or 0
-                for t in Base.metadata.sorted_tables}
+        return {
+            t.name: await session.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables
+        }
 
 
 async def setup(chat: Chat) -> None:
@@ -27,8 +28,22 @@ async def setup(chat: Chat) -> None:
 
 
 def test_every_guarded_command_has_an_example() -> None:
-    foundation = {"admin add", "admin remove", "group new", "group close", "call", "volunteers", "accept", "decline",
-                  "milestone add", "milestone done", "casestudy", "progress", "suggestions", "suggestion"}
+    foundation = {
+        "admin add",
+        "admin remove",
+        "group new",
+        "group close",
+        "call",
+        "volunteers",
+        "accept",
+        "decline",
+        "milestone add",
+        "milestone done",
+        "casestudy",
+        "progress",
+        "suggestions",
+        "suggestion",
+    }
     assert foundation <= {c.name for c in GUARDED}
     assert all(c.examples for c in GUARDED)
 

@@ -10,8 +10,13 @@ async def test_profile_show_and_set(chat: Chat) -> None:
         'interests:"outreach, metadata" tz:America/New_York',
     )
     assert updated.text.startswith("Your profile is updated.")
-    for expected in ("Institution: Northgate University Library", "Job title: Library Assistant",
-                     "Career stage: early", "Interests: outreach, metadata", "Time zone: America/New_York"):
+    for expected in (
+        "Institution: Northgate University Library",
+        "Job title: Library Assistant",
+        "Career stage: early",
+        "Interests: outreach, metadata",
+        "Time zone: America/New_York",
+    ):
         assert expected in updated.text
     assert "Institution: Northgate University Library" in (await chat.say("Bea", "profile")).text
 

@@ -34,7 +34,8 @@ async def test_progress_is_posted_to_the_group_channel(chat: Chat) -> None:
     assert "Posted your progress update to Diversity in #diversity" in reply.text
     posted = await chat.deliver()
     assert [(d.target, d.reply.text) for d in posted] == [
-        ("#diversity", "Progress from Diversity (Bea): Survey sent to twelve libraries")]
+        ("#diversity", "Progress from Diversity (Bea): Survey sent to twelve libraries")
+    ]
     assert "progress update is too long" in (await chat.say("Bea", f"progress diversity {'x' * 2001}")).text
 
 
