@@ -282,15 +282,14 @@ async def debug_pass(fake: FakeSlack, workdir: Path, requests: int) -> None:
         url = f"http://127.0.0.1:{port}/slack/events"
         await wait_until_up(url)
         await seed(url)
-        loads = workloads(requests)
-        for concurrency in (16, 64):
-            for make in loads.values():
-                await load(url, make(), concurrency)
+        loads = workloads(min(requests, 500))
+        for make in loads.values():
+            await load(url, make(), 16)
     finally:
         server.terminate()
         _, err = server.communicate(timeout=10)
     slow = re.findall(r"Executing (.+?) took (\d+\.\d+) seconds", err.decode(errors="replace"))
-    print(f"\nasyncio debug pass (slow callback = over {SLOW * 1000:.0f} ms): {len(slow)} slow callbacks")
+    print(f"\nasyncio debug pass, 16 concurrent (slow = over {SLOW * 1000:.0f} ms): {len(slow)} slow callbacks")
     for what, took in sorted(slow, key=lambda s: -float(s[1]))[:10]:
         print(f"  {float(took) * 1000:6.1f} ms  {what[:150]}")
 
