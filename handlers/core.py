@@ -5,8 +5,10 @@ Parsing, the role check and the transaction live here, once, for every command a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+from collections import OrderedDict
 
 # Scheduling and networking: their commands and scheduled runners register on import.
 import handlers.pairing
@@ -16,14 +18,14 @@ import handlers.schedules  # noqa: F401
 from handlers import admin, groups, help, home, members, profile, progress, suggestions, volunteering  # noqa: F401
 from handlers.context import CoreConfig, Ctx
 from handlers.errors import NotAllowed, UserError
-from handlers.grammar import tokenize
+from handlers.grammar import Args, tokenize
 from handlers.messages import Reply, Request
 from handlers.registry import REGISTRY, Command, Registry
 from storage import queries
 from storage.db import Database
-from storage.models import Member
 
 log = logging.getLogger("convene")
+REPLY_CACHE_SIZE = 4096
 
 ROLE_REFUSALS = {
     "admin": "Only the steering group (Convene's admins) can use `{name}`.",
@@ -37,6 +39,8 @@ class Convene:
         self.config = config or CoreConfig()
         self.registry = registry
         self._members: dict[tuple[str, str, str], tuple[int, str]] = {}
+        self._replies: OrderedDict[tuple[object, ...], tuple[object, Reply]] = OrderedDict()
+        self._making: dict[tuple[object, ...], tuple[object, asyncio.Future[Reply]]] = {}
 
     async def handle(self, request: Request) -> Reply:
         cmd: Command | None = None
@@ -50,22 +54,9 @@ class Convene:
             if unknown:
                 raise UserError(f"`{cmd.name}` has no option {unknown[0]}:.", usage=cmd.usage)
             member_id = await self.member_id(request)
-            async with self.db.write() if cmd.writes else self.db.read() as session:
-                me = await session.get(Member, member_id)
-                assert me is not None
-                speaker = f"{me.platform}:{me.user_id}"
-                is_admin = speaker in self.config.admins or await queries.is_admin(session, me.id)
-                ctx = Ctx(session, request, me, is_admin, self.config, cmd, args)
-                if cmd.role == "admin" and not is_admin:
-                    raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))
-                if request.forms and cmd.form is not None and not args.words and not args.options:
-                    values = await cmd.prefill(ctx) if cmd.prefill is not None else {}
-                    return Reply(f"Usage: `{cmd.usage}`", form=cmd.form.filled(values))
-                if cmd.group_word:
-                    ctx.group = await ctx.take_group()
-                    if cmd.role == "chair" and not await ctx.may_chair(ctx.group):
-                        raise NotAllowed(ROLE_REFUSALS["chair"].format(name=cmd.name, group=ctx.group.name))
-                return await cmd.run(ctx)
+            if cmd.writes:
+                return await self._run(cmd, args, request, member_id)
+            return await self._read(cmd, args, request, member_id, text)
         except UserError as err:
             return error_reply(err, cmd)
         except Exception:
@@ -81,6 +72,62 @@ class Convene:
                 f"Sorry, something went wrong on our side and nothing was changed. "
                 f"If it happens again, tell the steering group the reference {ref}."
             )
+
+    async def _read(self, cmd: Command, args: Args, request: Request, member_id: int, text: str) -> Reply:
+        """A command that changes nothing: its reply is reused while no commit has happened since it was made."""
+        token = await self.db.change_token()
+        if token is None:
+            return await self._run(cmd, args, request, member_id)
+        key = (
+            None if cmd.shared else member_id,
+            request.speaker.platform,
+            text,
+            request.place.channel_id,
+            request.forms,
+            request.now.replace(second=0, microsecond=0),
+        )
+        cached = self._replies.get(key)
+        if cached is not None and cached[0] == token:
+            self._replies.move_to_end(key)
+            return cached[1]
+        making = self._making.get(key)
+        if making is None or making[0] != token:  # the same reply asked for at once is made once
+            making = (token, asyncio.ensure_future(self._make(cmd, args, request, member_id)))
+            self._making[key] = making
+            making[1].add_done_callback(lambda _: self._made(key, making))
+        return await asyncio.shield(making[1])
+
+    async def _make(self, cmd: Command, args: Args, request: Request, member_id: int) -> Reply:
+        try:
+            return await self._run(cmd, args, request, member_id)
+        except UserError as err:
+            return error_reply(err, cmd)
+
+    def _made(self, key: tuple[object, ...], making: tuple[object, asyncio.Future[Reply]]) -> None:
+        if self._making.get(key) is making:
+            del self._making[key]
+        token, future = making
+        if future.cancelled() or future.exception() is not None:
+            return
+        self._replies[key] = (token, future.result())
+        if len(self._replies) > REPLY_CACHE_SIZE:
+            self._replies.popitem(last=False)
+
+    async def _run(self, cmd: Command, args: Args, request: Request, member_id: int) -> Reply:
+        async with self.db.write() if cmd.writes else self.db.read() as session:
+            me, admin_row = await queries.member_and_admin(session, member_id)
+            is_admin = admin_row or f"{me.platform}:{me.user_id}" in self.config.admins
+            ctx = Ctx(session, request, me, is_admin, self.config, cmd, args)
+            if cmd.role == "admin" and not is_admin:
+                raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))
+            if request.forms and cmd.form is not None and not args.words and not args.options:
+                values = await cmd.prefill(ctx) if cmd.prefill is not None else {}
+                return Reply(f"Usage: `{cmd.usage}`", form=cmd.form.filled(values))
+            if cmd.group_word:
+                ctx.group = await ctx.take_group()
+                if cmd.role == "chair" and not await ctx.may_chair(ctx.group):
+                    raise NotAllowed(ROLE_REFUSALS["chair"].format(name=cmd.name, group=ctx.group.name))
+            return await cmd.run(ctx)
 
     async def member_id(self, request: Request) -> int:
         """The speaker's member id, creating them on first use; a name change is saved when seen."""
@@ -103,9 +150,6 @@ class Convene:
                 member.display_name = s.display_name
             self._members[identity] = (member.id, s.display_name)
             return member.id
-
-    def forget_cached(self) -> None:
-        self._members.clear()
 
 
 def error_reply(err: UserError, cmd: Command | None) -> Reply:

@@ -50,6 +50,7 @@ def chair_names(rows: Sequence[Membership]) -> str:
     "groups",
     usage="groups [task|community] [open]",
     writes=False,
+    shared=True,
     summary="the directory of groups: kind, status, chairs, members, seats left and open calls",
     examples=("groups", "groups task open"),
 )
@@ -112,6 +113,7 @@ async def directory(ctx: Ctx) -> Reply:
     "group",
     usage="group <group>",
     writes=False,
+    shared=True,
     group_word=True,
     summary="one group: about, chairs, members, milestones, latest progress and case study",
     examples=("group wellbeing",),

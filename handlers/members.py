@@ -66,6 +66,7 @@ async def leave(ctx: Ctx) -> Reply:
     "members",
     group_word=True,
     writes=False,
+    shared=True,
     usage="members <group>",
     summary="who is in a group, with their institution and role",
     examples=("members diversity",),

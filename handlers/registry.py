@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -29,6 +29,7 @@ class Command:
     options: frozenset[str] = frozenset()
     writes: bool = True
     group_word: bool = False  # the first positional word names a group (resolved before the role check)
+    shared: bool = False  # a read whose reply depends on its words and the data only, not on who asks
     examples: tuple[str, ...] = ()
     form: Form | None = None  # asked for, where the platform has forms, when given without arguments
     prefill: Prefill | None = None  # the form's first values (a profile's current ones)
@@ -53,21 +54,36 @@ class Registry:
         options: tuple[str, ...] = (),
         writes: bool = True,
         group_word: bool = False,
+        shared: bool = False,
         examples: tuple[str, ...] = (),
         form: Form | None = None,
         prefill: Prefill | None = None,
     ) -> Callable[[Run], Run]:
+        if shared and (writes or role != "all"):
+            raise ValueError(f"{name!r}: only a read that everyone may use can share its replies")
+
         def register(run: Run) -> Run:
             self.add(
                 Command(
-                    name, usage, summary, run, role, frozenset(options), writes, group_word, examples, form, prefill
+                    name=name,
+                    usage=usage,
+                    summary=summary,
+                    run=run,
+                    role=role,
+                    options=frozenset(options),
+                    writes=writes,
+                    group_word=group_word,
+                    shared=shared,
+                    examples=examples,
+                    form=form,
+                    prefill=prefill,
                 )
             )
             return run
 
         return register
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Command]:
         return iter(self._commands.values())
 
     def get(self, name: str) -> Command | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from handlers.context import Ctx
 from handlers.groups import action_buttons, open_call, seats_left
@@ -137,15 +136,19 @@ async def volunteer(ctx: Ctx) -> Reply:
         live.role, live.note = role, note or live.note
         await refresh_announcement(ctx, g, f"offer {live.id} now {role}")
         return Reply(f"Changed your offer for {g.name}: you now offer to serve as {role}.")
-    offer = VolunteerOffer(
-        group_id=g.id, member_id=ctx.me.id, role=role, note=note, status="offered", created_at=ctx.now
+    offer_id = await queries.insert_unless_taken(
+        ctx.session,
+        VolunteerOffer,
+        group_id=g.id,
+        member_id=ctx.me.id,
+        role=role,
+        note=note,
+        status="offered",
+        created_at=ctx.now,
     )
-    try:
-        async with ctx.session.begin_nested():
-            ctx.session.add(offer)
-    except IntegrityError:  # another request from the same person got there first
-        raise ctx.fail(f"You have already offered to serve on {g.name}; `withdraw {g.slug}` takes it back.") from None
-    await refresh_announcement(ctx, g, f"offer {offer.id}")
+    if offer_id is None:  # another request from the same person got there first
+        raise ctx.fail(f"You have already offered to serve on {g.name}; `withdraw {g.slug}` takes it back.")
+    await refresh_announcement(ctx, g, f"offer {offer_id}")
     return Reply(
         f"Thank you! You have offered to serve on {g.name} as {role}. "
         "The steering group will let you know their decision."

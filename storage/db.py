@@ -16,7 +16,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 DEFAULT_URL = "sqlite+aiosqlite:///./convene.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -57,6 +63,11 @@ class Database:
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.engine.execution_options(convene_write=True), expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.sqlite else None
+        self._commits = 0  # write transactions this process has committed
+        self._watch: AsyncConnection | None = None
+        self._watch_lock = asyncio.Lock()
+        self._version: asyncio.Future[int] | None = None
+        self._version_since = -1  # self._commits when the check in flight began
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -67,8 +78,43 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction that commits when the block ends and rolls back if it raises."""
         lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
-        async with lock, self._writer() as session, session.begin():
-            yield session
+        async with lock, self._writer() as session:
+            async with session.begin():
+                yield session
+            self._commits += 1  # at once, before anything else runs: a read after this sees a new token
+
+    async def change_token(self) -> tuple[int, int] | None:
+        """A value that differs after any commit, by this process or another, so a reply computed under one
+        token can be reused while the token stays the same. None (reuse nothing) on PostgreSQL, whose other
+        replicas' commits cannot be seen this cheaply.
+
+        On SQLite, `PRAGMA data_version` on a connection kept for the purpose changes whenever any other
+        connection commits; concurrent callers share one check, unless this process committed since it began.
+        """
+        if not self.sqlite:
+            return None
+        commits = self._commits
+        flight = self._version
+        if flight is None or self._version_since != commits:
+            flight = self._version = asyncio.ensure_future(self._data_version())
+            self._version_since = commits
+            flight.add_done_callback(self._landed)
+        return commits, await asyncio.shield(flight)
+
+    def _landed(self, flight: asyncio.Future[int]) -> None:
+        if self._version is flight:
+            self._version = None  # the next caller asks afresh
+
+    async def _data_version(self) -> int:
+        async with self._watch_lock:
+            if self._watch is None:
+                self._watch = await self.engine.connect()
+            raw = await self._watch.get_raw_connection()
+            rows = await raw.driver_connection.execute_fetchall("PRAGMA data_version")  # type: ignore[union-attr]
+            return int(rows[0][0])
 
     async def dispose(self) -> None:
+        if self._watch is not None:
+            await self._watch.close()
+            self._watch = None
         await self.engine.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Admin, Group, Member, Membership, Outbox
+from storage.models import Admin, Base, Group, Member, Membership, Outbox
 
 
 async def member_by_identity(session: AsyncSession, platform: str, workspace: str, user_id: str) -> Member | None:
@@ -45,8 +45,14 @@ async def ensure_member(
     return member
 
 
-async def is_admin(session: AsyncSession, member_id: int) -> bool:
-    return await session.get(Admin, member_id) is not None
+async def member_and_admin(session: AsyncSession, member_id: int) -> tuple[Member, bool]:
+    """The member, and whether they are in the steering group by a row in `admins`, in one query."""
+    row = (
+        await session.execute(
+            select(Member, Admin.member_id).outerjoin(Admin, Admin.member_id == Member.id).where(Member.id == member_id)
+        )
+    ).one()
+    return row[0], row[1] is not None
 
 
 async def admin_members(session: AsyncSession) -> Sequence[Member]:
@@ -91,6 +97,14 @@ async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
         select(Membership.group_id).where(Membership.member_id == member_id, Membership.role == "chair")
     )
     return set(rows)
+
+
+async def insert_unless_taken(session: AsyncSession, model: type[Base], **values: Any) -> int | None:
+    """Insert a row and return its id, or None (and nothing written) if a unique rule already holds one like it:
+    one statement, so a request racing another needs no savepoint."""
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.__table__.c.id)
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def enqueue(session: AsyncSession, **values: Any) -> None:

@@ -1,0 +1,69 @@
+"""Read replies are reused only while nothing has been committed since, by this process or another."""
+
+import asyncio
+
+from sqlalchemy import event
+
+from handlers.context import CoreConfig
+from handlers.core import Convene
+from storage.db import Database
+from tests.conftest import Chat, backend
+
+
+def count_statements(db: Database) -> list[str]:
+    seen: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+async def test_a_repeated_read_is_answered_without_asking_the_database_again(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    await chat.say("Cal", "help")  # known to Convene: a newcomer's first request writes their member row
+    first = await chat.say("Bea", "group readers")
+    statements = count_statements(chat.core.db)
+    again = await chat.say("Cal", "group readers")  # another person: a shared view
+    assert again == first
+    touched = [s for s in statements if "PRAGMA data_version" not in s]
+    if backend() == "sqlite":
+        assert touched == []
+    else:  # PostgreSQL replicas' commits cannot be seen cheaply, so nothing is reused there
+        assert touched
+
+
+async def test_a_commit_in_this_process_is_seen_by_the_next_read(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    assert "has no members yet" in (await chat.say("Bea", "members readers")).text
+    await chat.say("Bea", "join readers")
+    assert "1 member" in (await chat.say("Bea", "members readers")).text
+
+
+async def test_a_commit_by_another_process_is_seen_by_the_next_read(chat: Chat, db_url: str) -> None:
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    assert "has no members yet" in (await chat.say("Bea", "members readers")).text
+    other = Convene(Database(db_url), CoreConfig())  # its own engine and connections, as another process has
+    try:
+        assert "Welcome to Readers" in (await other.handle(chat.request("Cal", "join readers"))).text
+    finally:
+        await other.db.dispose()
+    assert "• Cal" in (await chat.say("Bea", "members readers")).text
+
+
+async def test_personal_replies_are_not_shared(chat: Chat) -> None:
+    await chat.say("Ada", "help")
+    member = await chat.say("Bea", "help")
+    assert "group new" not in member.text
+    assert "group new" in (await chat.say("Ada", "help")).text
+
+
+async def test_the_same_read_asked_at_once_is_made_once(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    for who in ("Bea", "Cal", "Dee"):
+        await chat.say(who, "help")
+    statements = count_statements(chat.core.db)
+    replies = await asyncio.gather(*(chat.say(who, "groups") for who in ("Bea", "Cal", "Dee") * 4))
+    assert len({r.text for r in replies}) == 1 and "Readers" in replies[0].text
+    groups_read = [s for s in statements if "FROM groups" in s and "PRAGMA" not in s]
+    if backend() == "sqlite":
+        assert len(groups_read) == 1
+    else:
+        assert len(groups_read) == 12
