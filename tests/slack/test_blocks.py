@@ -111,3 +111,4 @@ def test_the_home_tab_holds_at_most_100_blocks() -> None:
     reply = Reply("home", sections=tuple(Section(f"s{i}", buttons=(Button("Go", "go", "go"),)) for i in range(80)))
     view = blocks.home_view(reply)
     within_limits(view["blocks"], blocks.SURFACE_BLOCKS)
+    assert len(view["blocks"]) > blocks.MESSAGE_BLOCKS  # the Home tab uses its larger limit, not a message's
