@@ -3,10 +3,13 @@
 It records every call (method, arguments, token), answers the methods Convene uses as Slack does, keeps the
 messages posted so that tests can read their blocks back and press their buttons, accepts posts to
 response URLs, and can be told to answer a method with 429 (and Retry-After) or a 5xx a number of times.
+It also plays Slack's Socket Mode server: apps.connections.open gives the URL of its WebSocket, which says
+`hello` on connect, carries the envelopes a test pushes, and records what the app sends back.
 
     fake.url                      the base URL to give as SLACK_API_URL
     fake.fail("chat.postMessage", status=429, retry_after=1)
     await fake.wait_for("chat.update")
+    await fake.push({"envelope_id": "e1", "type": "slash_commands", ...}); await fake.wait_for_ack("e1")
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 BOT_USER = "UCONVENE"
 TEAM = "T0LIBS"
@@ -52,6 +55,8 @@ class FakeSlack:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)  # Socket Mode connections, oldest first
+    socket_received: list[dict[str, Any]] = field(default_factory=list)  # what the app sent on them
     port: int = 0
     _runner: web.AppRunner | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -63,6 +68,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -72,6 +78,8 @@ class FakeSlack:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -132,6 +140,37 @@ class FakeSlack:
 
         return await asyncio.wait_for(found(), within)
 
+    async def wait_for_socket(self, *, within: float = 5.0) -> web.WebSocketResponse:
+        """The newest open Socket Mode connection, waiting for one if need be."""
+
+        async def found() -> web.WebSocketResponse:
+            while True:
+                open_ = [ws for ws in self.sockets if not ws.closed]
+                if open_:
+                    return open_[-1]
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(found(), within)
+
+    async def push(self, envelope: dict[str, Any], *, within: float = 5.0) -> None:
+        """Send an envelope to the app over its Socket Mode connection, as Slack does."""
+        ws = await self.wait_for_socket(within=within)
+        await ws.send_json(envelope)
+
+    async def wait_for_ack(self, envelope_id: str, *, within: float = 5.0) -> dict[str, Any]:
+        """The app's acknowledgement of this envelope on the socket, waiting for it if need be."""
+
+        async def found() -> dict[str, Any]:
+            while True:
+                for message in self.socket_received:
+                    if message.get("envelope_id") == envelope_id:
+                        return message
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(found(), within)
+
     # -- the server ------------------------------------------------------------------------------------------
 
     async def _respond(self, request: web.Request) -> web.Response:
@@ -140,6 +179,26 @@ class FakeSlack:
         self.responses.append(body)
         self._changed.set()
         return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len([s for s in self.sockets if not s.closed]),
+                "debug_info": {"host": "applink-fake", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": "A0CONVENE"},
+            }
+        )
+        self._changed.set()
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.socket_received.append(json.loads(message.data))
+                self._changed.set()
+        self._changed.set()
+        return ws
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -181,6 +240,8 @@ class FakeSlack:
                 "user_id": BOT_USER,
                 "bot_id": "BCONVENE",
             }
+        if method == "apps.connections.open":
+            return {**ok, "url": f"ws://127.0.0.1:{self.port}/socket"}
         if method == "users.info":
             user = args.get("user", "")
             if user not in self.users:
