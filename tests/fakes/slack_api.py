@@ -15,6 +15,7 @@ It also plays Slack's Socket Mode server: apps.connections.open gives the URL of
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
@@ -54,6 +55,8 @@ class FakeSlack:
     channels: dict[str, str] = field(default_factory=lambda: {"general": "C0GENERAL"})  # name -> id
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    grants: dict[str, dict[str, Any]] = field(default_factory=dict)  # OAuth code -> oauth.v2.access's answer
+    installed: dict[str, dict[str, Any]] = field(default_factory=dict)  # issued bot token -> auth.test's answer
     handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)  # Socket Mode connections, oldest first
     socket_received: list[dict[str, Any]] = field(default_factory=list)  # what the app sent on them
@@ -103,6 +106,23 @@ class FakeSlack:
     def fail(self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1) -> None:
         error = "ratelimited" if status == 429 else "internal_error"
         self.failures.setdefault(method, []).extend(Failure(status, retry_after, error) for _ in range(times))
+
+    def grant(self, code: str, *, team: str, team_name: str, installer: str, scope: str) -> None:
+        """Someone in `team` approved installing the app: oauth.v2.access will exchange `code`, once, for a new
+        bot token of that workspace (auth.test then answers for it as that workspace's bot)."""
+        bot = f"U{team[1:]}BOT"
+        self.grants[code] = {
+            "ok": True,
+            "access_token": f"xoxb-{team.lower()}-{code}",
+            "token_type": "bot",
+            "scope": scope,
+            "bot_user_id": bot,
+            "app_id": "A0CONVENE",
+            "team": {"id": team, "name": team_name},
+            "enterprise": None,
+            "authed_user": {"id": installer},
+            "is_enterprise_install": False,
+        }
 
     # -- reading what happened -------------------------------------------------------------------------------
 
@@ -213,6 +233,9 @@ class FakeSlack:
                 args[key] = json.loads(args[key])
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
+        if auth.startswith("Basic "):  # client credentials (oauth.v2.access), as HTTP Basic
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+            args.update(client_id=client_id, client_secret=client_secret)
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)
@@ -221,6 +244,8 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
         self.calls.append(Call(method, args, token))
         answer = self.handlers[method](args) if method in self.handlers else self._answer(method, args)
+        if method == "auth.test" and token in self.installed:  # a bot token that oauth.v2.access issued
+            answer = self.installed[token]
         self._changed.set()
         return web.json_response(answer)
 
@@ -277,7 +302,26 @@ class FakeSlack:
             return {**ok, "message_ts": f"{1_800_000_000 + next(self._ts)}.000200"}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             return {**ok, "view": {"id": "V0VIEW", **(args.get("view") or {})}}
+        if method == "oauth.v2.access":
+            return self._exchange(str(args.get("code", "")))
         return ok
+
+    def _exchange(self, code: str) -> dict[str, Any]:
+        granted = self.grants.pop(code, None)  # a code is good for one exchange
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}
+        team = granted["team"]
+        self.installed[granted["access_token"]] = {
+            "ok": True,
+            "url": f"https://{team['id'].lower()}.slack.com/",
+            "team": team["name"],
+            "user": "convene",
+            "team_id": team["id"],
+            "user_id": granted["bot_user_id"],
+            "bot_id": "B" + granted["bot_user_id"][1:],
+            "is_enterprise_install": False,
+        }
+        return granted
 
 
 @pytest.fixture
