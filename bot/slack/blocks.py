@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -193,7 +194,22 @@ def units(reply: Reply, origin: str | None = None) -> list[list[Block]]:
 
 
 def pages(reply: Reply, limit: int, origin: str | None = None) -> list[list[Block]]:
-    """The blocks cut into pages of at most `limit` blocks, keeping room on each but the last for "More"."""
+    """The blocks cut into pages of at most `limit` blocks, keeping room on each but the last for "More".
+
+    A reply the core reuses (a read while nothing has changed) is the same object each time, so its pages are
+    kept too; callers copy a page before adding to it and never change a block."""
+    try:
+        return _kept_pages(reply, limit, origin)
+    except TypeError:  # a reply that cannot be hashed (a form with list values) is cut afresh
+        return _cut(reply, limit, origin)
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_pages(reply: Reply, limit: int, origin: str | None) -> list[list[Block]]:
+    return _cut(reply, limit, origin)
+
+
+def _cut(reply: Reply, limit: int, origin: str | None) -> list[list[Block]]:
     found = units(reply, origin)
     flat = [b for unit in found for b in unit]
     if len(flat) <= limit:
@@ -250,7 +266,7 @@ def with_notice(result: Reply, message: dict[str, Any]) -> dict[str, Any]:
 
 
 def home_view(reply: Reply) -> dict[str, Any]:
-    blocks = pages(reply, SURFACE_BLOCKS, origin="home")[0]
+    blocks = list(pages(reply, SURFACE_BLOCKS, origin="home")[0])
     return {"type": "home", "blocks": blocks}
 
 
