@@ -45,11 +45,14 @@ async def _migrate(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        settings = load()
-    except SettingsError as err:
+        return _run(args.command or "console", args)
+    except SettingsError as err:  # at start-up, or found while starting (a Slack token Slack refuses)
         print(f"convene: {err}", file=sys.stderr)
         return 2
-    command = args.command or "console"
+
+
+def _run(command: str, args: argparse.Namespace) -> int:
+    settings = load()
     if command in ("console", "demo"):
         lines = None if sys.stdin.isatty() else sys.stdin
         return asyncio.run(

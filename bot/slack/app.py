@@ -4,6 +4,7 @@ OAuth install pages), or run over Socket Mode when SLACK_APP_TOKEN is set."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,7 @@ from storage.slack import bots, installations, oauth_states
 log = logging.getLogger("convene.slack")
 
 # What Convene asks for when a workspace installs it (slack/manifest.yaml lists the same).
+SOCKET_CONNECT_WITHIN = 30.0  # seconds to open the Socket Mode connection at start-up
 SCOPES = (
     "commands",
     "chat:write",
@@ -150,7 +152,15 @@ class SlackRuntime:
             handler = None
             if self.app_token is not None:
                 handler = AsyncSocketModeHandler(self.bolt, self.app_token, web_client=self.clients.base)
-                await handler.connect_async()  # type: ignore[no-untyped-call]
+                try:  # slack_sdk retries a refused token for ever: give up, and say why, rather than hang
+                    await asyncio.wait_for(handler.connect_async(), SOCKET_CONNECT_WITHIN)  # type: ignore[no-untyped-call]
+                except TimeoutError:
+                    with contextlib.suppress(Exception):
+                        await handler.close_async()  # type: ignore[no-untyped-call]
+                    raise SettingsError(
+                        f"Slack opened no Socket Mode connection within {SOCKET_CONNECT_WITHIN:.0f} s: check "
+                        "SLACK_APP_TOKEN (an app-level token, xapp-…, with the connections:write scope)."
+                    ) from None
                 log.info("Slack: connected over Socket Mode")
             try:
                 yield

@@ -46,3 +46,18 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(db_url: str) -> None:
         output, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, output
     assert "Convene is stopping" in output
+
+
+def test_serve_with_a_missing_slack_secret_stops_with_its_name(db_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVENE_", "SLACK_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=db_url, PORT=str(free_port()), HOST="127.0.0.1", SLACK_BOT_TOKEN="xoxb-1")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        env=env,
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "SLACK_SIGNING_SECRET" in done.stderr and "Traceback" not in done.stderr

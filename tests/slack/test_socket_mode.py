@@ -4,6 +4,7 @@ envelope_id, and what they change is really stored."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import Parts, build
+from bot.settings import SettingsError
+from bot.slack import app as slack_app
 from bot.web import make_app
 from scheduler.pacing import Pacer
 from storage.models import Group
@@ -122,3 +125,19 @@ async def test_slash_commands_arrive_and_are_answered_over_socket_mode(socket_wo
     # The Web API calls other than apps.connections.open carried the bot token, never the app-level token.
     others = [c for c in api.calls if c.method != "apps.connections.open"]
     assert others and all(c.token == BOT_TOKEN for c in others)
+
+
+async def test_an_app_token_slack_refuses_stops_start_up_with_its_name(
+    db_url: str, slack_api: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(slack_app, "SOCKET_CONNECT_WITHIN", 1.0)
+    slack_api.handlers["apps.connections.open"] = lambda args: {"ok": False, "error": "invalid_auth"}
+    parts = await build(settings_for(db_url, slack_api, slack_app_token=APP_TOKEN), {}, migrate=False)
+    server = TestServer(make_app(parts), host="127.0.0.1")
+    try:
+        with pytest.raises(SettingsError, match="SLACK_APP_TOKEN"):
+            await asyncio.wait_for(server.start_server(), 10)
+    finally:
+        await server.close()
+        await parts.close()
+    assert [c.method for c in slack_api.calls].count("apps.connections.open") >= 1
