@@ -54,7 +54,7 @@ class Convene:
             if unknown:
                 raise UserError(f"`{cmd.name}` has no option {unknown[0]}:.", usage=cmd.usage)
             member_id = await self.member_id(request)
-            if cmd.writes:
+            if cmd.writes or cmd.live:
                 return await self._run(cmd, args, request, member_id)
             return await self._read(cmd, args, request, member_id, text)
         except UserError as err:

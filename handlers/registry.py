@@ -30,6 +30,7 @@ class Command:
     writes: bool = True
     group_word: bool = False  # the first positional word names a group (resolved before the role check)
     shared: bool = False  # a read whose reply depends on its words and the data only, not on who asks
+    live: bool = False  # a read of what changes without a command (the outbox's progress): never reused
     examples: tuple[str, ...] = ()
     form: Form | None = None  # asked for, where the platform has forms, when given without arguments
     prefill: Prefill | None = None  # the form's first values (a profile's current ones)
@@ -55,6 +56,7 @@ class Registry:
         writes: bool = True,
         group_word: bool = False,
         shared: bool = False,
+        live: bool = False,
         examples: tuple[str, ...] = (),
         form: Form | None = None,
         prefill: Prefill | None = None,
@@ -74,6 +76,7 @@ class Registry:
                     writes=writes,
                     group_word=group_word,
                     shared=shared,
+                    live=live,
                     examples=examples,
                     form=form,
                     prefill=prefill,

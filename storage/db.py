@@ -75,9 +75,19 @@ class Database:
             yield session
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction that commits when the block ends and rolls back if it raises."""
+    async def write(self, *, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction that commits when the block ends and rolls back if it raises.
+
+        `bookkeeping` marks a write that no reusable reply reads (the outbox's progress, Slack's replay
+        records): on SQLite it runs on the connection that watches for changes, whose own commits do not move
+        its `data_version`, and it leaves the change token as it was."""
         lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+        if bookkeeping and self.sqlite:
+            async with lock:
+                watch = await self._watching()
+                async with AsyncSession(bind=watch, expire_on_commit=False) as session, session.begin():
+                    yield session
+            return
         async with lock, self._writer() as session:
             async with session.begin():
                 yield session
@@ -105,16 +115,21 @@ class Database:
         if self._version is flight:
             self._version = None  # the next caller asks afresh
 
-    async def _data_version(self) -> int:
+    async def _watching(self) -> AsyncConnection:
         async with self._watch_lock:
             if self._watch is None:
-                self._watch = await self.engine.connect()
-            raw = await self._watch.get_raw_connection()
-            rows = await raw.driver_connection.execute_fetchall("PRAGMA data_version")  # type: ignore[union-attr]
-            return int(rows[0][0])
+                self._watch = await (await self.engine.connect()).execution_options(convene_write=True)
+            return self._watch
+
+    async def _data_version(self) -> int:
+        raw = await (await self._watching()).get_raw_connection()
+        rows = await raw.driver_connection.execute_fetchall("PRAGMA data_version")  # type: ignore[union-attr]
+        return int(rows[0][0])
 
     async def dispose(self) -> None:
         if self._watch is not None:
-            await self._watch.close()
-            self._watch = None
+            lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+            async with lock:  # not under a bookkeeping write that is still running
+                await self._watch.close()
+                self._watch = None
         await self.engine.dispose()

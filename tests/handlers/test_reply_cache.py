@@ -67,3 +67,21 @@ async def test_the_same_read_asked_at_once_is_made_once(chat: Chat) -> None:
         assert len(groups_read) == 1
     else:
         assert len(groups_read) == 12
+
+
+async def test_the_outbox_sending_does_not_spoil_reused_replies_but_live_views_see_it(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", "call diversity")  # an announcement waits in the outbox
+    await chat.say("Bea", "help")
+    await chat.say("Cal", "help")
+    first = await chat.say("Bea", "groups")
+    waiting = await chat.say("Ada", "deliveries")
+    statements = count_statements(chat.core.db)
+    assert len(await chat.deliver()) == 1  # the dispatcher claims, sends and marks the announcement sent
+    sending = len(statements)
+    assert await chat.say("Cal", "groups") == first
+    touched = [s for s in statements[sending:] if "PRAGMA data_version" not in s]
+    assert (touched == []) == (backend() == "sqlite")
+    after = await chat.say("Ada", "deliveries")
+    assert after.text != waiting.text and "sent" in after.text
