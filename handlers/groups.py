@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -306,7 +306,3 @@ async def close(ctx: Ctx) -> Reply:
             reply=Reply(f"{g.name} is now closed. Thank you, everyone who took part!", private=False),
         )
     return Reply(f"Closed {g.name}." + (" Its open call for volunteers is closed too." if call else ""))
-
-
-def days_until(day: date, today: date) -> int:
-    return (day - today).days
