@@ -24,9 +24,10 @@ from sqlalchemy import func, select
 
 from bot.slack.messenger import Clients, SlackMessenger
 from handlers.messages import Reply
-from handlers.schedules import enqueue_many, outbox_row
+from handlers.outbox import outbox_row
 from scheduler.outbox import Dispatcher
 from scheduler.pacing import Pacer
+from storage import queries
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Outbox
@@ -47,7 +48,7 @@ async def main(args: argparse.Namespace) -> None:
     now = datetime.now(UTC)
     async with db.write() as session:
         await session.execute(Outbox.__table__.delete())
-        await enqueue_many(
+        await queries.enqueue(
             session,
             [
                 outbox_row(

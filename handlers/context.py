@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.errors import UserError
 from handlers.grammar import Args, Word, closest, parse_date, parse_int
 from handlers.messages import Reply, Request
+from handlers.outbox import outbox_row
 from handlers.registry import Command
 from storage import queries
 from storage.models import Group, Member
@@ -171,37 +172,32 @@ class Ctx:
         edit: bool = False,
         due: datetime | None = None,
     ) -> None:
-        await queries.enqueue(
-            self.session,
+        me = self.me
+        row = outbox_row(
             key=key,
-            platform=self.me.platform,
-            workspace=self.me.workspace,
+            platform=me.platform,
+            workspace=me.workspace,
             target_kind="channel",
             target=channel,
-            target_label=channel,
+            label=channel,
+            reply=reply,
+            due=due or self.now,
+            now=self.now,
             message_key=message_key,
             mode="edit" if edit else "post",
-            payload=reply.to_json(),
-            status="pending",
-            attempts=0,
-            due_at=due or self.now,
-            created_at=self.now,
         )
+        await queries.enqueue(self.session, [row])
 
     async def tell(self, member: Member, reply: Reply, *, key: str, due: datetime | None = None) -> None:
-        await queries.enqueue(
-            self.session,
+        row = outbox_row(
             key=key,
             platform=member.platform,
             workspace=member.workspace,
             target_kind="member",
             target=member.user_id,
-            target_label=member.display_name,
-            message_key=None,
-            mode="post",
-            payload=reply.to_json(),
-            status="pending",
-            attempts=0,
-            due_at=due or self.now,
-            created_at=self.now,
+            label=member.display_name,
+            reply=reply,
+            due=due or self.now,
+            now=self.now,
         )
+        await queries.enqueue(self.session, [row])

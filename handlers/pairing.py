@@ -17,10 +17,12 @@ from handlers.errors import NotAllowed
 from handlers.grammar import Word, parse_int, zone
 from handlers.matching import Person, match, recent_pairs
 from handlers.messages import Button, Reply
+from handlers.outbox import outbox_row
 from handlers.prompts import BUILT_IN
 from handlers.registry import command
-from handlers.schedules import Occasion, enqueue_many, members_for, outbox_row, rule_of, runs
+from handlers.schedules import Occasion, members_for, rule_of, runs
 from handlers.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_every
+from storage import queries
 from storage.models import Group, Member, Membership
 from storage.scheduling import CHECKIN_ANSWERS, CheckIn, Pair, PairingOptIn, PairingRound, Schedule
 
@@ -199,7 +201,7 @@ async def run_round(
                 now=now,
             )
         )
-    await enqueue_many(session, rows)
+    await queries.enqueue(session, rows)
     return RoundResult(rnd.id, len(people), len(pairs), sum(len(g) == 3 for g in result.groups), len(result.unplaced))
 
 

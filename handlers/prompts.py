@@ -17,9 +17,12 @@ from handlers.context import Ctx
 from handlers.errors import NotAllowed
 from handlers.grammar import Word, zone
 from handlers.messages import Reply
+from handlers.outbox import outbox_row
 from handlers.registry import command
-from handlers.schedules import Occasion, dialect_insert, enqueue_many, outbox_row, rule_of, runs
+from handlers.schedules import Occasion, rule_of, runs
 from handlers.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_cron, parse_every
+from storage import queries
+from storage.db import dialect_insert
 from storage.models import Group
 from storage.scheduling import Prompt, PromptUse, Schedule
 
@@ -109,7 +112,7 @@ async def post_prompt(session: AsyncSession, occasion: Occasion) -> str:
         .values(group_id=group.id, ref=chosen.ref, occurrence=occasion.key, used_at=occasion.now)
         .on_conflict_do_nothing(index_elements=["group_id", "occurrence"])
     )
-    await enqueue_many(
+    await queries.enqueue(
         session,
         [
             outbox_row(

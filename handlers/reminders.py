@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messages import Reply
-from handlers.schedules import Occasion, admins_to_tell, dialect_insert, enqueue_many, outbox_row, runs
+from handlers.outbox import outbox_row
+from handlers.schedules import Occasion, admins_to_tell, runs
 from handlers.timing import DEFAULT_TZ
-from storage.db import Database
+from storage import queries
+from storage.db import Database, dialect_insert
 from storage.models import Call, Group, Member, Membership, Milestone
 from storage.scheduling import Schedule
 
@@ -129,5 +131,5 @@ async def send_reminders(session: AsyncSession, occasion: Occasion) -> str:
                     now,
                 )
             )
-    await enqueue_many(session, rows)
+    await queries.enqueue(session, rows)
     return f"reminders: {calls} calls closing, {milestones} milestones due"

@@ -12,10 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import CoreConfig, Ctx
@@ -23,7 +21,7 @@ from handlers.messages import Reply, Section
 from handlers.registry import command
 from handlers.timing import Rule, describe, occurrence_stamp
 from storage import queries
-from storage.db import Database
+from storage.db import Database, dialect_insert
 from storage.models import Group, Member, Outbox
 from storage.scheduling import Schedule, ScheduleRun
 
@@ -64,46 +62,6 @@ def runs(kind: str) -> Callable[[Runner], Runner]:
 
 def rule_of(schedule: Schedule) -> Rule:
     return Rule(schedule.cron, schedule.every_weeks, schedule.anchor, schedule.tz, schedule.skip_holidays)
-
-
-def dialect_insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
-async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Add outbox rows in one statement; rows whose key is already there are left as they are."""
-    if rows:
-        insert = dialect_insert(session)
-        await session.execute(insert(Outbox).on_conflict_do_nothing(index_elements=["key"]), list(rows))
-
-
-def outbox_row(
-    *,
-    key: str,
-    platform: str,
-    workspace: str,
-    target_kind: str,
-    target: str,
-    label: str,
-    reply: Reply,
-    due: datetime,
-    now: datetime,
-) -> dict[str, Any]:
-    return dict(
-        key=key,
-        platform=platform,
-        workspace=workspace,
-        target_kind=target_kind,
-        target=target,
-        target_label=label[:120],
-        message_key=None,
-        mode="post",
-        payload=reply.to_json(),
-        status="pending",
-        attempts=0,
-        due_at=due,
-        created_at=now,
-    )
 
 
 # -- what is due -------------------------------------------------------------------------------------------

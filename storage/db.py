@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -26,6 +27,11 @@ from sqlalchemy.ext.asyncio import (
 
 DEFAULT_URL = "sqlite+aiosqlite:///./convene.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """The INSERT construct of the session's database, with its ON CONFLICT clauses (PostgreSQL or SQLite)."""
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
 def is_sqlite(url: str) -> bool:

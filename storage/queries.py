@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import dialect_insert
 from storage.models import Admin, Base, Group, Member, Membership, Outbox
 
 
@@ -38,7 +38,7 @@ async def ensure_member(
         tz=tz or "Europe/London",
         created_at=now,
     )
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     await session.execute(insert(Member).values(**values).on_conflict_do_nothing())
     member = await member_by_identity(session, platform, workspace, user_id)
     assert member is not None
@@ -102,12 +102,14 @@ async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
 async def insert_unless_taken(session: AsyncSession, model: type[Base], **values: Any) -> int | None:
     """Insert a row and return its id, or None (and nothing written) if a unique rule already holds one like it:
     one statement, so a request racing another needs no savepoint."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.__table__.c.id)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def enqueue(session: AsyncSession, **values: Any) -> None:
-    """Add an outbox row; a row with the same key already there wins, so a repeated cause sends nothing new."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    await session.execute(insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add outbox rows in one statement; a row whose key is already there wins, so a repeated cause sends nothing
+    new."""
+    if rows:
+        insert = dialect_insert(session)
+        await session.execute(insert(Outbox).on_conflict_do_nothing(index_elements=["key"]), list(rows))

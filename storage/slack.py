@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, delete, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.db import dialect_insert
 from storage.models import Base
 
 # The columns slack_sdk's installation store uses (slack_sdk.oauth.installation_store.sqlalchemy); a test
@@ -88,7 +88,7 @@ class SlackSeen(Base):
 
 async def first_sight(session: AsyncSession, key: str, now: datetime) -> bool:
     """Record the key; True if no one (in any process) had recorded it before."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     result = await session.execute(
         insert(SlackSeen).values(key=key, seen_at=now).on_conflict_do_nothing(index_elements=["key"])
     )

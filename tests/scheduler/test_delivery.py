@@ -20,7 +20,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from handlers.messages import Reply
-from handlers.schedules import enqueue_many, outbox_row
+from handlers.outbox import outbox_row
+from storage import queries
 from storage.db import Database
 from storage.models import Outbox
 from tests.conftest import backend
@@ -54,7 +55,7 @@ async def due_deliveries(db: Database) -> None:
             )
         )
     async with db.write() as session:
-        await enqueue_many(session, rows)
+        await queries.enqueue(session, rows)
 
 
 @contextlib.asynccontextmanager

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from handlers.messages import Reply
-from handlers.schedules import enqueue_many, outbox_row
+from handlers.outbox import outbox_row
 from scheduler.outbox import Delivery, DeliveryError, Dispatcher
 from scheduler.pacing import Pacer
+from storage import queries
 from storage.db import Database
 from storage.models import Outbox
 from tests.conftest import START, Chat
@@ -65,7 +66,7 @@ async def queue(db: Database, count: int, channels: int) -> None:
         for i in range(count)
     ]
     async with db.write() as session:
-        await enqueue_many(session, rows)
+        await queries.enqueue(session, rows)
 
 
 def dispatcher(db: Database, time: FakeTime, slack: Slack, rate: float, **kw: object) -> Dispatcher:
