@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.errors import UserError
 from handlers.grammar import Args, Word, closest, parse_date, parse_int
 from handlers.messages import Reply, Request
-from handlers.outbox import outbox_row
+from handlers.outbox import member_row, outbox_row
 from handlers.registry import Command
 from storage import queries
 from storage.models import Group, Member
@@ -189,15 +189,4 @@ class Ctx:
         await queries.enqueue(self.session, [row])
 
     async def tell(self, member: Member, reply: Reply, *, key: str, due: datetime | None = None) -> None:
-        row = outbox_row(
-            key=key,
-            platform=member.platform,
-            workspace=member.workspace,
-            target_kind="member",
-            target=member.user_id,
-            label=member.display_name,
-            reply=reply,
-            due=due or self.now,
-            now=self.now,
-        )
-        await queries.enqueue(self.session, [row])
+        await queries.enqueue(self.session, [member_row(member, reply, key=key, due=due or self.now, now=self.now)])

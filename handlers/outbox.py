@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from handlers.messages import Reply
+from storage.models import Member
 
 
 def outbox_row(
@@ -37,4 +38,19 @@ def outbox_row(
         attempts=0,
         due_at=due,
         created_at=now,
+    )
+
+
+def member_row(member: Member, reply: Reply, *, key: str, due: datetime, now: datetime) -> dict[str, Any]:
+    """A row for a direct message to one member."""
+    return outbox_row(
+        key=key,
+        platform=member.platform,
+        workspace=member.workspace,
+        target_kind="member",
+        target=member.user_id,
+        label=member.display_name,
+        reply=reply,
+        due=due,
+        now=now,
     )

@@ -17,7 +17,7 @@ from handlers.errors import NotAllowed
 from handlers.grammar import Word, parse_int, zone
 from handlers.matching import Person, match, recent_pairs
 from handlers.messages import Button, Reply
-from handlers.outbox import outbox_row
+from handlers.outbox import member_row, outbox_row
 from handlers.prompts import BUILT_IN
 from handlers.registry import command
 from handlers.schedules import Occasion, members_for, rule_of, runs
@@ -171,14 +171,10 @@ async def run_round(
         )
         for person in who:
             rows.append(
-                outbox_row(
+                member_row(
+                    person,
+                    checkin_reply(pair.id, [p for p in who if p.id != person.id]),
                     key=f"pairing-checkin:{occurrence}:pair {pair.id}:member {person.id}",
-                    platform=person.platform,
-                    workspace=person.workspace,
-                    target_kind="member",
-                    target=person.user_id,
-                    label=person.display_name,
-                    reply=checkin_reply(pair.id, [p for p in who if p.id != person.id]),
                     due=checkin_at,
                     now=now,
                 )
@@ -186,17 +182,13 @@ async def run_round(
     for i in result.unplaced:
         person = everyone[i]
         rows.append(
-            outbox_row(
-                key=f"pairing:{occurrence}:unplaced member {i}",
-                platform=person.platform,
-                workspace=person.workspace,
-                target_kind="member",
-                target=person.user_id,
-                label=person.display_name,
-                reply=Reply(
+            member_row(
+                person,
+                Reply(
                     "This pairing round I couldn't find you a partner you haven't met in the last "
                     f"{window_weeks} weeks, so you have a round off. You're in the next one as usual."
                 ),
+                key=f"pairing:{occurrence}:unplaced member {i}",
                 due=now,
                 now=now,
             )

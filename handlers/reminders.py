@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.messages import Reply
-from handlers.outbox import outbox_row
+from handlers.outbox import member_row
 from handlers.schedules import Occasion, admins_to_tell, runs
 from handlers.timing import DEFAULT_TZ
 from storage import queries
@@ -52,14 +52,10 @@ async def ensure_reminders(db: Database, now: datetime) -> None:
 
 
 def _tell(key: str, member: Member, text: str, now: datetime) -> dict[str, Any]:
-    return outbox_row(
+    return member_row(
+        member,
+        Reply(text),
         key=key,
-        platform=member.platform,
-        workspace=member.workspace,
-        target_kind="member",
-        target=member.user_id,
-        label=member.display_name,
-        reply=Reply(text),
         due=now,
         now=now,
     )
