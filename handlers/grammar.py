@@ -16,6 +16,7 @@ SINGLE_QUOTES = {"'": "'", "‘": "’"}
 _OPTION = re.compile(r"([A-Za-z][A-Za-z_-]*):(?!//)")
 _SLACK_USER = re.compile(r"<@([A-Z0-9a-z_.-]+)(?:\|[^>]*)?>")
 _MEMBER_REF = re.compile(r"<member:(\d+)>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLACK_CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
@@ -56,6 +57,7 @@ def _read_quoted(text: str, i: int, closing: str) -> tuple[str, int]:
 
 
 def tokenize(text: str) -> Args:
+    text = _CONTROL.sub(" ", text)  # NUL and other control characters: no database stores them all
     args = Args()
     i, n = 0, len(text)
     while i < n:

@@ -98,3 +98,7 @@ def test_whole_numbers() -> None:
 def test_slugs() -> None:
     assert slugify("Scholarly Libraries!") == "scholarly-libraries"
     assert slugify("  Équipe & Co ") == "equipe-co"
+
+
+def test_control_characters_become_spaces() -> None:
+    assert tokenize("suggest tea\x00and\x07cake").texts() == ["suggest", "tea", "and", "cake"]

@@ -61,3 +61,8 @@ async def test_suggestion_bad_input(chat: Chat) -> None:
         reply = await chat.say("Ada", text)
         assert problem in reply.text, text
         assert "Usage:" in reply.text
+
+
+async def test_a_nul_character_is_stored_on_every_database(chat: Chat) -> None:
+    reply = await chat.say("Bea", 'suggest "More\x00coffee"')
+    assert "Your suggestion #1 went to the steering group" in reply.text
