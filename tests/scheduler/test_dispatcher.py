@@ -119,7 +119,11 @@ async def test_fan_out_is_paced_and_sent_once(db: Database) -> None:
     assert sorted(keys) == sorted(f"fanout {i}" for i in range(200))
     times = [t for t, _, _ in slack.accepted]
     assert min(gaps(times)) >= 0.1 - 1e-9  # the workspace rate
-    assert 19.9 <= times[-1] - times[0] <= 22  # 200 posts at 10 a second, spread over 20 channels
+    # 200 posts at 10 a second, spread over 20 channels: 19.9 s. The fake clock jumps when any one lane sleeps,
+    # so a lane that waits for its channel while others are still writing to the database pushes the rest later
+    # (seen up to 22.5 s on PostgreSQL); real time is measured by bench/fanout.py. Pacing each channel's posts
+    # one after another (about 200 s) or at half the rate (40 s) would still fail here.
+    assert 19.9 <= times[-1] - times[0] <= 25
     for channel in {c for _, c, _ in slack.accepted}:
         assert min(gaps([t for t, c, _ in slack.accepted if c == channel])) >= 1.0 - 1e-9
 
