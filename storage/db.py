@@ -5,16 +5,20 @@ reads cannot change before it writes (a deferred transaction would read, then fa
 and writers in this process queue on an asyncio lock rather than on SQLite's sleeping busy handler.
 PostgreSQL runs writers side by side; handlers that guard a limit lock the row they count against
 (`lock_for_update`).
+
+SQLite's statements run on the event loop's thread (`storage.sqlite`), and its checkpoints on a worker thread,
+one every `CHECKPOINT_EVERY` commits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -25,8 +29,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite as inline
+
+log = logging.getLogger("convene.db")
 DEFAULT_URL = "sqlite+aiosqlite:///./convene.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CHECKPOINT_EVERY = 100  # SQLite commits between checkpoints (its own default is about every 1,000 pages)
 
 
 def dialect_insert(session: AsyncSession) -> Any:
@@ -39,17 +47,6 @@ def is_sqlite(url: str) -> bool:
 
 
 def _sqlite_events(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let this module say when transactions begin (pysqlite's own handling defers and hides them).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("convene_write", False)
@@ -61,7 +58,10 @@ class Database:
         self.url = url
         self.sqlite = is_sqlite(url)
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.sqlite}
-        if not self.sqlite:
+        self._path = (make_url(url).database or ":memory:") if self.sqlite else ""
+        if self.sqlite:
+            kwargs.update(async_creator=inline.connector(self._path, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS))
+        else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2)
         self.engine = create_async_engine(url, **kwargs)
         if self.sqlite:
@@ -72,8 +72,8 @@ class Database:
         self._commits = 0  # write transactions this process has committed
         self._watch: AsyncConnection | None = None
         self._watch_lock = asyncio.Lock()
-        self._version: asyncio.Future[int] | None = None
-        self._version_since = -1  # self._commits when the check in flight began
+        self._unchecked = 0  # SQLite commits since the last checkpoint began
+        self._checkpoint: asyncio.Future[tuple[int, int, int]] | None = None
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -93,11 +93,30 @@ class Database:
                 watch = await self._watching()
                 async with AsyncSession(bind=watch, expire_on_commit=False) as session, session.begin():
                     yield session
+            self._committed()
             return
         async with lock, self._writer() as session:
             async with session.begin():
                 yield session
             self._commits += 1  # at once, before anything else runs: a read after this sees a new token
+        self._committed()
+
+    def _committed(self) -> None:
+        """Count a SQLite commit, and start a checkpoint on a worker thread when enough have gathered."""
+        if not self.sqlite:
+            return
+        self._unchecked += 1
+        if self._unchecked >= CHECKPOINT_EVERY and self._checkpoint is None:
+            self._unchecked = 0
+            self._checkpoint = asyncio.ensure_future(
+                asyncio.to_thread(inline.checkpoint, self._path, SQLITE_BUSY_TIMEOUT_MS)
+            )
+            self._checkpoint.add_done_callback(self._checkpointed)
+
+    def _checkpointed(self, done: asyncio.Future[tuple[int, int, int]]) -> None:
+        self._checkpoint = None
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("SQLite checkpoint failed: %s", done.exception())
 
     async def change_token(self) -> tuple[int, int] | None:
         """A value that differs after any commit, by this process or another, so a reply computed under one
@@ -105,21 +124,14 @@ class Database:
         replicas' commits cannot be seen this cheaply.
 
         On SQLite, `PRAGMA data_version` on a connection kept for the purpose changes whenever any other
-        connection commits; concurrent callers share one check, unless this process committed since it began.
+        connection commits (a microsecond's question, asked on the loop's thread).
         """
         if not self.sqlite:
             return None
-        commits = self._commits
-        flight = self._version
-        if flight is None or self._version_since != commits:
-            flight = self._version = asyncio.ensure_future(self._data_version())
-            self._version_since = commits
-            flight.add_done_callback(self._landed)
-        return commits, await asyncio.shield(flight)
-
-    def _landed(self, flight: asyncio.Future[int]) -> None:
-        if self._version is flight:
-            self._version = None  # the next caller asks afresh
+        raw = await (await self._watching()).get_raw_connection()
+        watch = raw.driver_connection
+        assert isinstance(watch, inline.InlineConnection)
+        return self._commits, int(watch.value("PRAGMA data_version"))
 
     async def _watching(self) -> AsyncConnection:
         async with self._watch_lock:
@@ -127,12 +139,9 @@ class Database:
                 self._watch = await (await self.engine.connect()).execution_options(convene_write=True)
             return self._watch
 
-    async def _data_version(self) -> int:
-        raw = await (await self._watching()).get_raw_connection()
-        rows = await raw.driver_connection.execute_fetchall("PRAGMA data_version")  # type: ignore[union-attr]
-        return int(rows[0][0])
-
     async def dispose(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.wait([self._checkpoint])
         if self._watch is not None:
             lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
             async with lock:  # not under a bookkeeping write that is still running

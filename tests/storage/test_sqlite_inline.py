@@ -1,0 +1,120 @@
+"""SQLite on the event loop's thread: what could wait is kept off it.
+
+These run on SQLite whatever TEST_DATABASE_URL says: they are about the SQLite driver itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select
+
+from storage import db as db_module
+from storage import sqlite as inline
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Institution
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[tuple[Database, Path]]:
+    path = tmp_path / "inline.db"
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    await upgrade(database)
+    yield database, path
+    await database.dispose()
+
+
+async def ticks_while(work: asyncio.Future[object], every: float = 0.01) -> int:
+    """How many times a task that sleeps `every` seconds got to run before `work` finished."""
+    count = 0
+    while not work.done():
+        await asyncio.sleep(every)
+        count += 1
+    return count
+
+
+async def test_a_write_waits_off_the_loop_for_another_process_holding_the_lock(
+    sqlite_db: tuple[Database, Path],
+) -> None:
+    database, path = sqlite_db
+    other = sqlite3.connect(path, isolation_level=None)  # as another process would hold it
+    other.execute("BEGIN IMMEDIATE")
+
+    async def write() -> None:
+        async with database.write() as session:
+            session.add(Institution(name="Waited Library"))
+
+    task = asyncio.ensure_future(write())
+    ticker = asyncio.ensure_future(ticks_while(task))
+    await asyncio.sleep(0.3)
+    assert not task.done()  # still waiting for the lock...
+    other.execute("COMMIT")  # ...until the other process lets go
+    await asyncio.wait_for(task, 5)
+    ticks = await ticker
+    other.close()
+
+    assert ticks >= 10  # the loop kept running while the write waited
+    async with database.read() as session:
+        assert await session.scalar(select(Institution.name)) == "Waited Library"
+
+
+async def test_checkpoints_run_on_a_worker_thread_and_keep_up(
+    sqlite_db: tuple[Database, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database, path = sqlite_db
+    runs: list[tuple[str, tuple[int, int, int]]] = []
+    real = inline.checkpoint
+
+    def recorded(db_path: str, busy_timeout_ms: int) -> tuple[int, int, int]:
+        result = real(db_path, busy_timeout_ms)
+        runs.append((threading.current_thread().name, result))
+        return result
+
+    monkeypatch.setattr(inline, "checkpoint", recorded)
+    for n in range(db_module.CHECKPOINT_EVERY * 2):
+        async with database.write() as session:
+            session.add(Institution(name=f"Library {n}"))
+        await asyncio.sleep(0)  # let a finished checkpoint report, as a serving loop would
+    await database.dispose()  # waits for a checkpoint still running
+
+    assert runs, "no checkpoint ran"
+    assert all(name != threading.main_thread().name for name, _ in runs)
+    busy, logged, done = runs[-1][1]
+    assert busy == 0 and logged > 0 and done == logged  # everything in the WAL reached the database file
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT count(*) FROM institutions").fetchone()[0] == db_module.CHECKPOINT_EVERY * 2
+
+
+async def test_a_long_result_gives_other_tasks_a_turn(sqlite_db: tuple[Database, Path]) -> None:
+    database, path = sqlite_db
+    chunks = 4
+    async with database.write() as session:
+        await session.execute(
+            insert(Institution), [{"name": f"Library {n}"} for n in range(inline.FETCH_CHUNK * chunks)]
+        )
+    connection = await inline.connector(str(path), busy_timeout_ms=1000)()
+    cursor = await connection.execute("SELECT name FROM institutions ORDER BY id")
+    turns = 0
+
+    async def other() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    ticker = asyncio.ensure_future(other())
+    await asyncio.sleep(0)  # the ticker starts
+    turns = 0
+    rows = await cursor.fetchall()
+    ticker.cancel()
+    await connection.close()
+
+    assert [name for (name,) in rows[:2]] == ["Library 0", "Library 1"]
+    assert len(rows) == inline.FETCH_CHUNK * chunks
+    assert turns >= chunks  # the fetch gave way between chunks
