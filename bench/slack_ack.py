@@ -206,8 +206,10 @@ async def seed(url: str) -> None:
                 assert r.status == 200
 
 
-def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A child process whose output goes to a file (a pipe nobody reads until the end would fill and stall it)."""
+    with log.open("wb") as out:
+        return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=out, cwd=ROOT)
 
 
 def convene_env(api_url: str, port: int, db: str) -> dict[str, str]:
@@ -240,9 +242,11 @@ async def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="convene-bench-"))
     convene_port, bare_port = free_port(), free_port()
     convene = start(
-        [str(ROOT / ".venv/bin/convene"), "serve"], convene_env(fake.url, convene_port, str(workdir / "c.db"))
+        [str(ROOT / ".venv/bin/convene"), "serve"],
+        convene_env(fake.url, convene_port, str(workdir / "c.db")),
+        workdir / "convene.log",
     )
-    bare = start([sys.executable, __file__, "--bare", str(bare_port), fake.url], dict(os.environ))
+    bare = start([sys.executable, __file__, "--bare", str(bare_port), fake.url], dict(os.environ), workdir / "bare.log")
     results: dict[tuple[str, str, int], tuple[float, float, float, int]] = {}
     try:
         convene_url = f"http://127.0.0.1:{convene_port}/slack/events"
@@ -277,7 +281,7 @@ async def main() -> None:
 async def debug_pass(fake: FakeSlack, workdir: Path, requests: int) -> None:
     port = free_port()
     env = convene_env(fake.url, port, str(workdir / "debug.db"))
-    server = start([sys.executable, __file__, "--convene-debug"], env)
+    server = start([sys.executable, __file__, "--convene-debug"], env, workdir / "debug.log")
     try:
         url = f"http://127.0.0.1:{port}/slack/events"
         await wait_until_up(url)
@@ -287,8 +291,9 @@ async def debug_pass(fake: FakeSlack, workdir: Path, requests: int) -> None:
             await load(url, make(), 16)
     finally:
         server.terminate()
-        _, err = server.communicate(timeout=10)
-    slow = re.findall(r"Executing (.+?) took (\d+\.\d+) seconds", err.decode(errors="replace"))
+        server.wait(10)
+    err = (workdir / "debug.log").read_text(errors="replace")
+    slow = re.findall(r"Executing (.+?) took (\d+\.\d+) seconds", err)
     print(f"\nasyncio debug pass, 16 concurrent (slow = over {SLOW * 1000:.0f} ms): {len(slow)} slow callbacks")
     for what, took in sorted(slow, key=lambda s: -float(s[1]))[:10]:
         print(f"  {float(took) * 1000:6.1f} ms  {what[:150]}")
