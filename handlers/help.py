@@ -24,8 +24,8 @@ def allowed(cmd: Command, *, is_admin: bool, is_chair: bool) -> bool:
 )
 async def show_help(ctx: Ctx) -> Reply:
     is_chair = bool(await ctx.chaired())
-    if ctx.args.words:
-        asked = " ".join(w.text.lower() for w in ctx.args.words)
+    asked = " ".join(w.text.lower() for w in ctx.args.words).strip()
+    if asked:
         found = REGISTRY.get(asked) or REGISTRY.get(asked.split()[0])
         if found is None:
             guess = closest(asked, [c.name for c in REGISTRY])

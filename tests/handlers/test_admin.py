@@ -38,4 +38,5 @@ async def test_unknown_command_and_empty_input(chat: Chat) -> None:
     assert "I don't know the command “volunter”. Did you mean `volunteer`?" in reply.text
     assert "Type `help`" in reply.text
     assert "For everyone" in (await chat.say("Bea", "   ")).text
+    assert "For everyone" in (await chat.say("Bea", 'help ""')).text  # an empty quoted word asks for nothing
     assert "Say what you'd like to do" in (await chat.say("Bea", '"quoted"')).text
