@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from handlers.context import Ctx
 from handlers.forms import Field, Form
@@ -38,8 +38,11 @@ def action_buttons(group: Group, open_call: bool) -> tuple[Button, ...]:
     return ()
 
 
+_OPEN_CALL = select(Call).where(Call.group_id == bindparam("group_id"), Call.status == "open")
+
+
 async def open_call(ctx: Ctx, group: Group) -> Call | None:
-    return await ctx.session.scalar(select(Call).where(Call.group_id == group.id, Call.status == "open"))
+    return await ctx.session.scalar(_OPEN_CALL, {"group_id": group.id})
 
 
 def chair_names(rows: Sequence[Membership]) -> str:

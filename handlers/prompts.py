@@ -22,7 +22,7 @@ from handlers.registry import command
 from handlers.schedules import Occasion, rule_of, runs
 from handlers.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_cron, parse_every
 from storage import queries
-from storage.db import dialect_insert
+from storage.db import InsertUnlessTaken
 from storage.models import Group
 from storage.scheduling import Prompt, PromptUse, Schedule
 
@@ -106,11 +106,10 @@ async def post_prompt(session: AsyncSession, occasion: Occasion) -> str:
     if group is None or group.channel is None or group.status == "closed":
         return "no prompt: the group is closed or has no channel"
     chosen = await next_prompt(session, group.id)
-    insert = dialect_insert(session)
     await session.execute(
-        insert(PromptUse)
-        .values(group_id=group.id, ref=chosen.ref, occurrence=occasion.key, used_at=occasion.now)
-        .on_conflict_do_nothing(index_elements=["group_id", "occurrence"])
+        InsertUnlessTaken(PromptUse, "group_id", "occurrence").values(
+            group_id=group.id, ref=chosen.ref, occurrence=occasion.key, used_at=occasion.now
+        )
     )
     await queries.enqueue(
         session,

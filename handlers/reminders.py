@@ -16,7 +16,7 @@ from handlers.outbox import member_row
 from handlers.schedules import Occasion, admins_to_tell, runs
 from handlers.timing import DEFAULT_TZ
 from storage import queries
-from storage.db import Database, dialect_insert
+from storage.db import Database, InsertUnlessTaken
 from storage.models import Call, Group, Member, Membership, Milestone
 from storage.scheduling import Schedule
 
@@ -27,10 +27,8 @@ REMINDER_CRON = "0 9 * * *"  # every day at 09:00, bank holidays included: deadl
 async def ensure_reminders(db: Database, now: datetime) -> None:
     """Create the daily reminders schedule if it is not there yet (safe when two processes start at once)."""
     async with db.write() as session:
-        insert = dialect_insert(session)
         await session.execute(
-            insert(Schedule)
-            .values(
+            InsertUnlessTaken(Schedule, "kind", "scope").values(
                 kind="reminders",
                 scope=SYSTEM_SCOPE,
                 group_id=None,
@@ -47,7 +45,6 @@ async def ensure_reminders(db: Database, now: datetime) -> None:
                 created_at=now,
                 updated_at=now,
             )
-            .on_conflict_do_nothing(index_elements=["kind", "scope"])
         )
 
 

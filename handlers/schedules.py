@@ -21,7 +21,7 @@ from handlers.messages import Reply, Section
 from handlers.registry import command
 from handlers.timing import Rule, describe, occurrence_stamp
 from storage import queries
-from storage.db import Database, dialect_insert
+from storage.db import Database, InsertUnlessTaken
 from storage.models import Group, Member, Outbox
 from storage.scheduling import Schedule, ScheduleRun
 
@@ -106,11 +106,9 @@ async def due_occurrences(
 
 
 async def _claim(session: AsyncSession, due: Due, status: str, now: datetime, note: str | None) -> int | None:
-    insert = dialect_insert(session)
     stmt = (
-        insert(ScheduleRun)
+        InsertUnlessTaken(ScheduleRun, "schedule_id", "fire_at")
         .values(schedule_id=due.schedule_id, fire_at=due.fire_at, status=status, ran_at=now, note=note)
-        .on_conflict_do_nothing(index_elements=["schedule_id", "fire_at"])
         .returning(ScheduleRun.id)
     )
     run_id: int | None = (await session.execute(stmt)).scalar()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from handlers.context import Ctx
 from handlers.groups import action_buttons, open_call, seats_left
@@ -13,20 +13,26 @@ from storage.models import ROLES, Call, Group, Member, Membership, Outbox, Volun
 
 MAX_CHAIRS = 2
 
+# Asked at every offer, so built once (see storage.queries).
+_OFFER_COUNTS = (
+    select(VolunteerOffer.role, func.count())
+    .where(VolunteerOffer.group_id == bindparam("group_id"), VolunteerOffer.status.in_(("offered", "accepted")))
+    .group_by(VolunteerOffer.role)
+)
+_MEMBER_COUNT = select(func.count()).where(Membership.group_id == bindparam("group_id"))
+_LATEST_CALL = select(Call).where(Call.group_id == bindparam("group_id")).order_by(Call.id.desc()).limit(1)
+_POSTED_IN = select(Outbox.target).where(Outbox.message_key == bindparam("message_key"), Outbox.mode == "post")
+_LIVE_OFFER = select(VolunteerOffer).where(
+    VolunteerOffer.group_id == bindparam("group_id"),
+    VolunteerOffer.member_id == bindparam("member_id"),
+    VolunteerOffer.status == "offered",
+)
+
 
 async def _announcement(ctx: Ctx, group: Group, call: Call) -> Reply:
-    offers = dict(
-        (
-            await ctx.session.execute(
-                select(VolunteerOffer.role, func.count())
-                .where(VolunteerOffer.group_id == group.id, VolunteerOffer.status.in_(("offered", "accepted")))
-                .group_by(VolunteerOffer.role)
-            )
-        )
-        .tuples()
-        .all()
-    )
-    taken = await ctx.session.scalar(select(func.count()).where(Membership.group_id == group.id)) or 0
+    by_group = {"group_id": group.id}
+    offers = dict((await ctx.session.execute(_OFFER_COUNTS, by_group)).tuples().all())
+    taken = await ctx.session.scalar(_MEMBER_COUNT, by_group) or 0
     left = seats_left(group, taken)
     closing = f" Offers close on {call.closes_on}." if call.closes_on else ""
     status = "" if call.status == "open" else " (this call is now closed)"
@@ -44,12 +50,12 @@ async def _announcement(ctx: Ctx, group: Group, call: Call) -> Reply:
 
 async def refresh_announcement(ctx: Ctx, group: Group, cause: str) -> None:
     """Queue an edit of the call's posted announcement, so its counts and buttons stay true."""
-    call = await ctx.session.scalar(select(Call).where(Call.group_id == group.id).order_by(Call.id.desc()).limit(1))
-    message_key = f"call:{call.id}" if call else None
-    posted_in = await ctx.session.scalar(
-        select(Outbox.target).where(Outbox.message_key == message_key, Outbox.mode == "post")
-    )
-    if call is None or posted_in is None:
+    call = await ctx.session.scalar(_LATEST_CALL, {"group_id": group.id})
+    if call is None:
+        return
+    message_key = f"call:{call.id}"
+    posted_in = await ctx.session.scalar(_POSTED_IN, {"message_key": message_key})
+    if posted_in is None:
         return
     await ctx.post(
         channel=posted_in,
@@ -156,13 +162,7 @@ async def volunteer(ctx: Ctx) -> Reply:
 
 
 async def _live_offer(ctx: Ctx, group: Group, member: Member) -> VolunteerOffer | None:
-    return await ctx.session.scalar(
-        select(VolunteerOffer).where(
-            VolunteerOffer.group_id == group.id,
-            VolunteerOffer.member_id == member.id,
-            VolunteerOffer.status == "offered",
-        )
-    )
+    return await ctx.session.scalar(_LIVE_OFFER, {"group_id": group.id, "member_id": member.id})
 
 
 @command(

@@ -15,11 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import event, make_url
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import event, inspect, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -28,6 +27,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ClauseElement, Insert
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from storage import sqlite as inline
 
@@ -37,9 +40,34 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_EVERY = 100  # SQLite commits between checkpoints (its own default is about every 1,000 pages)
 
 
-def dialect_insert(session: AsyncSession) -> Any:
-    """The INSERT construct of the session's database, with its ON CONFLICT clauses (PostgreSQL or SQLite)."""
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+class _SkipTaken(ClauseElement):
+    """`ON CONFLICT [(columns)] DO NOTHING`, which SQLite and PostgreSQL spell alike."""
+
+    __visit_name__ = "convene_skip_taken"
+    inherit_cache = True
+    _traverse_internals = [("columns", InternalTraversal.dp_string_list)]  # noqa: RUF012 (SQLAlchemy's own shape)
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = list(columns)
+
+
+@compiles(_SkipTaken)
+def _compile_skip_taken(element: _SkipTaken, compiler: SQLCompiler, **_kw: Any) -> str:
+    target = f" ({', '.join(compiler.preparer.quote(c) for c in element.columns)})" if element.columns else ""
+    return f"ON CONFLICT{target} DO NOTHING"
+
+
+class InsertUnlessTaken(Insert):
+    """An INSERT that writes nothing where a unique rule already holds a row like it, on either database.
+
+    SQLAlchemy's own dialect INSERTs with `on_conflict_do_nothing` are compiled afresh at every execution (they
+    have no cache key); this one is compiled once per shape, like any other statement."""
+
+    inherit_cache = True
+
+    def __init__(self, model: Any, *conflict_columns: str) -> None:
+        super().__init__(inspect(model).local_table if hasattr(model, "__mapper__") else model)
+        self._post_values_clause = _SkipTaken(conflict_columns)  # where the dialects put their ON CONFLICT
 
 
 def is_sqlite(url: str) -> bool:

@@ -1,4 +1,7 @@
-"""Queries that more than one capability asks."""
+"""Queries that more than one capability asks.
+
+The ones asked on every command are built once, with named parameters: SQLAlchemy then neither rebuilds
+the statement nor recomputes its cache key at each execution."""
 
 from __future__ import annotations
 
@@ -6,17 +9,32 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import dialect_insert
+from storage.db import InsertUnlessTaken
 from storage.models import Admin, Base, Group, Member, Membership, Outbox
+
+_MEMBER_BY_IDENTITY = select(Member).where(
+    Member.platform == bindparam("platform"),
+    Member.workspace == bindparam("workspace"),
+    Member.user_id == bindparam("user_id"),
+)
+_MEMBER_AND_ADMIN = (
+    select(Member, Admin.member_id)
+    .outerjoin(Admin, Admin.member_id == Member.id)
+    .where(Member.id == bindparam("member_id"))
+)
+_GROUP_NAMED = select(Group).where((Group.slug == bindparam("name")) | (func.lower(Group.name) == bindparam("name")))
+_MEMBERSHIP = select(Membership).where(
+    Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id")
+)
+_ADD_MEMBER = InsertUnlessTaken(Member)
+_ENQUEUE = InsertUnlessTaken(Outbox, "key")
 
 
 async def member_by_identity(session: AsyncSession, platform: str, workspace: str, user_id: str) -> Member | None:
-    return await session.scalar(
-        select(Member).where(Member.platform == platform, Member.workspace == workspace, Member.user_id == user_id)
-    )
+    return await session.scalar(_MEMBER_BY_IDENTITY, {"platform": platform, "workspace": workspace, "user_id": user_id})
 
 
 async def ensure_member(
@@ -38,8 +56,7 @@ async def ensure_member(
         tz=tz or "Europe/London",
         created_at=now,
     )
-    insert = dialect_insert(session)
-    await session.execute(insert(Member).values(**values).on_conflict_do_nothing())
+    await session.execute(_ADD_MEMBER, values)
     member = await member_by_identity(session, platform, workspace, user_id)
     assert member is not None
     return member
@@ -47,11 +64,7 @@ async def ensure_member(
 
 async def member_and_admin(session: AsyncSession, member_id: int) -> tuple[Member, bool]:
     """The member, and whether they are in the steering group by a row in `admins`, in one query."""
-    row = (
-        await session.execute(
-            select(Member, Admin.member_id).outerjoin(Admin, Admin.member_id == Member.id).where(Member.id == member_id)
-        )
-    ).one()
+    row = (await session.execute(_MEMBER_AND_ADMIN, {"member_id": member_id})).one()
     return row[0], row[1] is not None
 
 
@@ -64,8 +77,7 @@ async def all_groups(session: AsyncSession) -> Sequence[Group]:
 
 
 async def group_named(session: AsyncSession, name: str) -> Group | None:
-    lowered = name.strip().lower()
-    return await session.scalar(select(Group).where((Group.slug == lowered) | (func.lower(Group.name) == lowered)))
+    return await session.scalar(_GROUP_NAMED, {"name": name.strip().lower()})
 
 
 async def lock_group(session: AsyncSession, group_id: int) -> Group:
@@ -87,9 +99,7 @@ async def memberships(session: AsyncSession, group_id: int) -> Sequence[Membersh
 
 
 async def membership(session: AsyncSession, group_id: int, member_id: int) -> Membership | None:
-    return await session.scalar(
-        select(Membership).where(Membership.group_id == group_id, Membership.member_id == member_id)
-    )
+    return await session.scalar(_MEMBERSHIP, {"group_id": group_id, "member_id": member_id})
 
 
 async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
@@ -99,17 +109,20 @@ async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
     return set(rows)
 
 
+_RETURNING_ID: dict[type[Base], Any] = {}
+
+
 async def insert_unless_taken(session: AsyncSession, model: type[Base], **values: Any) -> int | None:
     """Insert a row and return its id, or None (and nothing written) if a unique rule already holds one like it:
     one statement, so a request racing another needs no savepoint."""
-    insert = dialect_insert(session)
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.__table__.c.id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    statement = _RETURNING_ID.get(model)
+    if statement is None:
+        statement = _RETURNING_ID[model] = InsertUnlessTaken(model).returning(model.__table__.c.id)
+    return (await session.execute(statement, values)).scalar_one_or_none()
 
 
 async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Add outbox rows in one statement; a row whose key is already there wins, so a repeated cause sends nothing
     new."""
     if rows:
-        insert = dialect_insert(session)
-        await session.execute(insert(Outbox).on_conflict_do_nothing(index_elements=["key"]), list(rows))
+        await session.execute(_ENQUEUE, list(rows))

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import dialect_insert
+from storage.db import InsertUnlessTaken
 from storage.models import Base
 
 # The columns slack_sdk's installation store uses (slack_sdk.oauth.installation_store.sqlalchemy); a test
@@ -88,10 +88,7 @@ class SlackSeen(Base):
 
 async def first_sight(session: AsyncSession, key: str, now: datetime) -> bool:
     """Record the key; True if no one (in any process) had recorded it before."""
-    insert = dialect_insert(session)
-    result = await session.execute(
-        insert(SlackSeen).values(key=key, seen_at=now).on_conflict_do_nothing(index_elements=["key"])
-    )
+    result = await session.execute(InsertUnlessTaken(SlackSeen, "key").values(key=key, seen_at=now))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
