@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -46,6 +47,8 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(db_url: str) -> None:
         output, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, output
     assert "Convene is stopping" in output
+    frozen = re.search(r"\((\d+) start-up objects kept out of garbage collection\)", output)
+    assert frozen is not None and int(frozen.group(1)) > 10_000, output
 
 
 def test_serve_with_a_missing_slack_secret_stops_with_its_name(db_url: str) -> None:
