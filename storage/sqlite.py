@@ -12,17 +12,20 @@ What could wait is kept off the loop:
   where SQLite's busy timeout waits for the lock;
 - checkpoints, which write the WAL back into the database file and sync it: automatic checkpoints are off on
   these connections, and `Database` runs a passive one on a worker thread every so many commits;
-- long results: rows are fetched in chunks, giving way to other tasks between them.
+- long work: rows are fetched in chunks, and a transaction that has held the loop for `SLICE` seconds gives
+  way to other tasks before its next statement, so no command holds the loop for long.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 FETCH_CHUNK = 256  # rows fetched between chances for other tasks to run
+SLICE = 0.002  # seconds a transaction runs before it gives way to other tasks
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -56,6 +59,10 @@ class InlineCursor:
         return self._cursor.lastrowid
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
+        if sql.startswith("BEGIN"):
+            self._owner.slice_began = time.perf_counter()
+        else:
+            await self._owner.take_turns()
         await self._owner.run(self._cursor.execute, sql, parameters)
         return self
 
@@ -88,6 +95,13 @@ class InlineConnection:
     def __init__(self, raw: sqlite3.Connection, busy_timeout_ms: int) -> None:
         self.raw = raw
         self.busy_timeout_ms = busy_timeout_ms
+        self.slice_began = time.perf_counter()
+
+    async def take_turns(self) -> None:
+        """Give way to other tasks if this connection's work has held the loop for a whole slice."""
+        if time.perf_counter() - self.slice_began > SLICE:
+            await asyncio.sleep(0)
+            self.slice_began = time.perf_counter()
 
     @property
     def isolation_level(self) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -118,3 +119,29 @@ async def test_a_long_result_gives_other_tasks_a_turn(sqlite_db: tuple[Database,
     assert [name for (name,) in rows[:2]] == ["Library 0", "Library 1"]
     assert len(rows) == inline.FETCH_CHUNK * chunks
     assert turns >= chunks  # the fetch gave way between chunks
+
+
+async def test_a_long_transaction_gives_other_tasks_a_turn(sqlite_db: tuple[Database, Path]) -> None:
+    database, _ = sqlite_db
+    turns = 0
+
+    async def other() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    ticker = asyncio.ensure_future(other())
+    await asyncio.sleep(0)
+    gave_way = 0
+    began = time.perf_counter()
+    async with database.write() as session:
+        for n in range(500):  # one statement at a time, as a long-running command would
+            before = turns
+            await session.execute(insert(Institution).values(name=f"Library {n}"))
+            gave_way += turns != before
+    held = time.perf_counter() - began
+    ticker.cancel()
+
+    assert held > 3 * inline.SLICE  # long enough that it should have given way...
+    assert gave_way >= 2  # ...and it did, between its statements
