@@ -38,7 +38,23 @@ def action_buttons(group: Group, open_call: bool) -> tuple[Button, ...]:
     return ()
 
 
+# Asked on every group's page and offer, so built once (see storage.queries).
 _OPEN_CALL = select(Call).where(Call.group_id == bindparam("group_id"), Call.status == "open")
+_MILESTONES = select(Milestone).where(Milestone.group_id == bindparam("group_id")).order_by(Milestone.number)
+_LATEST_PROGRESS = (
+    select(ProgressUpdate)
+    .where(ProgressUpdate.group_id == bindparam("group_id"))
+    .order_by(ProgressUpdate.posted_at.desc(), ProgressUpdate.id.desc())
+    .limit(1)
+)
+_CASE_STUDY = select(CaseStudy).where(CaseStudy.group_id == bindparam("group_id"))
+_OPEN_CALLS = select(Call).where(Call.status == "open")
+_MEMBER_COUNTS = select(Membership.group_id, func.count()).group_by(Membership.group_id)
+_CHAIR_NAMES = (
+    select(Membership.group_id, Member.display_name)
+    .join(Member, Member.id == Membership.member_id)
+    .where(Membership.role == "chair")
+)
 
 
 async def open_call(ctx: Ctx, group: Group) -> Call | None:
@@ -68,22 +84,12 @@ async def directory(ctx: Ctx) -> Reply:
     if kind:
         query = query.where(Group.kind == kind)
     found = (await session.scalars(query)).all()
-    calls = {c.group_id: c for c in await session.scalars(select(Call).where(Call.status == "open"))}
+    calls = {c.group_id: c for c in await session.scalars(_OPEN_CALLS)}
     if "open" in kinds:
         found = [g for g in found if g.id in calls or g.kind == "community"]
-    counts = Counter(
-        dict(
-            (await session.execute(select(Membership.group_id, func.count()).group_by(Membership.group_id)))
-            .tuples()
-            .all()
-        )
-    )
+    counts = Counter(dict((await session.execute(_MEMBER_COUNTS)).tuples().all()))
     chairs: dict[int, list[str]] = {}
-    for gid, name in await session.execute(
-        select(Membership.group_id, Member.display_name)
-        .join(Member, Member.id == Membership.member_id)
-        .where(Membership.role == "chair")
-    ):
+    for gid, name in await session.execute(_CHAIR_NAMES):
         chairs.setdefault(gid, []).append(name)
     if not found:
         return Reply("No groups match. The steering group creates them with `group new`.")
@@ -128,16 +134,10 @@ async def show(ctx: Ctx) -> Reply:
     session = ctx.session
     rows = await queries.memberships(session, g.id)
     call = await open_call(ctx, g)
-    milestones = (
-        await session.scalars(select(Milestone).where(Milestone.group_id == g.id).order_by(Milestone.number))
-    ).all()
-    latest = await session.scalar(
-        select(ProgressUpdate)
-        .where(ProgressUpdate.group_id == g.id)
-        .order_by(ProgressUpdate.posted_at.desc(), ProgressUpdate.id.desc())
-        .limit(1)
-    )
-    study = await session.scalar(select(CaseStudy).where(CaseStudy.group_id == g.id))
+    by_group = {"group_id": g.id}
+    milestones = (await session.scalars(_MILESTONES, by_group)).all()
+    latest = await session.scalar(_LATEST_PROGRESS, by_group)
+    study = await session.scalar(_CASE_STUDY, by_group)
     lines = [f"{g.name} — {KIND_NAMES[g.kind]} ({g.status})"]
     if g.theme:
         lines.append(f"Theme: {g.theme}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from dataclasses import dataclass
+
+from sqlalchemy import ScalarSelect, bindparam, func, select
 
 from handlers.context import Ctx
 from handlers.groups import action_buttons, open_call, seats_left
@@ -14,14 +16,7 @@ from storage.models import ROLES, Call, Group, Member, Membership, Outbox, Volun
 MAX_CHAIRS = 2
 
 # Asked at every offer, so built once (see storage.queries).
-_OFFER_COUNTS = (
-    select(VolunteerOffer.role, func.count())
-    .where(VolunteerOffer.group_id == bindparam("group_id"), VolunteerOffer.status.in_(("offered", "accepted")))
-    .group_by(VolunteerOffer.role)
-)
-_MEMBER_COUNT = select(func.count()).where(Membership.group_id == bindparam("group_id"))
 _LATEST_CALL = select(Call).where(Call.group_id == bindparam("group_id")).order_by(Call.id.desc()).limit(1)
-_POSTED_IN = select(Outbox.target).where(Outbox.message_key == bindparam("message_key"), Outbox.mode == "post")
 _LIVE_OFFER = select(VolunteerOffer).where(
     VolunteerOffer.group_id == bindparam("group_id"),
     VolunteerOffer.member_id == bindparam("member_id"),
@@ -29,11 +24,44 @@ _LIVE_OFFER = select(VolunteerOffer).where(
 )
 
 
-async def _announcement(ctx: Ctx, group: Group, call: Call) -> Reply:
-    by_group = {"group_id": group.id}
-    offers = dict((await ctx.session.execute(_OFFER_COUNTS, by_group)).tuples().all())
-    taken = await ctx.session.scalar(_MEMBER_COUNT, by_group) or 0
-    left = seats_left(group, taken)
+def _offers_as(role: str) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .where(
+            VolunteerOffer.group_id == bindparam("group_id"),
+            VolunteerOffer.role == role,
+            VolunteerOffer.status.in_(("offered", "accepted")),
+        )
+        .scalar_subquery()
+    )
+
+
+# What a call's announcement shows, and where it was posted, in one query.
+_TALLY = select(
+    select(Outbox.target)
+    .where(Outbox.message_key == bindparam("message_key"), Outbox.mode == "post")
+    .scalar_subquery(),
+    select(func.count()).where(Membership.group_id == bindparam("group_id")).scalar_subquery(),
+    _offers_as("member"),
+    _offers_as("chair"),
+)
+
+
+@dataclass(frozen=True)
+class Tally:
+    posted_in: str | None  # the channel of the posted announcement, if it has been posted
+    taken: int  # seats taken
+    as_member: int  # live and accepted offers
+    as_chair: int
+
+
+async def _tally(ctx: Ctx, group: Group, call: Call) -> Tally:
+    row = (await ctx.session.execute(_TALLY, {"group_id": group.id, "message_key": f"call:{call.id}"})).one()
+    return Tally(row[0], row[1], row[2], row[3])
+
+
+def _announcement(group: Group, call: Call, tally: Tally) -> Reply:
+    left = seats_left(group, tally.taken)
     closing = f" Offers close on {call.closes_on}." if call.closes_on else ""
     status = "" if call.status == "open" else " (this call is now closed)"
     headline = f"Call for volunteers: {group.name}{status}"
@@ -41,27 +69,28 @@ async def _announcement(ctx: Ctx, group: Group, call: Call) -> Reply:
     fields = (
         ("Seats left", str(left) if left is not None else "open"),
         ("Chairs wanted", f"up to {MAX_CHAIRS}"),
-        ("Offers so far", f"{offers.get('member', 0)} as member, {offers.get('chair', 0)} as chair"),
+        ("Offers so far", f"{tally.as_member} as member, {tally.as_chair} as chair"),
     )
     text = f"{headline}\n{body}\n" + "; ".join(f"{k}: {v}" for k, v in fields)
     buttons = action_buttons(group, call.status == "open")
     return Reply(text, sections=(Section(f"*{headline}*\n{body}", fields, buttons),), private=False)
 
 
-async def refresh_announcement(ctx: Ctx, group: Group, cause: str) -> None:
-    """Queue an edit of the call's posted announcement, so its counts and buttons stay true."""
-    call = await ctx.session.scalar(_LATEST_CALL, {"group_id": group.id})
+async def refresh_announcement(ctx: Ctx, group: Group, cause: str, call: Call | None = None) -> None:
+    """Queue an edit of the call's posted announcement (the group's latest call unless given), so its counts and
+    buttons stay true."""
     if call is None:
-        return
-    message_key = f"call:{call.id}"
-    posted_in = await ctx.session.scalar(_POSTED_IN, {"message_key": message_key})
-    if posted_in is None:
+        call = await ctx.session.scalar(_LATEST_CALL, {"group_id": group.id})
+        if call is None:
+            return
+    tally = await _tally(ctx, group, call)
+    if tally.posted_in is None:
         return
     await ctx.post(
-        channel=posted_in,
-        reply=await _announcement(ctx, group, call),
+        channel=tally.posted_in,
+        reply=_announcement(group, call, tally),
         key=f"call {call.id}: {cause}",
-        message_key=message_key,
+        message_key=f"call:{call.id}",
         edit=True,
     )
 
@@ -102,7 +131,7 @@ async def open_call_for(ctx: Ctx) -> Reply:
         raise ctx.fail(f"{g.name} has no channel to announce the call in: run `call` in a channel.")
     await ctx.post(
         channel=where,
-        reply=await _announcement(ctx, g, call),
+        reply=_announcement(g, call, await _tally(ctx, g, call)),
         key=f"call {call.id}: announce",
         message_key=f"call:{call.id}",
     )
@@ -129,7 +158,8 @@ async def volunteer(ctx: Ctx) -> Reply:
     role = ctx.choice("as", ROLES, "member")
     assert role is not None
     note = ctx.limited(ctx.option("note") or "", 500, "note") if ctx.option("note") is not None else None
-    if await open_call(ctx, g) is None:
+    call = await open_call(ctx, g)
+    if call is None:
         raise ctx.fail(f"{g.name} has no open call for volunteers just now.")
     if await queries.membership(ctx.session, g.id, ctx.me.id) is not None:
         raise ctx.fail(f"You are already a member of {g.name}.")
@@ -140,7 +170,7 @@ async def volunteer(ctx: Ctx) -> Reply:
                 f"You have already offered to serve on {g.name} as {role}; `withdraw {g.slug}` takes the offer back."
             )
         live.role, live.note = role, note or live.note
-        await refresh_announcement(ctx, g, f"offer {live.id} now {role}")
+        await refresh_announcement(ctx, g, f"offer {live.id} now {role}", call)
         return Reply(f"Changed your offer for {g.name}: you now offer to serve as {role}.")
     offer_id = await queries.insert_unless_taken(
         ctx.session,
@@ -154,7 +184,7 @@ async def volunteer(ctx: Ctx) -> Reply:
     )
     if offer_id is None:  # another request from the same person got there first
         raise ctx.fail(f"You have already offered to serve on {g.name}; `withdraw {g.slug}` takes it back.")
-    await refresh_announcement(ctx, g, f"offer {offer_id}")
+    await refresh_announcement(ctx, g, f"offer {offer_id}", call)
     return Reply(
         f"Thank you! You have offered to serve on {g.name} as {role}. "
         "The steering group will let you know their decision."

@@ -29,6 +29,11 @@ _GROUP_NAMED = select(Group).where((Group.slug == bindparam("name")) | (func.low
 _MEMBERSHIP = select(Membership).where(
     Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id")
 )
+_MEMBERSHIPS = (
+    select(Membership)
+    .where(Membership.group_id == bindparam("group_id"))
+    .order_by(Membership.role.desc(), Membership.since)
+)
 _ADD_MEMBER = InsertUnlessTaken(Member)
 _ENQUEUE = InsertUnlessTaken(Outbox, "key")
 
@@ -91,11 +96,7 @@ async def lock_group(session: AsyncSession, group_id: int) -> Group:
 
 
 async def memberships(session: AsyncSession, group_id: int) -> Sequence[Membership]:
-    return (
-        await session.scalars(
-            select(Membership).where(Membership.group_id == group_id).order_by(Membership.role.desc(), Membership.since)
-        )
-    ).all()
+    return (await session.scalars(_MEMBERSHIPS, {"group_id": group_id})).all()
 
 
 async def membership(session: AsyncSession, group_id: int, member_id: int) -> Membership | None:

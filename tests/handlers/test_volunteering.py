@@ -52,6 +52,8 @@ async def test_volunteer_rules(chat: Chat) -> None:
     assert "already offered to serve on Diversity as member" in again.text
     switched = await chat.say("Bea", "volunteer diversity as:chair")
     assert "you now offer to serve as chair" in switched.text
+    edits = [d for d in await chat.deliver() if d.edit_ref]
+    assert "Offers so far: 0 as member, 1 as chair" in edits[-1].reply.text  # the changed role is counted
     listed = await chat.say("Ada", "volunteers diversity")
     assert "Bea (institution not given) — as chair, offered: “I led a staff network”" in listed.text
 
