@@ -100,7 +100,8 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Send what is due now; the number of rows settled (sent, failed or put back for later)."""
-        rows = await self.claim()
+        claimed = await self.claim()
+        rows = await self._newest_edits(claimed)
         lanes: dict[str, list[Outbox]] = {}
         for row in rows:
             if row.platform in self.pacers:
@@ -109,7 +110,29 @@ class Dispatcher:
                 await self._deliver(row)
         if lanes:
             await asyncio.gather(*(self._lane(self.pacers[lane[0].platform], lane) for lane in lanes.values()))
-        return len(rows)
+        return len(claimed)
+
+    async def _newest_edits(self, rows: list[Outbox]) -> list[Outbox]:
+        """The rows without edits that a newer edit of the same message in the batch replaces: those are settled
+        at once, rather than each waiting for its channel's turn only to be found out of date."""
+        newest: dict[str, int] = {}
+        for row in rows:
+            if row.mode == "edit" and row.message_key is not None:
+                newest[row.message_key] = max(newest.get(row.message_key, row.id), row.id)
+        stale = {
+            row.id
+            for row in rows
+            if row.mode == "edit" and row.message_key is not None and newest[row.message_key] > row.id
+        }
+        if not stale:
+            return rows
+        async with self.db.write(bookkeeping=True) as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(stale))
+                .values(status="sent", sent_at=self.clock(), sent_ref="superseded", error=None, lease_until=None)
+            )
+        return [row for row in rows if row.id not in stale]
 
     async def _lane(self, pacer: Pacer, rows: list[Outbox]) -> None:
         """One channel's rows, in order, each when the pacer lets it go."""

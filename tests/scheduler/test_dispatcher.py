@@ -183,3 +183,30 @@ async def test_a_row_whose_lease_ran_out_while_waiting_is_left_for_the_next_clai
     await time.sleep(1)
     await d.run_once()
     assert [k for _, _, k in slack.accepted] == ["fanout 0", "fanout 1", "fanout 2"]
+
+
+async def test_edits_replaced_by_a_newer_one_are_settled_without_waiting_their_turn(db: Database) -> None:
+    time = FakeTime()
+    slack = Slack(time)
+    post = dict(key="call 1: announce", message_key="call:1", reply=Reply("Offers so far: 0", private=False))
+    edits = [
+        dict(key=f"call 1: offer {n}", message_key="call:1", mode="edit", reply=Reply(f"Offers so far: {n}"))
+        for n in range(1, 11)
+    ]
+    common = dict(
+        platform="slack", workspace="T1", target_kind="channel", target="C1", label="C1", due=START, now=START
+    )
+    async with db.write() as session:
+        await queries.enqueue(session, [outbox_row(**common, **post)])  # type: ignore[arg-type]
+    d = dispatcher(db, time, slack, rate=10.0)
+    await drain_until_empty(d, time)
+    async with db.write() as session:
+        await queries.enqueue(session, [outbox_row(**common, **edit) for edit in edits])  # type: ignore[arg-type]
+    began = time.t
+    await drain_until_empty(d, time)
+
+    assert [k for _, _, k in slack.accepted] == ["call 1: announce", "call 1: offer 10"]  # only the newest edit
+    assert time.t - began <= 1.0  # one turn of the channel, not ten
+    async with db.read() as session:
+        refs = (await session.scalars(select(Outbox.sent_ref).where(Outbox.mode == "edit").order_by(Outbox.id))).all()
+    assert refs[:9] == ["superseded"] * 9 and refs[9] is not None and refs[9].startswith("ts-")
