@@ -9,6 +9,7 @@ import asyncio
 import logging
 import secrets
 from collections import OrderedDict
+from dataclasses import dataclass
 
 # Scheduling and networking: their commands and scheduled runners register on import.
 import handlers.pairing
@@ -22,6 +23,7 @@ from handlers.grammar import Args, tokenize
 from handlers.messages import Reply, Request
 from handlers.registry import REGISTRY, Command, Registry
 from storage import queries
+from storage.changes import Snapshot
 from storage.db import Database
 
 log = logging.getLogger("convene")
@@ -33,14 +35,26 @@ ROLE_REFUSALS = {
 }
 
 
+ReplyKey = tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class Made:
+    """A reply kept for reuse: made from `tables`, as they were at `snapshot`."""
+
+    reply: Reply
+    tables: frozenset[str]
+    snapshot: Snapshot
+
+
 class Convene:
     def __init__(self, db: Database, config: CoreConfig | None = None, registry: Registry = REGISTRY) -> None:
         self.db = db
         self.config = config or CoreConfig()
         self.registry = registry
         self._members: dict[tuple[str, str, str], tuple[int, str]] = {}
-        self._replies: OrderedDict[tuple[object, ...], tuple[object, Reply]] = OrderedDict()
-        self._making: dict[tuple[object, ...], tuple[object, asyncio.Future[Reply]]] = {}
+        self._replies: OrderedDict[ReplyKey, Made] = OrderedDict()
+        self._making: dict[ReplyKey, tuple[int, asyncio.Future[Reply]]] = {}
 
     async def handle(self, request: Request) -> Reply:
         cmd: Command | None = None
@@ -74,9 +88,10 @@ class Convene:
             )
 
     async def _read(self, cmd: Command, args: Args, request: Request, member_id: int, text: str) -> Reply:
-        """A command that changes nothing: its reply is reused while no commit has happened since it was made."""
-        token = await self.db.change_token()
-        if token is None:
+        """A command that changes nothing: its reply is reused while none of the tables it read has changed."""
+        snapshot = await self.db.snapshot()
+        changes = self.db.changes
+        if snapshot is None or changes is None:
             return await self._run(cmd, args, request, member_id)
         key = (
             None if cmd.shared else member_id,
@@ -87,31 +102,34 @@ class Convene:
             request.now.replace(second=0, microsecond=0),
         )
         cached = self._replies.get(key)
-        if cached is not None and cached[0] == token:
+        if cached is not None and changes.unchanged(cached.tables, cached.snapshot):
             self._replies.move_to_end(key)
-            return cached[1]
+            return cached.reply
         making = self._making.get(key)
-        if making is None or making[0] != token:  # the same reply asked for at once is made once
-            making = (token, asyncio.ensure_future(self._make(cmd, args, request, member_id)))
+        if making is None or making[0] != snapshot.state:  # the same reply asked for at once is made once
+            making = (snapshot.state, asyncio.ensure_future(self._make(key, cmd, args, request, member_id, snapshot)))
             self._making[key] = making
             making[1].add_done_callback(lambda _: self._made(key, making))
         return await asyncio.shield(making[1])
 
-    async def _make(self, cmd: Command, args: Args, request: Request, member_id: int) -> Reply:
-        try:
-            return await self._run(cmd, args, request, member_id)
-        except UserError as err:
-            return error_reply(err, cmd)
-
-    def _made(self, key: tuple[object, ...], making: tuple[object, asyncio.Future[Reply]]) -> None:
-        if self._making.get(key) is making:
-            del self._making[key]
-        token, future = making
-        if future.cancelled() or future.exception() is not None:
-            return
-        self._replies[key] = (token, future.result())
+    async def _make(
+        self, key: ReplyKey, cmd: Command, args: Args, request: Request, member_id: int, snapshot: Snapshot
+    ) -> Reply:
+        assert self.db.changes is not None
+        with self.db.changes.watching() as seen:
+            try:
+                reply = await self._run(cmd, args, request, member_id)
+            except UserError as err:
+                reply = error_reply(err, cmd)
+        self._replies[key] = Made(reply, frozenset(seen.read), snapshot)
+        self._replies.move_to_end(key)
         if len(self._replies) > REPLY_CACHE_SIZE:
             self._replies.popitem(last=False)
+        return reply
+
+    def _made(self, key: ReplyKey, making: tuple[int, asyncio.Future[Reply]]) -> None:
+        if self._making.get(key) is making:
+            del self._making[key]
 
     async def _run(self, cmd: Command, args: Args, request: Request, member_id: int) -> Reply:
         async with self.db.write() if cmd.writes else self.db.read() as session:

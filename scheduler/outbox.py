@@ -90,7 +90,7 @@ class Dispatcher:
             and_(Outbox.status == "sending", Outbox.lease_until < now),
         )
         query = select(Outbox).where(due).order_by(Outbox.due_at, Outbox.id).limit(self.batch)
-        async with self.db.write(bookkeeping=True) as session:
+        async with self.db.write() as session:
             if not self.db.sqlite:
                 query = query.with_for_update(skip_locked=True)
             rows = list((await session.scalars(query)).all())
@@ -126,7 +126,7 @@ class Dispatcher:
         }
         if not stale:
             return rows
-        async with self.db.write(bookkeeping=True) as session:
+        async with self.db.write() as session:
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(stale))
@@ -258,7 +258,7 @@ class Dispatcher:
             values["due_at"] = due
         if attempts is not None:
             values["attempts"] = attempts
-        async with self.db.write(bookkeeping=True) as session:
+        async with self.db.write() as session:
             await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
 
 

@@ -33,6 +33,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from storage import sqlite as inline
+from storage.changes import Changes, Snapshot
+from storage.models import Base
 
 log = logging.getLogger("convene.db")
 DEFAULT_URL = "sqlite+aiosqlite:///./convene.db"
@@ -96,10 +98,21 @@ class Database:
             _sqlite_events(self.engine)
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.engine.execution_options(convene_write=True), expire_on_commit=False)
+        # SQLite: one connection writes, under an asyncio lock (SQLite has one writer at a time anyway). Its
+        # `data_version` moves only when another connection commits: another process, as this one reads only
+        # on the others.
         self._write_lock = asyncio.Lock() if self.sqlite else None
-        self._commits = 0  # write transactions this process has committed
-        self._watch: AsyncConnection | None = None
-        self._watch_lock = asyncio.Lock()
+        self._writing: AsyncConnection | None = None
+        self._writing_driver: inline.InlineConnection | None = None  # the same connection, as the driver has it
+        self._writing_lock = asyncio.Lock()
+        self._data_version: int | None = None
+        self.changes: Changes | None = None
+        if self.sqlite:
+            self.changes = Changes(Base.metadata.tables)
+            changes = self.changes
+            event.listen(
+                self.engine.sync_engine, "before_cursor_execute", lambda *args: changes.saw(args[2]), retval=False
+            )
         self._unchecked = 0  # SQLite commits since the last checkpoint began
         self._checkpoint: asyncio.Future[tuple[int, int, int]] | None = None
 
@@ -109,24 +122,18 @@ class Database:
             yield session
 
     @contextlib.asynccontextmanager
-    async def write(self, *, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
-        """One transaction that commits when the block ends and rolls back if it raises.
-
-        `bookkeeping` marks a write that no reusable reply reads (the outbox's progress, Slack's replay
-        records): on SQLite it runs on the connection that watches for changes, whose own commits do not move
-        its `data_version`, and it leaves the change token as it was."""
-        lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
-        if bookkeeping and self.sqlite:
-            async with lock:
-                watch = await self._watching()
-                async with AsyncSession(bind=watch, expire_on_commit=False) as session, session.begin():
-                    yield session
-            self._committed()
-            return
-        async with lock, self._writer() as session:
-            async with session.begin():
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction that commits when the block ends and rolls back if it raises."""
+        if self._write_lock is None or self.changes is None:
+            async with self._writer() as session, session.begin():
                 yield session
-            self._commits += 1  # at once, before anything else runs: a read after this sees a new token
+            return
+        async with self._write_lock:
+            connection = await self._writer_connection()
+            with self.changes.watching() as seen:
+                async with AsyncSession(bind=connection, expire_on_commit=False) as session, session.begin():
+                    yield session
+            self.changes.committed(seen)  # at once, before anything else runs: a read after this sees it
         self._committed()
 
     def _committed(self) -> None:
@@ -146,33 +153,38 @@ class Database:
         if not done.cancelled() and done.exception() is not None:
             log.warning("SQLite checkpoint failed: %s", done.exception())
 
-    async def change_token(self) -> tuple[int, int] | None:
-        """A value that differs after any commit, by this process or another, so a reply computed under one
-        token can be reused while the token stays the same. None (reuse nothing) on PostgreSQL, whose other
-        replicas' commits cannot be seen this cheaply.
+    async def snapshot(self) -> Snapshot | None:
+        """The tables' versions now, for a reply about to be made: it can be reused while `changes.unchanged`
+        says the tables it read are as they were. None (reuse nothing) on PostgreSQL, whose other replicas'
+        commits cannot be seen this cheaply.
 
-        On SQLite, `PRAGMA data_version` on a connection kept for the purpose changes whenever any other
-        connection commits (a microsecond's question, asked on the loop's thread).
-        """
-        if not self.sqlite:
+        On SQLite a commit by another process is seen by the writing connection's `PRAGMA data_version` (a
+        microsecond's question, asked on the loop's thread), and counts as a change of every table."""
+        if self.changes is None:
             return None
-        raw = await (await self._watching()).get_raw_connection()
-        watch = raw.driver_connection
-        assert isinstance(watch, inline.InlineConnection)
-        return self._commits, int(watch.value("PRAGMA data_version"))
+        if self._writing_driver is None:
+            await self._writer_connection()
+        assert self._writing_driver is not None
+        version = int(self._writing_driver.value("PRAGMA data_version"))
+        if version != self._data_version:
+            self._data_version = version
+            self.changes.everything_changed()
+        return self.changes.snapshot()
 
-    async def _watching(self) -> AsyncConnection:
-        async with self._watch_lock:
-            if self._watch is None:
-                self._watch = await (await self.engine.connect()).execution_options(convene_write=True)
-            return self._watch
+    async def _writer_connection(self) -> AsyncConnection:
+        async with self._writing_lock:
+            if self._writing is None:
+                self._writing = await (await self.engine.connect()).execution_options(convene_write=True)
+                driver = (await self._writing.get_raw_connection()).driver_connection
+                assert isinstance(driver, inline.InlineConnection)
+                self._writing_driver = driver
+            return self._writing
 
     async def dispose(self) -> None:
         if self._checkpoint is not None:
             await asyncio.wait([self._checkpoint])
-        if self._watch is not None:
-            lock = self._write_lock if self._write_lock is not None else contextlib.nullcontext()
-            async with lock:  # not under a bookkeeping write that is still running
-                await self._watch.close()
-                self._watch = None
+        if self._writing is not None and self._write_lock is not None:
+            async with self._write_lock:  # not under a write that is still running
+                await self._writing.close()
+                self._writing = self._writing_driver = None
         await self.engine.dispose()

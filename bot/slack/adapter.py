@@ -381,7 +381,7 @@ class SlackAdapter:
 
     async def _first(self, key: str) -> bool:
         now = self.clock()
-        async with self.db.write(bookkeeping=True) as session:
+        async with self.db.write() as session:
             first = await first_sight(session, key, now)
             self._seen_count += 1
             if self._seen_count % 1000 == 0:

@@ -1,4 +1,4 @@
-"""Read replies are reused only while nothing has been committed since, by this process or another."""
+"""Read replies are reused while none of the tables they were made from has changed, by this process or another."""
 
 import asyncio
 
@@ -85,3 +85,19 @@ async def test_the_outbox_sending_does_not_spoil_reused_replies_but_live_views_s
     assert (touched == []) == (backend() == "sqlite")
     after = await chat.say("Ada", "deliveries")
     assert after.text != waiting.text and "sent" in after.text
+
+
+async def test_a_change_to_tables_a_reply_did_not_read_leaves_it_reused(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", "call diversity")
+    await chat.say("Bea", "help")
+    first = await chat.say("Bea", "group diversity")
+    assert "Members: 0" in first.text
+    assert "offered to serve" in (await chat.say("Bea", "volunteer diversity")).text  # offers and the outbox only
+    statements = count_statements(chat.core.db)
+    again = await chat.say("Bea", "group diversity")
+    assert again == first
+    touched = [s for s in statements if "PRAGMA data_version" not in s]
+    assert (touched == []) == (backend() == "sqlite")
+    await chat.say("Ada", "accept @bea diversity")  # a membership: the page read memberships
+    assert "Members: 1" in (await chat.say("Bea", "group diversity")).text
