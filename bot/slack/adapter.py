@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -29,7 +30,7 @@ from handlers.core import Convene
 from handlers.errors import UserError
 from handlers.grammar import tokenize
 from handlers.messages import Action, Place, Reply, Request
-from handlers.registry import Command
+from handlers.registry import Command, Registry
 from scheduler.outbox import Dispatcher
 from storage.db import Database
 from storage.models import Outbox
@@ -300,21 +301,20 @@ class SlackAdapter:
         forms: bool = False,
     ) -> Request:
         said = text if text is not None else (action.value if action else "")
-        speaker, mentions = await asyncio.gather(
-            self.people.speaker(client, team, user, handle),
-            self.people.mentions(client, team, said) if "<@" in said else _nothing(),
-        )
+        if "<@" in said:
+            speaker, mentions = await asyncio.gather(
+                self.people.speaker(client, team, user, handle), self.people.mentions(client, team, said)
+            )
+        else:  # the usual case, without the cost of gathering
+            speaker, mentions = await self.people.speaker(client, team, user, handle), {}
         personal = not channel or channel.startswith("D")
         named = f"#{channel_name}" if channel_name and channel_name not in ("directmessage", "privategroup") else None
         place = Place() if personal else Place(channel, named)
         return Request(speaker, place, self.clock(), text=text, action=action, mentions=mentions, forms=forms)
 
     def _command(self, text: str) -> Command | None:
-        try:
-            args = tokenize(text)
-            return self.core.registry.find(args)[0] if args.words else None
-        except UserError:
-            return None
+        """The command `text` asks for, if any (asked several times a request, so remembered)."""
+        return _command_of(self.core.registry, text)
 
     def _origin(self, text: str, reply: Reply) -> str | None:
         """The command to run again for this reply's next page or fresh content: only one that changes nothing."""
@@ -389,6 +389,15 @@ class SlackAdapter:
         return first
 
 
+@functools.lru_cache(maxsize=4096)
+def _command_of(registry: Registry, text: str) -> Command | None:
+    try:
+        args = tokenize(text)
+        return registry.find(args)[0] if args.words else None
+    except UserError:
+        return None
+
+
 class Recent:
     """Keys seen in the last `window` seconds, in this process."""
 
@@ -404,10 +413,6 @@ class Recent:
             return False
         self._seen[key] = now
         return True
-
-
-async def _nothing() -> dict[str, Any]:
-    return {}
 
 
 def _header(req: Any, name: str) -> str | None:
