@@ -39,7 +39,7 @@ def action_buttons(group: Group, open_call: bool) -> tuple[Button, ...]:
 
 
 # Asked on every group's page and offer, so built once (see storage.queries).
-_OPEN_CALL = select(Call).where(Call.group_id == bindparam("group_id"), Call.status == "open")
+_OPEN_CALL = select(Call).where(Call.group_id == bindparam("group_id"), Call.status == queries.fixed("open"))
 _MILESTONES = select(Milestone).where(Milestone.group_id == bindparam("group_id")).order_by(Milestone.number)
 _LATEST_PROGRESS = (
     select(ProgressUpdate)
@@ -48,7 +48,7 @@ _LATEST_PROGRESS = (
     .limit(1)
 )
 _CASE_STUDY = select(CaseStudy).where(CaseStudy.group_id == bindparam("group_id"))
-_OPEN_CALLS = select(Call).where(Call.status == "open")
+_OPEN_CALLS = select(Call).where(Call.status == queries.fixed("open"))
 _MEMBER_COUNTS = select(Membership.group_id, func.count()).group_by(Membership.group_id)
 _CHAIR_NAMES = (
     select(Membership.group_id, Member.display_name)

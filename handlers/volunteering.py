@@ -20,7 +20,7 @@ _LATEST_CALL = select(Call).where(Call.group_id == bindparam("group_id")).order_
 _LIVE_OFFER = select(VolunteerOffer).where(
     VolunteerOffer.group_id == bindparam("group_id"),
     VolunteerOffer.member_id == bindparam("member_id"),
-    VolunteerOffer.status == "offered",
+    VolunteerOffer.status == queries.fixed("offered"),
 )
 
 
@@ -30,7 +30,7 @@ def _offers_as(role: str) -> ScalarSelect[int]:
         .where(
             VolunteerOffer.group_id == bindparam("group_id"),
             VolunteerOffer.role == role,
-            VolunteerOffer.status.in_(("offered", "accepted")),
+            VolunteerOffer.status.in_((queries.fixed("offered"), queries.fixed("accepted"))),
         )
         .scalar_subquery()
     )

@@ -145,6 +145,9 @@ class Call(Base):
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
         ),
+        # The partial index above serves only queries that spell `status = 'open'` in their SQL; a group's calls
+        # asked for by a bound status, or by recency, need their own.
+        Index("ix_calls_group", "group_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +174,7 @@ class VolunteerOffer(Base):
             sqlite_where=text("status = 'offered'"),
             postgresql_where=text("status = 'offered'"),
         ),
+        Index("ix_offers_group_status", "group_id", "status"),  # a group's offers, counted at every offer
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

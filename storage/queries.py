@@ -9,11 +9,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import InsertUnlessTaken
 from storage.models import Admin, Base, Group, Member, Membership, Outbox
+
+
+def fixed(value: str) -> ColumnElement[str]:
+    """A constant written into the SQL rather than bound. SQLite prepares a statement again at every execution
+    when a bound value could decide whether a partial index applies (`status = ?` against an index kept
+    `WHERE status = 'open'`); spelled out, the plan is made once."""
+    return literal(value, literal_execute=True)
+
 
 _MEMBER_BY_IDENTITY = select(Member).where(
     Member.platform == bindparam("platform"),
