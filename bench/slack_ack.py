@@ -1,11 +1,14 @@
 """How fast Convene acknowledges Slack, next to a bare Bolt app that only acks (run by hand, not in CI).
 
-    .venv/bin/python bench/slack_ack.py [--requests 2000] [--concurrency 16 64]
+    .venv/bin/python bench/slack_ack.py [--requests 2000] [--concurrency 16 64] [--rounds 3]
 
 Starts the fake Slack Web API (tests/fakes/slack_api.py), then `convene serve` on a fresh SQLite database and
 a bare Bolt app, each in its own process; seeds 30 task groups with open calls through the slash command;
-then sends signed slash commands (reads: `groups`, `group <name>`; writes: `volunteer <group>`, each a new
-offer) at each concurrency, and prints requests per second, p50 and p99 for both apps and their ratio.
+then sends signed slash commands at each concurrency: reads (`groups`, `group <name>`), writes
+(`volunteer <group>`, each a new offer) and a mix (a new offer every tenth request, each one outdating the
+replies Convene keeps). The two apps take turns, round after round, with the same requests, so that a noisy
+machine weighs on both alike; it prints the median requests per second, p50 and p99 for both apps, and the
+ratio of Convene's throughput to the bare app's.
 
 A last pass runs Convene with asyncio's debug mode and a 5 ms slow-callback threshold, under the same load,
 and reports every callback that held the event loop longer (debug mode makes callbacks slower, so this is
@@ -22,6 +25,7 @@ import itertools
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,7 +45,7 @@ SECRET = "bench-signing-secret"
 TEAM = "T0LIBS"
 ADMIN = "U0ADMIN"
 GROUPS = 30
-PEOPLE = 300
+PEOPLE = 600  # 30 groups x 600 people: enough new offers for every round
 SLOW = 0.005
 
 
@@ -190,7 +194,14 @@ def workloads(requests: int) -> dict[str, Callable[[], list[str]]]:
     def writes() -> list[str]:
         return [command(p, f"volunteer group-{g:02d}") for g, p in itertools.islice(offers, requests)]
 
-    return {"read": reads, "write": writes}
+    def mixed() -> list[str]:
+        """Reads with a new offer every tenth request: each offer outdates every reply made before it."""
+        bodies = reads()
+        for i, (g, p) in zip(range(0, requests, 10), offers, strict=False):
+            bodies[i] = command(p, f"volunteer group-{g:02d}")
+        return bodies
+
+    return {"read": reads, "write": writes, "mixed": mixed}
 
 
 async def seed(url: str) -> None:
@@ -231,6 +242,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-debug-pass", action="store_true")
     opts = parser.parse_args()
 
@@ -247,7 +259,7 @@ async def main() -> None:
         workdir / "convene.log",
     )
     bare = start([sys.executable, __file__, "--bare", str(bare_port), fake.url], dict(os.environ), workdir / "bare.log")
-    results: dict[tuple[str, str, int], tuple[float, float, float, int]] = {}
+    results: dict[tuple[str, str, int], list[tuple[float, float, float, int]]] = {}
     try:
         convene_url = f"http://127.0.0.1:{convene_port}/slack/events"
         bare_url = f"http://127.0.0.1:{bare_port}/slack/events"
@@ -258,19 +270,31 @@ async def main() -> None:
         await load(convene_url, [command(f"U{n:05d}", "help") for n in range(200)], 16)
         loads = workloads(opts.requests)
         for concurrency in opts.concurrency:
-            for kind, make in loads.items():
-                for name, url in (("bare", bare_url), ("convene", convene_url)):
-                    rps, lat, failed = await load(url, make(), concurrency)
-                    results[(kind, name, concurrency)] = (rps, percentile(lat, 50), percentile(lat, 99), failed)
+            for _ in range(opts.rounds):
+                for kind, make in loads.items():
+                    bodies = make()  # the same requests to both apps, the bare one first
+                    for name, url in (("bare", bare_url), ("convene", convene_url)):
+                        rps, lat, failed = await load(url, bodies, concurrency)
+                        results.setdefault((kind, name, concurrency), []).append(
+                            (rps, percentile(lat, 50), percentile(lat, 99), failed)
+                        )
     finally:
         for process in (convene, bare):
             process.terminate()
             process.wait(10)
-    print(f"\n{opts.requests} signed slash commands per run, SQLite, Convene and the bare app in their own processes")
-    print(f"{'load':6} {'conc':>4} {'app':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'ratio':>6}")
-    for (kind, name, concurrency), (rps, p50, p99, failed) in results.items():
-        bare_rps = results[(kind, "bare", concurrency)][0]
-        ratio = f"{rps / bare_rps:6.2f}" if name == "convene" else ""
+    print(
+        f"\n{opts.requests} signed slash commands per run, {opts.rounds} rounds taking turns, SQLite, Convene and the"
+        " bare app in their own processes; medians of the rounds, and the ratio's lowest and highest round"
+    )
+    print(f"{'load':6} {'conc':>4} {'app':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'ratio':>6}  range")
+    for (kind, name, concurrency), rounds in results.items():
+        rps, p50, p99 = (statistics.median(r[i] for r in rounds) for i in range(3))
+        failed = sum(r[3] for r in rounds)
+        ratio = ""
+        if name == "convene":
+            bare_rounds = results[(kind, "bare", concurrency)]
+            ratios = [c[0] / b[0] for c, b in zip(rounds, bare_rounds, strict=True)]
+            ratio = f"{rps / statistics.median(b[0] for b in bare_rounds):6.2f}  {min(ratios):.2f}-{max(ratios):.2f}"
         print(f"{kind:6} {concurrency:>4} {name:8} {rps:8.0f} {p50 * 1000:8.1f} {p99 * 1000:8.1f} {failed:>5} {ratio}")
 
     if not opts.no_debug_pass:
