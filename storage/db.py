@@ -118,23 +118,40 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._reader() as session, session.begin():
+        async with self._transaction(self._reader()) as session:
             yield session
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction that commits when the block ends and rolls back if it raises."""
         if self._write_lock is None or self.changes is None:
-            async with self._writer() as session, session.begin():
+            async with self._transaction(self._writer()) as session:
                 yield session
             return
         async with self._write_lock:
             connection = await self._writer_connection()
             with self.changes.watching() as seen:
-                async with AsyncSession(bind=connection, expire_on_commit=False) as session, session.begin():
+                async with self._transaction(AsyncSession(bind=connection, expire_on_commit=False)) as session:
                     yield session
             self.changes.committed(seen)  # at once, before anything else runs: a read after this sees it
         self._committed()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, session: AsyncSession) -> AsyncIterator[AsyncSession]:
+        """`async with session, session.begin()`, except that on SQLite the session is closed in this task.
+
+        SQLAlchemy closes a session in a task of its own, so that a cancellation cannot cut the close short; that
+        costs a few turns of the loop, and a writer holding the write lock makes every other writer wait them
+        out. SQLite's close (on this loop's thread) never suspends, so it cannot be cut short anyway."""
+        if not self.sqlite:
+            async with session, session.begin():
+                yield session
+            return
+        try:
+            async with session.begin():
+                yield session
+        finally:
+            await session.close()
 
     def _committed(self) -> None:
         """Count a SQLite commit, and start a checkpoint on a worker thread when enough have gathered."""

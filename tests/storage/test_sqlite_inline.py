@@ -145,3 +145,26 @@ async def test_a_long_transaction_gives_other_tasks_a_turn(sqlite_db: tuple[Data
 
     assert held > 3 * inline.SLICE  # long enough that it should have given way...
     assert gave_way >= 2  # ...and it did, between its statements
+
+
+async def test_a_short_write_holds_the_lock_without_giving_way(sqlite_db: tuple[Database, Path]) -> None:
+    """Another writer waiting for the lock would otherwise wait for every turn of a busy loop in between."""
+    database, _ = sqlite_db
+    turns = 0
+
+    async def other() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    ticker = asyncio.ensure_future(other())
+    await asyncio.sleep(0)
+    for n in range(3):
+        before = turns
+        async with database.write() as session:
+            session.add(Institution(name=f"Library {n}"))
+        async with database.read() as session:
+            assert await session.scalar(select(Institution.name).where(Institution.name == f"Library {n}"))
+        assert turns == before, f"the write or read gave way {turns - before} times"
+    ticker.cancel()
