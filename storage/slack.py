@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, delete, func
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import Executable
 
-from storage.db import InsertUnlessTaken
+from storage.db import Database, InsertUnlessTaken
 from storage.models import Base
 
 # The columns slack_sdk's installation store uses (slack_sdk.oauth.installation_store.sqlalchemy); a test
@@ -86,11 +86,14 @@ class SlackSeen(Base):
     seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
-async def first_sight(session: AsyncSession, key: str, now: datetime) -> bool:
-    """Record the key; True if no one (in any process) had recorded it before."""
-    result = await session.execute(InsertUnlessTaken(SlackSeen, "key").values(key=key, seen_at=now))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+_SEEN = InsertUnlessTaken(SlackSeen, "key")
 
 
-async def forget_seen_before(session: AsyncSession, cutoff: datetime) -> None:
-    await session.execute(delete(SlackSeen).where(SlackSeen.seen_at < cutoff))
+async def first_sight(db: Database, key: str, now: datetime, *, forget_before: datetime | None = None) -> bool:
+    """Record the key; True if no one (in any process) had recorded it before. With `forget_before`, keys
+    recorded before then are forgotten in the same transaction."""
+    statements: list[Executable] = [_SEEN.values(key=key, seen_at=now)]
+    if forget_before is not None:
+        statements.append(delete(SlackSeen).where(SlackSeen.seen_at < forget_before))
+    recorded, *_ = await db.execute_writes(*statements)
+    return bool(recorded)

@@ -34,7 +34,7 @@ from handlers.registry import Command, Registry
 from scheduler.outbox import Dispatcher
 from storage.db import Database
 from storage.models import Outbox
-from storage.slack import first_sight, forget_seen_before
+from storage.slack import first_sight
 
 log = logging.getLogger("convene.slack")
 
@@ -381,12 +381,10 @@ class SlackAdapter:
 
     async def _first(self, key: str) -> bool:
         now = self.clock()
-        async with self.db.write() as session:
-            first = await first_sight(session, key, now)
-            self._seen_count += 1
-            if self._seen_count % 1000 == 0:
-                await forget_seen_before(session, now - SEEN_FOR)
-        return first
+        self._seen_count += 1
+        return await first_sight(
+            self.db, key, now, forget_before=now - SEEN_FOR if self._seen_count % 1000 == 0 else None
+        )
 
 
 @functools.lru_cache(maxsize=4096)
