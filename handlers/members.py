@@ -28,7 +28,7 @@ async def join(ctx: Ctx) -> Reply:
         )
     if g.status == "closed":
         raise ctx.fail(f"{g.name} is closed.")
-    if await queries.membership(ctx.session, g.id, ctx.me.id) is not None:
+    if await queries.is_member(ctx.session, g.id, ctx.me.id):
         raise ctx.fail(f"You are already a member of {g.name}.")
     g = await queries.lock_group(ctx.session, g.id)
     taken = len(await queries.memberships(ctx.session, g.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ScalarSelect, bindparam, func, select
+from sqlalchemy.orm import lazyload
 
 from handlers.context import Ctx
 from handlers.groups import action_buttons, open_call, seats_left
@@ -17,10 +18,14 @@ MAX_CHAIRS = 2
 
 # Asked at every offer, so built once (see storage.queries).
 _LATEST_CALL = select(Call).where(Call.group_id == bindparam("group_id")).order_by(Call.id.desc()).limit(1)
-_LIVE_OFFER = select(VolunteerOffer).where(
-    VolunteerOffer.group_id == bindparam("group_id"),
-    VolunteerOffer.member_id == bindparam("member_id"),
-    VolunteerOffer.status == queries.fixed("offered"),
+_LIVE_OFFER = (
+    select(VolunteerOffer)
+    .where(
+        VolunteerOffer.group_id == bindparam("group_id"),
+        VolunteerOffer.member_id == bindparam("member_id"),
+        VolunteerOffer.status == queries.fixed("offered"),
+    )
+    .options(lazyload(VolunteerOffer.member))  # the caller has the member already: no join for it
 )
 
 
@@ -161,7 +166,7 @@ async def volunteer(ctx: Ctx) -> Reply:
     call = await open_call(ctx, g)
     if call is None:
         raise ctx.fail(f"{g.name} has no open call for volunteers just now.")
-    if await queries.membership(ctx.session, g.id, ctx.me.id) is not None:
+    if await queries.is_member(ctx.session, g.id, ctx.me.id):
         raise ctx.fail(f"You are already a member of {g.name}.")
     live = await _live_offer(ctx, g, ctx.me)
     if live is not None:

@@ -37,6 +37,9 @@ _GROUP_NAMED = select(Group).where((Group.slug == bindparam("name")) | (func.low
 _MEMBERSHIP = select(Membership).where(
     Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id")
 )
+_IS_MEMBER = select(Membership.id).where(
+    Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id")
+)
 _MEMBERSHIPS = (
     select(Membership)
     .where(Membership.group_id == bindparam("group_id"))
@@ -109,6 +112,11 @@ async def memberships(session: AsyncSession, group_id: int) -> Sequence[Membersh
 
 async def membership(session: AsyncSession, group_id: int, member_id: int) -> Membership | None:
     return await session.scalar(_MEMBERSHIP, {"group_id": group_id, "member_id": member_id})
+
+
+async def is_member(session: AsyncSession, group_id: int, member_id: int) -> bool:
+    """Whether the member belongs to the group (without loading the membership and its member)."""
+    return await session.scalar(_IS_MEMBER, {"group_id": group_id, "member_id": member_id}) is not None
 
 
 async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
