@@ -45,6 +45,7 @@ class InlineCursor:
     def __init__(self, owner: InlineConnection) -> None:
         self._owner = owner
         self._cursor = owner.raw.cursor()
+        self._rowcount: int | None = None  # rows an executemany in chunks touched in all
 
     @property
     def description(self) -> Any:
@@ -52,13 +53,14 @@ class InlineCursor:
 
     @property
     def rowcount(self) -> int:
-        return self._cursor.rowcount
+        return self._rowcount if self._rowcount is not None else self._cursor.rowcount
 
     @property
     def lastrowid(self) -> int | None:
         return self._cursor.lastrowid
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
+        self._rowcount = None
         if sql.startswith("BEGIN"):
             self._owner.slice_began = time.perf_counter()
         else:
@@ -67,7 +69,13 @@ class InlineCursor:
         return self
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> InlineCursor:
-        await self._owner.run(self._cursor.executemany, sql, rows)
+        """The rows in chunks, giving way to other tasks between them (a pairing round queues thousands)."""
+        done = 0
+        for start in range(0, len(rows), FETCH_CHUNK):
+            await self._owner.take_turns()
+            await self._owner.run(self._cursor.executemany, sql, rows[start : start + FETCH_CHUNK])
+            done += max(self._cursor.rowcount, 0)
+        self._rowcount = done
         return self
 
     async def fetchall(self) -> list[Any]:

@@ -168,3 +168,30 @@ async def test_a_short_write_holds_the_lock_without_giving_way(sqlite_db: tuple[
             assert await session.scalar(select(Institution.name).where(Institution.name == f"Library {n}"))
         assert turns == before, f"the write or read gave way {turns - before} times"
     ticker.cancel()
+
+
+async def test_many_rows_are_written_in_chunks_that_give_way(sqlite_db: tuple[Database, Path]) -> None:
+    database, _ = sqlite_db
+    rows = 20_003  # as many outbox rows as a pairing round of 10,000 members queues, and a few
+    turns = 0
+
+    async def other() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    ticker = asyncio.ensure_future(other())
+    await asyncio.sleep(0)
+    names = [{"name": f"Library {n}"} for n in range(rows)]
+    async with database.write() as session:
+        before, began = turns, time.perf_counter()
+        result = await session.execute(insert(Institution.__table__), names)
+        gave_way, held = turns - before, time.perf_counter() - began
+    ticker.cancel()
+
+    assert held > 3 * inline.SLICE  # long enough that it should have given way...
+    assert gave_way >= 2  # ...and it did, between chunks
+    assert result.rowcount == rows  # type: ignore[attr-defined]
+    async with database.read() as session:
+        assert len((await session.scalars(select(Institution.id))).all()) == rows
