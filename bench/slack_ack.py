@@ -10,9 +10,9 @@ replies Convene keeps). The two apps take turns, round after round, with the sam
 machine weighs on both alike; it prints the median requests per second, p50 and p99 for both apps, and the
 ratio of Convene's throughput to the bare app's.
 
-A last pass runs Convene with asyncio's debug mode and a 5 ms slow-callback threshold, under the same load,
-and reports every callback that held the event loop longer (debug mode makes callbacks slower, so this is
-the pessimistic view).
+Two last passes report every callback that held Convene's event loop over 5 ms under the same load: one with
+asyncio's debug mode and its slow-callback warnings (debug mode makes every callback slower, so this is the
+pessimistic view), one timing each callback with debug mode off.
 """
 
 from __future__ import annotations
@@ -119,18 +119,35 @@ def run_bare(port: int, api_url: str) -> None:
     asyncio.run(main())
 
 
-def run_convene_debug() -> None:
-    """`convene serve`, with asyncio debug on and the slow-callback threshold at 5 ms."""
+def run_convene_watched(mode: str) -> None:
+    """`convene serve`, reporting each callback that holds the loop over 5 ms: with asyncio's debug mode
+    ("debug", which slows every callback down), or by timing each callback and nothing else ("timed")."""
+    import asyncio.events
     import logging
 
     from bot import web
     from bot.settings import load
 
+    if mode == "timed":
+        run = asyncio.events.Handle._run
+
+        def timed(handle: asyncio.events.Handle) -> None:
+            began = time.perf_counter()
+            run(handle)
+            took = time.perf_counter() - began
+            if took > SLOW:
+                task = getattr(handle._callback, "__self__", None)  # a task's step: name its coroutine
+                what = f"task {task.get_coro()!r}" if isinstance(task, asyncio.Task) else repr(handle)
+                print(f"Executing {what} took {took:.3f} seconds", file=sys.stderr, flush=True)
+
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+
     async def main() -> None:
-        loop = asyncio.get_running_loop()
-        loop.set_debug(True)
-        loop.slow_callback_duration = SLOW
-        logging.getLogger("asyncio").setLevel(logging.WARNING)
+        if mode == "debug":
+            loop = asyncio.get_running_loop()
+            loop.set_debug(True)
+            loop.slow_callback_duration = SLOW
+            logging.getLogger("asyncio").setLevel(logging.WARNING)
         await web.serve(load(env_file=None))
 
     asyncio.run(main())
@@ -298,33 +315,34 @@ async def main() -> None:
         print(f"{kind:6} {concurrency:>4} {name:8} {rps:8.0f} {p50 * 1000:8.1f} {p99 * 1000:8.1f} {failed:>5} {ratio}")
 
     if not opts.no_debug_pass:
-        await debug_pass(fake, workdir, opts.requests)
+        for mode in ("debug", "timed"):
+            await watched_pass(fake, workdir, opts.requests, mode)
     await fake.close()
 
 
-async def debug_pass(fake: FakeSlack, workdir: Path, requests: int) -> None:
+async def watched_pass(fake: FakeSlack, workdir: Path, requests: int, mode: str) -> None:
     port = free_port()
-    env = convene_env(fake.url, port, str(workdir / "debug.db"))
-    server = start([sys.executable, __file__, "--convene-debug"], env, workdir / "debug.log")
+    env = convene_env(fake.url, port, str(workdir / f"{mode}.db"))
+    log_path = workdir / f"{mode}.log"
+    server = start([sys.executable, __file__, "--convene-watched", mode], env, log_path)
     try:
         url = f"http://127.0.0.1:{port}/slack/events"
         await wait_until_up(url)
         await seed(url)
-        loaded_from = (workdir / "debug.log").stat().st_size  # start-up and seeding are not under the load
+        loaded_from = log_path.stat().st_size  # start-up and seeding are not under the load
         loads = workloads(min(requests, 500))
         for make in loads.values():
             await load(url, make(), 16)
+        loaded_until = log_path.stat().st_size  # nor is stopping
     finally:
         server.terminate()
         server.wait(10)
-    with (workdir / "debug.log").open("rb") as log:
+    with log_path.open("rb") as log:
         log.seek(loaded_from)
-        err = log.read().decode(errors="replace")
+        err = log.read(loaded_until - loaded_from).decode(errors="replace")
     slow = re.findall(r"Executing (.+?) took (\d+\.\d+) seconds", err)
-    print(
-        f"\nasyncio debug pass under the load, 16 concurrent (slow = over {SLOW * 1000:.0f} ms): "
-        f"{len(slow)} slow callbacks"
-    )
+    how = "asyncio debug mode (every callback slowed)" if mode == "debug" else "each callback timed, debug mode off"
+    print(f"\n{how}, under the load at 16 concurrent: {len(slow)} callbacks over {SLOW * 1000:.0f} ms")
     for what, took in sorted(slow, key=lambda s: -float(s[1]))[:10]:
         print(f"  {float(took) * 1000:6.1f} ms  {what[:150]}")
 
@@ -332,7 +350,7 @@ async def debug_pass(fake: FakeSlack, workdir: Path, requests: int) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--bare":
         run_bare(int(sys.argv[2]), sys.argv[3])
-    elif len(sys.argv) > 1 and sys.argv[1] == "--convene-debug":
-        run_convene_debug()
+    elif len(sys.argv) > 2 and sys.argv[1] == "--convene-watched":
+        run_convene_watched(sys.argv[2])
     else:
         asyncio.run(main())
