@@ -124,32 +124,36 @@ class Database:
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction that commits when the block ends and rolls back if it raises."""
-        if self._write_lock is None or self.changes is None:
+        if self._write_lock is None:
             async with self._transaction(self._writer()) as session:
                 yield session
             return
-        async with self._write_lock:
-            connection = await self._writer_connection()
-            with self.changes.watching() as seen:
-                async with self._transaction(AsyncSession(bind=connection, expire_on_commit=False)) as session:
-                    yield session
-            self.changes.committed(seen)  # at once, before anything else runs: a read after this sees it
-        self._committed()
+        async with (
+            self._sqlite_writing() as connection,
+            self._transaction(AsyncSession(bind=connection, expire_on_commit=False)) as session,
+        ):
+            yield session
 
     async def execute_writes(self, *statements: Executable) -> list[int]:
         """Core statements (no ORM objects) in one write transaction; the rows each one touched. Lighter than
         `write()`, with no session to set up and close: for the small records kept at every request."""
-        if self._write_lock is None or self.changes is None:
+        if self._write_lock is None:
             async with self.engine.begin() as connection:
                 return [(await connection.execute(s)).rowcount for s in statements]
+        async with self._sqlite_writing() as connection, connection.begin():
+            return [(await connection.execute(s)).rowcount for s in statements]
+
+    @contextlib.asynccontextmanager
+    async def _sqlite_writing(self) -> AsyncIterator[AsyncConnection]:
+        """SQLite's writing connection, held under the write lock; when the block ends without an error, what it
+        wrote is counted as committed."""
+        assert self._write_lock is not None and self.changes is not None
         async with self._write_lock:
             connection = await self._writer_connection()
             with self.changes.watching() as seen:
-                async with connection.begin():
-                    counts = [(await connection.execute(s)).rowcount for s in statements]
-            self.changes.committed(seen)
-        self._committed()
-        return counts
+                yield connection
+            self.changes.committed(seen)  # at once, before anything else runs: a read after this sees it
+        self._count_for_checkpoint()
 
     @contextlib.asynccontextmanager
     async def _transaction(self, session: AsyncSession) -> AsyncIterator[AsyncSession]:
@@ -168,10 +172,8 @@ class Database:
         finally:
             await session.close()
 
-    def _committed(self) -> None:
+    def _count_for_checkpoint(self) -> None:
         """Count a SQLite commit, and start a checkpoint on a worker thread when enough have gathered."""
-        if not self.sqlite:
-            return
         self._unchecked += 1
         if self._unchecked >= CHECKPOINT_EVERY and self._checkpoint is None:
             self._unchecked = 0
