@@ -92,6 +92,29 @@ async def test_checkpoints_run_on_a_worker_thread_and_keep_up(
         assert check.execute("SELECT count(*) FROM institutions").fetchone()[0] == db_module.CHECKPOINT_EVERY * 2
 
 
+class Turns:
+    """Counts the turns another task gets while the test's work runs (work that never gives way allows none)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._spinning: asyncio.Future[None] | None = None
+
+    async def __aenter__(self) -> Turns:
+        self._spinning = asyncio.ensure_future(self._spin())
+        await asyncio.sleep(0)  # it starts
+        self.count = 0
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._spinning is not None
+        self._spinning.cancel()
+
+    async def _spin(self) -> None:
+        while True:
+            await asyncio.sleep(0)
+            self.count += 1
+
+
 async def test_a_long_result_gives_other_tasks_a_turn(sqlite_db: tuple[Database, Path]) -> None:
     database, path = sqlite_db
     chunks = 4
@@ -101,47 +124,25 @@ async def test_a_long_result_gives_other_tasks_a_turn(sqlite_db: tuple[Database,
         )
     connection = await inline.connector(str(path), busy_timeout_ms=1000)()
     cursor = await connection.execute("SELECT name FROM institutions ORDER BY id")
-    turns = 0
-
-    async def other() -> None:
-        nonlocal turns
-        while True:
-            await asyncio.sleep(0)
-            turns += 1
-
-    ticker = asyncio.ensure_future(other())
-    await asyncio.sleep(0)  # the ticker starts
-    turns = 0
-    rows = await cursor.fetchall()
-    ticker.cancel()
+    async with Turns() as turns:
+        rows = await cursor.fetchall()
     await connection.close()
 
     assert [name for (name,) in rows[:2]] == ["Library 0", "Library 1"]
     assert len(rows) == inline.FETCH_CHUNK * chunks
-    assert turns >= chunks  # the fetch gave way between chunks
+    assert turns.count >= chunks  # the fetch gave way between chunks
 
 
 async def test_a_long_transaction_gives_other_tasks_a_turn(sqlite_db: tuple[Database, Path]) -> None:
     database, _ = sqlite_db
-    turns = 0
-
-    async def other() -> None:
-        nonlocal turns
-        while True:
-            await asyncio.sleep(0)
-            turns += 1
-
-    ticker = asyncio.ensure_future(other())
-    await asyncio.sleep(0)
     gave_way = 0
     began = time.perf_counter()
-    async with database.write() as session:
+    async with Turns() as turns, database.write() as session:
         for n in range(500):  # one statement at a time, as a long-running command would
-            before = turns
+            before = turns.count
             await session.execute(insert(Institution).values(name=f"Library {n}"))
-            gave_way += turns != before
+            gave_way += turns.count != before
     held = time.perf_counter() - began
-    ticker.cancel()
 
     assert held > 3 * inline.SLICE  # long enough that it should have given way...
     assert gave_way >= 2  # ...and it did, between its statements
@@ -150,45 +151,23 @@ async def test_a_long_transaction_gives_other_tasks_a_turn(sqlite_db: tuple[Data
 async def test_a_short_write_holds_the_lock_without_giving_way(sqlite_db: tuple[Database, Path]) -> None:
     """Another writer waiting for the lock would otherwise wait for every turn of a busy loop in between."""
     database, _ = sqlite_db
-    turns = 0
-
-    async def other() -> None:
-        nonlocal turns
-        while True:
-            await asyncio.sleep(0)
-            turns += 1
-
-    ticker = asyncio.ensure_future(other())
-    await asyncio.sleep(0)
-    for n in range(3):
-        before = turns
-        async with database.write() as session:
-            session.add(Institution(name=f"Library {n}"))
-        async with database.read() as session:
-            assert await session.scalar(select(Institution.name).where(Institution.name == f"Library {n}"))
-        assert turns == before, f"the write or read gave way {turns - before} times"
-    ticker.cancel()
+    async with Turns() as turns:
+        for n in range(3):
+            async with database.write() as session:
+                session.add(Institution(name=f"Library {n}"))
+            async with database.read() as session:
+                assert await session.scalar(select(Institution.name).where(Institution.name == f"Library {n}"))
+    assert turns.count == 0, f"the writes and reads gave way {turns.count} times"
 
 
 async def test_many_rows_are_written_in_chunks_that_give_way(sqlite_db: tuple[Database, Path]) -> None:
     database, _ = sqlite_db
     rows = 20_003  # as many outbox rows as a pairing round of 10,000 members queues, and a few
-    turns = 0
-
-    async def other() -> None:
-        nonlocal turns
-        while True:
-            await asyncio.sleep(0)
-            turns += 1
-
-    ticker = asyncio.ensure_future(other())
-    await asyncio.sleep(0)
     names = [{"name": f"Library {n}"} for n in range(rows)]
-    async with database.write() as session:
-        before, began = turns, time.perf_counter()
+    async with Turns() as turns, database.write() as session:
+        began = time.perf_counter()
         result = await session.execute(insert(Institution.__table__), names)
-        gave_way, held = turns - before, time.perf_counter() - began
-    ticker.cancel()
+        gave_way, held = turns.count, time.perf_counter() - began
 
     assert held > 3 * inline.SLICE  # long enough that it should have given way...
     assert gave_way >= 2  # ...and it did, between chunks
