@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -41,9 +41,12 @@ _watching: ContextVar[Seen | None] = ContextVar("convene_seen", default=None)
 
 
 class Changes:
-    def __init__(self, tables: Iterable[str]) -> None:
-        names = sorted(tables, key=len, reverse=True)
-        self._names = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
+    def __init__(self, tables: Collection[str]) -> None:
+        """`tables`: the names of the tables to keep apart, read again when more appear (a module that defines
+        tables may be imported after the database is opened)."""
+        self._tables = tables
+        self._known = -1
+        self._names = re.compile("$^")
         self._shapes: dict[str, tuple[str, frozenset[str]]] = {}
         self.generation = 0
         self.state = 0
@@ -72,6 +75,11 @@ class Changes:
             seen.everything = True
 
     def _shape(self, statement: str) -> tuple[str, frozenset[str]]:
+        if len(self._tables) != self._known:
+            self._known = len(self._tables)
+            names = sorted(self._tables, key=len, reverse=True)
+            self._names = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
+            self._shapes.clear()
         shape = self._shapes.get(statement)
         if shape is None:
             tables = frozenset(self._names.findall(statement))

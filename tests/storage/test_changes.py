@@ -50,3 +50,15 @@ def test_statements_outside_any_watched_work_are_not_filed() -> None:
     with changes.watching() as seen:
         pass
     assert seen.read == set() and seen.written == set()
+
+
+def test_tables_defined_after_the_database_opened_are_kept_apart_too() -> None:
+    tables = dict.fromkeys(TABLES)  # as a MetaData's tables grow when another module is imported
+    changes = Changes(tables)
+    with changes.watching() as seen:
+        changes.saw("INSERT INTO slack_seen (key) VALUES (?)")
+    assert seen.everything  # not known yet: it could be anything
+    tables["slack_seen"] = None
+    with changes.watching() as seen:
+        changes.saw("INSERT INTO slack_seen (key) VALUES (?)")
+    assert seen.written == {"slack_seen"} and not seen.everything
