@@ -207,6 +207,8 @@ class Database:
 
     async def _writer_connection(self) -> AsyncConnection:
         async with self._writing_lock:
+            if self._writing is not None and (self._writing.closed or self._writing.invalidated):
+                self._writing = self._writing_driver = None  # lost (SQLAlchemy gave it up after an error): replace it
             if self._writing is None:
                 self._writing = await (await self.engine.connect()).execution_options(convene_write=True)
                 driver = (await self._writing.get_raw_connection()).driver_connection

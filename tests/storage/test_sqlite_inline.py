@@ -174,3 +174,16 @@ async def test_many_rows_are_written_in_chunks_that_give_way(sqlite_db: tuple[Da
     assert result.rowcount == rows  # type: ignore[attr-defined]
     async with database.read() as session:
         assert len((await session.scalars(select(Institution.id))).all()) == rows
+
+
+async def test_a_lost_writing_connection_is_replaced(sqlite_db: tuple[Database, Path]) -> None:
+    database, _ = sqlite_db
+    async with database.write() as session:
+        session.add(Institution(name="Before"))
+    lost = await database._writer_connection()
+    await lost.invalidate()  # as SQLAlchemy does after an error that leaves a connection unusable
+    async with database.write() as session:
+        session.add(Institution(name="After"))
+    async with database.read() as session:
+        assert set((await session.scalars(select(Institution.name))).all()) == {"Before", "After"}
+    assert await database._writer_connection() is not lost
