@@ -174,7 +174,7 @@ class VolunteerOffer(Base):
             sqlite_where=text("status = 'offered'"),
             postgresql_where=text("status = 'offered'"),
         ),
-        Index("ix_offers_group_status", "group_id", "status"),  # a group's offers, counted at every offer
+        Index("ix_offers_tally", "group_id", "status", "role"),  # a group's offers, counted at every offer
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,6 +276,8 @@ class Outbox(Base):
         _one_of("target_kind", ("channel", "member", "members")),  # members: a group DM, ids joined by ","
         _one_of("mode", ("post", "edit")),
         Index("ix_outbox_due", "status", "due_at"),
+        # A message's post and its edits: a call's announcement gathers an edit at every offer.
+        Index("ix_outbox_message", "message_key", "mode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -285,7 +287,7 @@ class Outbox(Base):
     target_kind: Mapped[str] = mapped_column(String(10))
     target: Mapped[str] = mapped_column(String(80))
     target_label: Mapped[str] = mapped_column(String(120))
-    message_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    message_key: Mapped[str | None] = mapped_column(String(120))
     mode: Mapped[str] = mapped_column(String(10), default="post")
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(10), default="pending")
