@@ -3,6 +3,9 @@ words into groups, people, dates and outbox rows, each with an error the member 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -28,6 +31,27 @@ class CoreConfig:
     pairing_window_weeks: int = 12  # no pair repeats within this many weeks
 
 
+class ClockWatch:
+    """Whether the command being run read the time (`Ctx.now`, `Ctx.today`): a reply that did may say something
+    that holds only at that time; one that did not holds whenever it is asked for."""
+
+    def __init__(self) -> None:
+        self.read = False
+
+
+_clock: ContextVar[ClockWatch | None] = ContextVar("convene_clock", default=None)
+
+
+@contextlib.contextmanager
+def watching_clock() -> Iterator[ClockWatch]:
+    watch = ClockWatch()
+    token = _clock.set(watch)
+    try:
+        yield watch
+    finally:
+        _clock.reset(token)
+
+
 @dataclass
 class Ctx:
     session: AsyncSession
@@ -42,6 +66,9 @@ class Ctx:
 
     @property
     def now(self) -> datetime:
+        watch = _clock.get()
+        if watch is not None:
+            watch.read = True
         return self.request.now
 
     @property

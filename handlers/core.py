@@ -10,6 +10,7 @@ import logging
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 
 # Scheduling and networking: their commands and scheduled runners register on import.
 import handlers.pairing
@@ -17,13 +18,13 @@ import handlers.prompts
 import handlers.reminders
 import handlers.schedules  # noqa: F401
 from handlers import admin, groups, help, home, members, profile, progress, suggestions, volunteering  # noqa: F401
-from handlers.context import CoreConfig, Ctx
+from handlers.context import CoreConfig, Ctx, watching_clock
 from handlers.errors import NotAllowed, UserError
 from handlers.grammar import Args, tokenize
 from handlers.messages import Reply, Request
 from handlers.registry import REGISTRY, Command, Registry
 from storage import queries
-from storage.changes import Snapshot
+from storage.changes import Changes, Snapshot
 from storage.db import Database
 
 log = logging.getLogger("convene")
@@ -36,15 +37,21 @@ ROLE_REFUSALS = {
 
 
 ReplyKey = tuple[object, ...]
+Making = tuple[tuple[int, datetime], "asyncio.Future[Reply]"]  # (state, minute) when begun, and the reply to be
 
 
 @dataclass(frozen=True)
 class Made:
-    """A reply kept for reuse: made from `tables`, as they were at `snapshot`."""
+    """A reply kept for reuse: made from `tables`, as they were at `snapshot`; if making it read the time, it
+    holds only within `minute`."""
 
     reply: Reply
     tables: frozenset[str]
     snapshot: Snapshot
+    minute: datetime | None
+
+    def holds(self, changes: Changes, minute: datetime) -> bool:
+        return (self.minute is None or self.minute == minute) and changes.unchanged(self.tables, self.snapshot)
 
 
 class Convene:
@@ -54,7 +61,7 @@ class Convene:
         self.registry = registry
         self._members: dict[tuple[str, str, str], tuple[int, str]] = {}
         self._replies: OrderedDict[ReplyKey, Made] = OrderedDict()
-        self._making: dict[ReplyKey, tuple[int, asyncio.Future[Reply]]] = {}
+        self._making: dict[ReplyKey, Making] = {}
 
     async def handle(self, request: Request) -> Reply:
         cmd: Command | None = None
@@ -99,15 +106,16 @@ class Convene:
             text,
             request.place.channel_id,
             request.forms,
-            request.now.replace(second=0, microsecond=0),
         )
+        minute = request.now.replace(second=0, microsecond=0)
         cached = self._replies.get(key)
-        if cached is not None and changes.unchanged(cached.tables, cached.snapshot):
+        if cached is not None and cached.holds(changes, minute):
             self._replies.move_to_end(key)
             return cached.reply
         making = self._making.get(key)
-        if making is None or making[0] != snapshot.state:  # the same reply asked for at once is made once
-            making = (snapshot.state, asyncio.ensure_future(self._make(key, cmd, args, request, member_id, snapshot)))
+        if making is None or making[0] != (snapshot.state, minute):  # the same reply asked for at once is made once
+            made = self._make(key, cmd, args, request, member_id, snapshot)
+            making = ((snapshot.state, minute), asyncio.ensure_future(made))
             self._making[key] = making
             making[1].add_done_callback(lambda _: self._made(key, making))
         return await asyncio.shield(making[1])
@@ -116,18 +124,19 @@ class Convene:
         self, key: ReplyKey, cmd: Command, args: Args, request: Request, member_id: int, snapshot: Snapshot
     ) -> Reply:
         assert self.db.changes is not None
-        with self.db.changes.watching() as seen:
+        with self.db.changes.watching() as seen, watching_clock() as clock:
             try:
                 reply = await self._run(cmd, args, request, member_id)
             except UserError as err:
                 reply = error_reply(err, cmd)
-        self._replies[key] = Made(reply, frozenset(seen.read), snapshot)
+        minute = request.now.replace(second=0, microsecond=0) if clock.read else None
+        self._replies[key] = Made(reply, frozenset(seen.read), snapshot, minute)
         self._replies.move_to_end(key)
         if len(self._replies) > REPLY_CACHE_SIZE:
             self._replies.popitem(last=False)
         return reply
 
-    def _made(self, key: ReplyKey, making: tuple[int, asyncio.Future[Reply]]) -> None:
+    def _made(self, key: ReplyKey, making: Making) -> None:
         if self._making.get(key) is making:
             del self._making[key]
 

@@ -1,11 +1,14 @@
 """Read replies are reused while none of the tables they were made from has changed, by this process or another."""
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import event
 
-from handlers.context import CoreConfig
+from handlers.context import CoreConfig, Ctx
 from handlers.core import Convene
+from handlers.messages import Reply
+from handlers.registry import Registry
 from storage.db import Database
 from tests.conftest import Chat, backend
 
@@ -101,3 +104,30 @@ async def test_a_change_to_tables_a_reply_did_not_read_leaves_it_reused(chat: Ch
     assert (touched == []) == (backend() == "sqlite")
     await chat.say("Ada", "accept @bea diversity")  # a membership: the page read memberships
     assert "Members: 1" in (await chat.say("Bea", "group diversity")).text
+
+
+async def test_a_reply_that_did_not_read_the_time_is_reused_in_a_later_minute(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    await chat.say("Bea", "help")
+    first = await chat.say("Bea", "group readers")
+    statements = count_statements(chat.core.db)
+    chat.now += timedelta(minutes=5)
+    assert await chat.say("Bea", "group readers") == first
+    touched = [s for s in statements if "PRAGMA data_version" not in s]
+    assert (touched == []) == (backend() == "sqlite")
+
+
+async def test_a_reply_that_read_the_time_holds_only_within_its_minute(chat: Chat) -> None:
+    clocked = Registry()
+
+    @clocked.command("clock", usage="clock", summary="the time", writes=False, shared=True)
+    async def clock(ctx: Ctx) -> Reply:
+        return Reply(f"It is {ctx.now:%H:%M}.")
+
+    core = Convene(chat.core.db, CoreConfig(), registry=clocked)
+    first = await core.handle(chat.request("Bea", "clock"))
+    assert first.text == "It is 09:30." and await core.handle(chat.request("Bea", "clock")) == first
+    chat.now += timedelta(seconds=20)
+    assert (await core.handle(chat.request("Bea", "clock"))).text == "It is 09:30."  # the same minute
+    chat.now += timedelta(minutes=1)
+    assert (await core.handle(chat.request("Bea", "clock"))).text == "It is 09:31."
