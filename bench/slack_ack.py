@@ -260,6 +260,7 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--each-round", action="store_true", help="print every round as it ends")
     parser.add_argument("--no-debug-pass", action="store_true")
     opts = parser.parse_args()
 
@@ -292,6 +293,9 @@ async def main() -> None:
                     bodies = make()  # the same requests to both apps, the bare one first
                     for name, url in (("bare", bare_url), ("convene", convene_url)):
                         rps, lat, failed = await load(url, bodies, concurrency)
+                        if opts.each_round:
+                            p99 = percentile(lat, 99) * 1000
+                            print(f"round: {kind:6} {concurrency:>3} {name:8} {rps:6.0f} req/s, p99 {p99:5.1f} ms")
                         results.setdefault((kind, name, concurrency), []).append(
                             (rps, percentile(lat, 50), percentile(lat, 99), failed)
                         )
