@@ -66,11 +66,29 @@ async def _rows(db_url: str, table: Any) -> list[Any]:
 async def test_a_workspace_installs_convene_and_its_command_is_answered_with_the_stored_token(
     site: Workspace, db_url: str
 ) -> None:
+    ws, api = site, site.api
     async with asyncio.timeout(30):
-        await _install_and_use(site, db_url)
+        token = await _install(ws, db_url)
+
+        # Now the new workspace's slash command is answered, in Block Kit, using the token that was stored.
+        before = len(api.calls)
+        answer = await ws.command(INSTALLER, "help")
+    assert answer["response_type"] == "ephemeral"
+    assert "/convene help &lt;command&gt;" in texts(answer["blocks"])
+    assert "For the steering group" not in texts(answer["blocks"])
+    [asked] = api.attempts("users.info")
+    assert asked.args["user"] == INSTALLER and asked.token == token
+    made = api.calls[before:]
+    assert {c.method for c in made} >= {"auth.test", "users.info"}
+    assert all(c.token == token for c in made), [(c.method, c.token) for c in made]
+    # And what the outbox sends to that workspace goes with the same stored token.
+    slack = ws.parts.slack
+    assert slack is not None
+    assert (await slack.clients.for_team(NEW_TEAM)).token == token
 
 
-async def _install_and_use(ws: Workspace, db_url: str) -> None:
+async def _install(ws: Workspace, db_url: str) -> str:
+    """Install Convene in a new workspace through the OAuth flow, checking each step; the stored bot token."""
     client, api = ws.client, ws.api
     api.person(INSTALLER, "Rita")
     api.users[INSTALLER]["team_id"] = NEW_TEAM
@@ -159,19 +177,4 @@ async def _install_and_use(ws: Workspace, db_url: str) -> None:
     again = await _redirect(client, {"code": "code-rita-1", "state": state}, state)
     assert again.status == 401
     assert len(api.attempts("oauth.v2.access")) == 1
-
-    # Now the new workspace's slash command is answered, in Block Kit, using the token that was stored.
-    before = len(api.calls)
-    answer = await ws.command(INSTALLER, "help")
-    assert answer["response_type"] == "ephemeral"
-    assert "/convene help &lt;command&gt;" in texts(answer["blocks"])
-    assert "For the steering group" not in texts(answer["blocks"])
-    [asked] = api.attempts("users.info")
-    assert asked.args["user"] == INSTALLER and asked.token == token
-    made = api.calls[before:]
-    assert {c.method for c in made} >= {"auth.test", "users.info"}
-    assert all(c.token == token for c in made), [(c.method, c.token) for c in made]
-    # And what the outbox sends to that workspace goes with the same stored token.
-    slack = ws.parts.slack
-    assert slack is not None
-    assert (await slack.clients.for_team(NEW_TEAM)).token == token
+    return token
