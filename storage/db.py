@@ -96,8 +96,7 @@ class Database:
         self.engine = create_async_engine(url, **kwargs)
         if self.sqlite:
             _sqlite_events(self.engine)
-        self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = async_sessionmaker(self.engine.execution_options(convene_write=True), expire_on_commit=False)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)  # reads; PostgreSQL's writes too
         # SQLite: one connection writes, under an asyncio lock (SQLite has one writer at a time anyway). Its
         # `data_version` moves only when another connection commits: another process, as this one reads only
         # on the others.
@@ -118,14 +117,14 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._transaction(self._reader()) as session:
+        async with self._transaction(self._sessions()) as session:
             yield session
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction that commits when the block ends and rolls back if it raises."""
         if self._write_lock is None:
-            async with self._transaction(self._writer()) as session:
+            async with self._transaction(self._sessions()) as session:
                 yield session
             return
         async with (
