@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import ClauseElement, Executable, Insert
+from sqlalchemy.sql import ClauseElement, Insert
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
@@ -133,14 +133,16 @@ class Database:
         ):
             yield session
 
-    async def execute_writes(self, *statements: Executable) -> list[int]:
-        """Core statements (no ORM objects) in one write transaction; the rows each one touched. Lighter than
-        `write()`, with no session to set up and close: for the small records kept at every request."""
+    @contextlib.asynccontextmanager
+    async def core_write(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection (no ORM objects) in one write transaction, committed when the block ends. Lighter
+        than `write()`, with no session to set up and close: for the small records kept at every request."""
         if self._write_lock is None:
             async with self.engine.begin() as connection:
-                return [(await connection.execute(s)).rowcount for s in statements]
+                yield connection
+            return
         async with self._sqlite_writing() as connection, connection.begin():
-            return [(await connection.execute(s)).rowcount for s in statements]
+            yield connection
 
     @contextlib.asynccontextmanager
     async def _sqlite_writing(self) -> AsyncIterator[AsyncConnection]:

@@ -4,14 +4,17 @@ retried event or a replayed request does nothing twice, whichever of Convene's p
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, delete, func
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql import Executable
 
 from storage.db import Database, InsertUnlessTaken
 from storage.models import Base
+
+FORGET_EVERY = 1000  # deliveries recorded between clear-outs of those older than `keep_for`
 
 # The columns slack_sdk's installation store uses (slack_sdk.oauth.installation_store.sqlalchemy); a test
 # checks that these stay the same as the installed slack_sdk's.
@@ -86,14 +89,63 @@ class SlackSeen(Base):
     seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
-_SEEN = InsertUnlessTaken(SlackSeen, "key")
+_SEEN = InsertUnlessTaken(SlackSeen, "key").returning(SlackSeen.key)
 
 
-async def first_sight(db: Database, key: str, now: datetime, *, forget_before: datetime | None = None) -> bool:
-    """Record the key; True if no one (in any process) had recorded it before. With `forget_before`, keys
+async def first_sightings(
+    db: Database, keys: Sequence[str], now: datetime, *, forget_before: datetime | None = None
+) -> set[str]:
+    """Record the keys; those that no one (in any process) had recorded before. With `forget_before`, keys
     recorded before then are forgotten in the same transaction."""
-    statements: list[Executable] = [_SEEN.values(key=key, seen_at=now)]
-    if forget_before is not None:
-        statements.append(delete(SlackSeen).where(SlackSeen.seen_at < forget_before))
-    recorded, *_ = await db.execute_writes(*statements)
-    return bool(recorded)
+    async with db.core_write() as connection:
+        result = await connection.execute(_SEEN, [{"key": key, "seen_at": now} for key in dict.fromkeys(keys)])
+        new = set(result.scalars())
+        if forget_before is not None:
+            await connection.execute(delete(SlackSeen).where(SlackSeen.seen_at < forget_before))
+    return new
+
+
+class Sightings:
+    """`first_sightings` for one key at a time, with the keys asked about together recorded together.
+
+    A key waits for the transaction under way to end (on SQLite writes take turns) and then goes in with every
+    key that came while it waited: under load one transaction records many requests, not one each."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime], keep_for: timedelta) -> None:
+        self.db = db
+        self.clock = clock
+        self.keep_for = keep_for
+        self._waiting: list[tuple[str, asyncio.Future[bool]]] = []
+        self._recording: asyncio.Task[None] | None = None
+        self._recorded = 0
+
+    async def first(self, key: str) -> bool:
+        """Record the key; True if no one had recorded it before (of keys asked about at once, the first)."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((key, answer))
+        if self._recording is None:
+            self._recording = asyncio.create_task(self._record())
+        return await answer
+
+    async def _record(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                now = self.clock()
+                tidy = self._recorded // FORGET_EVERY != (self._recorded + len(batch)) // FORGET_EVERY
+                self._recorded += len(batch)
+                try:
+                    new = await first_sightings(
+                        self.db, [key for key, _ in batch], now, forget_before=now - self.keep_for if tidy else None
+                    )
+                except Exception as error:
+                    for _, answer in batch:
+                        if not answer.done():
+                            answer.set_exception(error)
+                    continue
+                for key, answer in batch:
+                    if not answer.done():
+                        answer.set_result(key in new)
+                    new.discard(key)  # a key asked about twice in one batch: the second is a repeat
+        finally:
+            self._recording = None

@@ -34,7 +34,7 @@ from handlers.registry import Command, Registry
 from scheduler.outbox import Dispatcher
 from storage.db import Database
 from storage.models import Outbox
-from storage.slack import first_sight
+from storage.slack import Sightings
 
 log = logging.getLogger("convene.slack")
 
@@ -71,7 +71,7 @@ class SlackAdapter:
         self._homes_seen: set[tuple[str, str]] = set()
         self._homes_due: set[tuple[str, str]] = set()
         self._homes_event = asyncio.Event()
-        self._seen_count = 0
+        self._sightings = Sightings(db, clock, SEEN_FOR)
         self._recent = Recent(REPLAY_WINDOW)
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -199,7 +199,7 @@ class SlackAdapter:
         """Bolt middleware, after the signature check: an event already acted on, or a request seen before,
         does nothing again. Slack's retries of an event share its event_id; a replayed request its signature."""
         if body.get("type") == "event_callback" and body.get("event_id"):
-            if not await self._first(f"event:{body['event_id']}"):
+            if not await self._sightings.first(f"event:{body['event_id']}"):
                 log.info("event %s delivered again (retry %s): ignored", body["event_id"], _retry_number(req))
                 return BoltResponse(status=200, body="")
         else:
@@ -208,7 +208,7 @@ class SlackAdapter:
             # could change something is also recorded in the database, so no other process acts on it again.
             if signature and (
                 not self._recent.first(signature)
-                or (self._changes(body) and not await self._first(f"request:{signature[-64:]}"))
+                or (self._changes(body) and not await self._sightings.first(f"request:{signature[-64:]}"))
             ):
                 log.warning("a signed request was replayed: refused")
                 return BoltResponse(status=401, body="")
@@ -377,13 +377,6 @@ class SlackAdapter:
             blocks=message["blocks"],
             response_type="ephemeral" if private else "in_channel",
             replace_original=replace_original,
-        )
-
-    async def _first(self, key: str) -> bool:
-        now = self.clock()
-        self._seen_count += 1
-        return await first_sight(
-            self.db, key, now, forget_before=now - SEEN_FOR if self._seen_count % 1000 == 0 else None
         )
 
 
