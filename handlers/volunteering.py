@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
-from sqlalchemy import ScalarSelect, bindparam, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, String, bindparam, cast, func, literal, select, update
 from sqlalchemy.orm import lazyload
 
 from handlers.context import Ctx
@@ -41,14 +42,39 @@ def _offers_as(role: str) -> ScalarSelect[int]:
     )
 
 
+def _posted_in(message_key: ColumnElement[str]) -> ScalarSelect[str]:
+    return select(Outbox.target).where(Outbox.message_key == message_key, Outbox.mode == "post").scalar_subquery()
+
+
+_TAKEN = select(func.count()).where(Membership.group_id == bindparam("group_id")).scalar_subquery()
+
 # What a call's announcement shows, and where it was posted, in one query.
-_TALLY = select(
-    select(Outbox.target)
-    .where(Outbox.message_key == bindparam("message_key"), Outbox.mode == "post")
-    .scalar_subquery(),
-    select(func.count()).where(Membership.group_id == bindparam("group_id")).scalar_subquery(),
-    _offers_as("member"),
-    _offers_as("chair"),
+_TALLY = select(_posted_in(bindparam("message_key")), _TAKEN, _offers_as("member"), _offers_as("chair"))
+
+# All that an offer needs to know, in one query: the group's open call, whether the speaker is a member
+# already, their live offer, and the tally the call's announcement shows before this offer.
+_OFFER_STATE = (
+    select(
+        Call.id,
+        Call.status,
+        Call.closes_on,
+        select(Membership.id)
+        .where(Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id"))
+        .exists(),
+        VolunteerOffer.id,
+        VolunteerOffer.role,
+        _posted_in(literal("call:") + cast(Call.id, String)),
+        _TAKEN,
+        _offers_as("member"),
+        _offers_as("chair"),
+    )
+    .outerjoin(
+        VolunteerOffer,
+        (VolunteerOffer.group_id == Call.group_id)
+        & (VolunteerOffer.member_id == bindparam("member_id"))
+        & (VolunteerOffer.status == queries.fixed("offered")),
+    )
+    .where(Call.group_id == bindparam("group_id"), Call.status == queries.fixed("open"))
 )
 
 
@@ -59,13 +85,34 @@ class Tally:
     as_member: int  # live and accepted offers
     as_chair: int
 
+    def moved(self, *, to: str | None = None, away_from: str | None = None) -> Tally:
+        """The tally with one offer more as `to`, and one fewer as `away_from`."""
 
-async def _tally(ctx: Ctx, group: Group, call: Call) -> Tally:
+        def step(role: str) -> int:
+            return (role == to) - (role == away_from)
+
+        return replace(self, as_member=self.as_member + step("member"), as_chair=self.as_chair + step("chair"))
+
+
+@dataclass(frozen=True)
+class CallState:
+    """What a call's announcement shows of the call."""
+
+    id: int
+    status: str
+    closes_on: date | None
+
+    @classmethod
+    def of(cls, call: Call) -> CallState:
+        return cls(call.id, call.status, call.closes_on)
+
+
+async def _tally(ctx: Ctx, group: Group, call: CallState) -> Tally:
     row = (await ctx.session.execute(_TALLY, {"group_id": group.id, "message_key": f"call:{call.id}"})).one()
     return Tally(row[0], row[1], row[2], row[3])
 
 
-def _announcement(group: Group, call: Call, tally: Tally) -> Reply:
+def _announcement(group: Group, call: CallState, tally: Tally) -> Reply:
     left = seats_left(group, tally.taken)
     closing = f" Offers close on {call.closes_on}." if call.closes_on else ""
     status = "" if call.status == "open" else " (this call is now closed)"
@@ -81,14 +128,7 @@ def _announcement(group: Group, call: Call, tally: Tally) -> Reply:
     return Reply(text, sections=(Section(f"*{headline}*\n{body}", fields, buttons),), private=False)
 
 
-async def refresh_announcement(ctx: Ctx, group: Group, cause: str, call: Call | None = None) -> None:
-    """Queue an edit of the call's posted announcement (the group's latest call unless given), so its counts and
-    buttons stay true."""
-    if call is None:
-        call = await ctx.session.scalar(_LATEST_CALL, {"group_id": group.id})
-        if call is None:
-            return
-    tally = await _tally(ctx, group, call)
+async def _edit_announcement(ctx: Ctx, group: Group, call: CallState, tally: Tally, cause: str) -> None:
     if tally.posted_in is None:
         return
     await ctx.post(
@@ -98,6 +138,17 @@ async def refresh_announcement(ctx: Ctx, group: Group, cause: str, call: Call | 
         message_key=f"call:{call.id}",
         edit=True,
     )
+
+
+async def refresh_announcement(ctx: Ctx, group: Group, cause: str, call: Call | None = None) -> None:
+    """Queue an edit of the call's posted announcement (the group's latest call unless given), so its counts and
+    buttons stay true."""
+    if call is None:
+        call = await ctx.session.scalar(_LATEST_CALL, {"group_id": group.id})
+        if call is None:
+            return
+    state = CallState.of(call)
+    await _edit_announcement(ctx, group, state, await _tally(ctx, group, state), cause)
 
 
 def _require_task(ctx: Ctx, group: Group) -> None:
@@ -136,7 +187,7 @@ async def open_call_for(ctx: Ctx) -> Reply:
         raise ctx.fail(f"{g.name} has no channel to announce the call in: run `call` in a channel.")
     await ctx.post(
         channel=where,
-        reply=_announcement(g, call, await _tally(ctx, g, call)),
+        reply=_announcement(g, CallState.of(call), await _tally(ctx, g, CallState.of(call))),
         key=f"call {call.id}: announce",
         message_key=f"call:{call.id}",
     )
@@ -163,19 +214,24 @@ async def volunteer(ctx: Ctx) -> Reply:
     role = ctx.choice("as", ROLES, "member")
     assert role is not None
     note = ctx.limited(ctx.option("note") or "", 500, "note") if ctx.option("note") is not None else None
-    call = await open_call(ctx, g)
-    if call is None:
+    state = (await ctx.session.execute(_OFFER_STATE, {"group_id": g.id, "member_id": ctx.me.id})).one_or_none()
+    if state is None:
         raise ctx.fail(f"{g.name} has no open call for volunteers just now.")
-    if await queries.is_member(ctx.session, g.id, ctx.me.id):
+    call_id, status, closes_on, is_member, live_id, live_role, *tally = state
+    call = CallState(call_id, status, closes_on)
+    before = Tally(*tally)
+    if is_member:
         raise ctx.fail(f"You are already a member of {g.name}.")
-    live = await _live_offer(ctx, g, ctx.me)
-    if live is not None:
-        if live.role == role:
+    if live_id is not None:
+        if live_role == role:
             raise ctx.fail(
                 f"You have already offered to serve on {g.name} as {role}; `withdraw {g.slug}` takes the offer back."
             )
-        live.role, live.note = role, note or live.note
-        await refresh_announcement(ctx, g, f"offer {live.id} now {role}", call)
+        changed = {"role": role, "note": note} if note else {"role": role}
+        await ctx.session.execute(update(VolunteerOffer).where(VolunteerOffer.id == live_id).values(changed))
+        await _edit_announcement(
+            ctx, g, call, before.moved(to=role, away_from=live_role), f"offer {live_id} now {role}"
+        )
         return Reply(f"Changed your offer for {g.name}: you now offer to serve as {role}.")
     offer_id = await queries.insert_unless_taken(
         ctx.session,
@@ -189,7 +245,7 @@ async def volunteer(ctx: Ctx) -> Reply:
     )
     if offer_id is None:  # another request from the same person got there first
         raise ctx.fail(f"You have already offered to serve on {g.name}; `withdraw {g.slug}` takes it back.")
-    await refresh_announcement(ctx, g, f"offer {offer_id}", call)
+    await _edit_announcement(ctx, g, call, before.moved(to=role), f"offer {offer_id}")
     return Reply(
         f"Thank you! You have offered to serve on {g.name} as {role}. "
         "The steering group will let you know their decision."

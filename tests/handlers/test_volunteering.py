@@ -60,6 +60,25 @@ async def test_volunteer_rules(chat: Chat) -> None:
     assert "Bea (institution not given) — as chair, offered: “I led a staff network”" in listed.text
 
 
+async def test_each_change_edits_the_announcement_with_the_counts_as_they_now_stand(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task seats:5')
+    await chat.say("Ada", "call diversity")
+    await chat.deliver()
+    steps = [
+        ("Bea", "volunteer diversity", "Seats left: 5; Chairs wanted: up to 2; Offers so far: 1 as member, 0 as"),
+        ("Cal", "volunteer diversity as:chair", "Offers so far: 1 as member, 1 as chair"),
+        ("Bea", "volunteer diversity as:chair", "Offers so far: 0 as member, 2 as chair"),
+        ("Cal", "withdraw diversity", "Offers so far: 0 as member, 1 as chair"),
+        ("Dee", "volunteer diversity", "Offers so far: 1 as member, 1 as chair"),
+        ("Ada", "accept @dee diversity", "Seats left: 4; Chairs wanted: up to 2; Offers so far: 1 as member, 1 as"),
+        ("Eve", "volunteer diversity", "Seats left: 4; Chairs wanted: up to 2; Offers so far: 2 as member, 1 as"),
+    ]
+    for who, said, counts in steps:
+        assert "Usage" not in (await chat.say(who, said)).text
+        edits = [d for d in await chat.deliver() if d.edit_ref]
+        assert counts in edits[-1].reply.text, (said, edits[-1].reply.text)
+
+
 async def test_withdraw(chat: Chat) -> None:
     await chat.say("Ada", 'group new "Diversity" kind:task')
     await chat.say("Ada", "call diversity")
