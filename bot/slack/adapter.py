@@ -42,6 +42,7 @@ ACK_WITHIN = 2.0  # seconds to wait for a reply before acknowledging without it 
 SEEN_FOR = timedelta(days=1)  # how long a delivery is remembered: longer than Slack's retries and its 5 minutes
 ORIGIN_LIMIT = 200
 REPLAY_WINDOW = 5 * 60.0  # Bolt refuses a request whose timestamp is older than this
+JSON = "application/json;charset=utf-8"
 NUDGE_GATHER = 0.05  # seconds the outbox waits after a change for the changes that come with it
 Ack = Callable[..., Awaitable[Any]]
 Clock = Callable[[], datetime]
@@ -73,11 +74,14 @@ class SlackAdapter:
         self._homes_event = asyncio.Event()
         self._sightings = Sightings(db, clock, SEEN_FOR)
         self._recent = Recent(REPLAY_WINDOW)
+        self._answers = Answers()
         self._tasks: set[asyncio.Future[None]] = set()
 
     # -- what the listeners call ------------------------------------------------------------------------------
 
-    async def command(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack) -> None:
+    async def command(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack) -> BoltResponse | None:
+        """Answer a slash command: with its reply as the acknowledgement (returned, for Bolt to send) when the
+        reply is ready in time; otherwise acknowledge now and answer by the response URL."""
         text = (body.get("text") or "").strip()
         team, user = body["team_id"], body["user_id"]
         request = await self._request(
@@ -96,18 +100,16 @@ class SlackAdapter:
         except TimeoutError:  # slow today: acknowledge now, answer by the response URL when ready
             await ack(text="Working on it…", response_type="ephemeral")
             self.spawn(self._answer_later(task, body.get("response_url"), team, user, text))
-            return
+            return None
         if reply.form is not None:
             await ack()
             cmd = self._command(text)
             context = {"channel": body.get("channel_id")}
             view = blocks.modal(reply.form, cmd.name if cmd else text, context)
             await client.views_open(trigger_id=body["trigger_id"], view=view)
-            return
-        origin = self._origin(text, reply)
-        message = blocks.message(reply, origin=origin, ref=f"cmd:{origin}" if origin else None)
-        await ack(response_type="ephemeral" if reply.private else "in_channel", **message)
+            return None
         self._after(team, user, text, reply)
+        return self._answers.response(reply, self._origin(text, reply))
 
     async def _answer_later(
         self, task: asyncio.Future[Reply], response_url: str | None, team: str, user: str, text: str
@@ -387,6 +389,33 @@ def _command_of(registry: Registry, text: str) -> Command | None:
         return registry.find(args)[0] if args.words else None
     except UserError:
         return None
+
+
+class Answers:
+    """Slash-command acknowledgements, serialised once for each reply.
+
+    While nothing a read command's reply was made from has changed, the core hands out the same `Reply` object
+    (`Convene._read`); its acknowledgement, often the 30-group directory in Block Kit, is then the same bytes
+    too. They are kept by the reply's identity, with the reply itself, so that its id cannot be taken by
+    another object while they are kept."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[int, str | None], tuple[Reply, str]] = OrderedDict()
+
+    def response(self, reply: Reply, origin: str | None) -> BoltResponse:
+        key = (id(reply), origin)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is reply:
+            self._kept.move_to_end(key)
+            body = kept[1]
+        else:
+            message = blocks.message(reply, origin=origin, ref=f"cmd:{origin}" if origin else None)
+            body = json.dumps({"response_type": "ephemeral" if reply.private else "in_channel", **message})
+            self._kept[key] = (reply, body)
+            if len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return BoltResponse(status=200, body=body, headers={"content-type": JSON})
 
 
 class Recent:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.adapter import Ack, SlackAdapter
@@ -15,8 +16,8 @@ ANY_ACTION = re.compile(r".+")
 
 
 def register(app: AsyncApp, slack: SlackAdapter, command: str) -> None:
-    async def on_command(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await slack.command(body, client, ack)
+    async def on_command(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> BoltResponse | None:
+        return await slack.command(body, client, ack)  # Bolt sends a response the listener returns
 
     async def on_action(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await slack.press(body, client, ack)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.slack.conftest import ADMIN, Workspace, texts
+import json
+
+from bot.slack.adapter import Answers
+from handlers.messages import Reply
+from tests.slack.conftest import ADMIN, Workspace, sign, texts
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 async def test_help_is_answered_in_the_acknowledgement(workspace: Workspace) -> None:
@@ -147,3 +153,34 @@ async def test_bad_input_names_the_problem_and_shows_the_usage(workspace: Worksp
     assert "Say which group" in answer["text"]
     assert "Usage: `volunteer &lt;group&gt;" in texts(answer["blocks"])
     assert "I don't know the command “frobnicate”" in (await workspace.command("U0BEA", "frobnicate"))["text"]
+
+
+async def test_a_reused_reply_is_acknowledged_with_the_same_json_until_what_it_shows_changes(
+    workspace: Workspace,
+) -> None:
+    ws = workspace
+    await ws.command(ADMIN, 'group new "Diversity" kind:task')
+
+    async def directory() -> str:
+        body = ws.command_body("U0BEA", "groups")
+        response = await ws.client.post("/slack/events", data=body.encode(), headers={**sign(body), **FORM})
+        assert response.status == 200 and response.content_type == "application/json"
+        return await response.text()
+
+    first, again = await directory(), await directory()
+    assert first == again and "Diversity" in first
+    assert json.loads(first)["response_type"] == "ephemeral"
+    await ws.command(ADMIN, 'group new "Wellbeing" kind:task')
+    changed = await directory()
+    assert "Wellbeing" in changed and "Wellbeing" not in first
+
+
+def test_answers_are_kept_by_the_reply_object_not_by_its_content() -> None:
+    answers = Answers(size=2)
+    reply = Reply("Groups: Diversity")
+    kept = answers.response(reply, "groups").body
+    assert answers.response(reply, "groups").body is kept  # the same reply: the same serialised body
+    equal = Reply("Groups: Diversity")
+    assert answers.response(equal, "groups").body is not kept  # an equal reply is rendered afresh
+    assert json.loads(answers.response(equal, None).body)["blocks"] == json.loads(kept)["blocks"]
+    assert answers.response(reply, "groups").body is not kept  # pushed out by the two made since
