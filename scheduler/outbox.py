@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 
 from handlers.messages import Reply
 from scheduler.pacing import Pacer
@@ -28,6 +28,29 @@ from storage.db import Database
 from storage.models import Outbox
 
 log = logging.getLogger("convene.outbox")
+
+# An edit waiting to be sent while a newer edit of the same message waits or is under way is out of date: all
+# such are settled in one statement before each claim, rather than each claimed, loaded and found out (thirty
+# presses on a call's buttons send one edit, not thirty).
+_outbox = Outbox.__table__
+assert isinstance(_outbox, Table)
+_newer = _outbox.alias("newer")
+_SUPERSEDE = (
+    update(_outbox)
+    .where(
+        _outbox.c.mode == "edit",
+        _outbox.c.status == "pending",
+        select(_newer.c.id)
+        .where(
+            _newer.c.message_key == _outbox.c.message_key,
+            _newer.c.mode == "edit",
+            _newer.c.id > _outbox.c.id,
+            _newer.c.status.in_(("pending", "sending")),
+        )
+        .exists(),
+    )
+    .values(status="sent", sent_at=bindparam("now"), sent_ref="superseded", error=None, lease_until=None)
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +116,7 @@ class Dispatcher:
         async with self.db.write() as session:
             if not self.db.sqlite:
                 query = query.with_for_update(skip_locked=True)
+            await session.execute(_SUPERSEDE, {"now": now})
             rows = list((await session.scalars(query)).all())
             for row in rows:
                 row.status, row.lease_until, row.attempts = "sending", now + self.lease, row.attempts + 1
@@ -100,8 +124,7 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Send what is due now; the number of rows settled (sent, failed or put back for later)."""
-        claimed = await self.claim()
-        rows = await self._newest_edits(claimed)
+        rows = await self.claim()
         lanes: dict[str, list[Outbox]] = {}
         for row in rows:
             if row.platform in self.pacers:
@@ -110,29 +133,7 @@ class Dispatcher:
                 await self._deliver(row)
         if lanes:
             await asyncio.gather(*(self._lane(self.pacers[lane[0].platform], lane) for lane in lanes.values()))
-        return len(claimed)
-
-    async def _newest_edits(self, rows: list[Outbox]) -> list[Outbox]:
-        """The rows without edits that a newer edit of the same message in the batch replaces: those are settled
-        at once, rather than each waiting for its channel's turn only to be found out of date."""
-        newest: dict[str, int] = {}
-        for row in rows:
-            if row.mode == "edit" and row.message_key is not None:
-                newest[row.message_key] = max(newest.get(row.message_key, row.id), row.id)
-        stale = {
-            row.id
-            for row in rows
-            if row.mode == "edit" and row.message_key is not None and newest[row.message_key] > row.id
-        }
-        if not stale:
-            return rows
-        async with self.db.write() as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(stale))
-                .values(status="sent", sent_at=self.clock(), sent_ref="superseded", error=None, lease_until=None)
-            )
-        return [row for row in rows if row.id not in stale]
+        return len(rows)
 
     async def _lane(self, pacer: Pacer, rows: list[Outbox]) -> None:
         """One channel's rows, in order, each when the pacer lets it go."""

@@ -229,3 +229,24 @@ async def test_edits_replaced_by_a_newer_one_are_settled_without_waiting_their_t
     async with db.read() as session:
         refs = (await session.scalars(select(Outbox.sent_ref).where(Outbox.mode == "edit").order_by(Outbox.id))).all()
     assert refs[:9] == ["superseded"] * 9 and refs[9] is not None and refs[9].startswith("ts-")
+
+
+async def test_a_claim_takes_only_the_newest_edit_of_a_message_and_settles_the_rest(db: Database) -> None:
+    time = FakeTime()
+    common = dict(
+        platform="slack", workspace="T1", target_kind="channel", target="C1", label="C1", due=START, now=START
+    )
+    rows = [
+        outbox_row(**common, key=f"call 1: offer {n}", message_key="call:1", mode="edit", reply=Reply(f"{n}"))  # type: ignore[arg-type]
+        for n in range(1, 31)
+    ] + [outbox_row(**common, key="call 2: offer 1", message_key="call:2", mode="edit", reply=Reply("1"))]  # type: ignore[arg-type]
+    async with db.write() as session:
+        await queries.enqueue(session, rows)
+
+    claimed = await dispatcher(db, time, Slack(time), rate=10.0).claim()
+
+    assert sorted(row.key for row in claimed) == ["call 1: offer 30", "call 2: offer 1"]
+    async with db.read() as session:
+        statuses = (await session.execute(select(Outbox.key, Outbox.status, Outbox.sent_ref))).all()
+    settled = {key for key, status, ref in statuses if status == "sent" and ref == "superseded"}
+    assert settled == {f"call 1: offer {n}" for n in range(1, 30)}
