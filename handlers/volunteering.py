@@ -185,9 +185,10 @@ async def open_call_for(ctx: Ctx) -> Reply:
     where = ctx.request.place.channel_id or ctx.config.announce_channel or g.channel
     if where is None:
         raise ctx.fail(f"{g.name} has no channel to announce the call in: run `call` in a channel.")
+    state = CallState.of(call)
     await ctx.post(
         channel=where,
-        reply=_announcement(g, CallState.of(call), await _tally(ctx, g, CallState.of(call))),
+        reply=_announcement(g, state, await _tally(ctx, g, state)),
         key=f"call {call.id}: announce",
         message_key=f"call:{call.id}",
     )

@@ -116,6 +116,7 @@ class Sightings:
         self.clock = clock
         self.keep_for = keep_for
         self._waiting: list[tuple[str, asyncio.Future[bool]]] = []
+        self._batch: list[tuple[str, asyncio.Future[bool]]] = []  # the keys being recorded now
         self._recording: asyncio.Task[None] | None = None
         self._recorded = 0
 
@@ -124,28 +125,39 @@ class Sightings:
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((key, answer))
         if self._recording is None:
-            self._recording = asyncio.create_task(self._record())
+            self._start()
         return await answer
 
+    def _start(self) -> None:
+        self._recording = asyncio.create_task(self._record())
+        self._recording.add_done_callback(self._stopped)
+
     async def _record(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                now = self.clock()
-                tidy = self._recorded // FORGET_EVERY != (self._recorded + len(batch)) // FORGET_EVERY
-                self._recorded += len(batch)
-                try:
-                    new = await first_sightings(
-                        self.db, [key for key, _ in batch], now, forget_before=now - self.keep_for if tidy else None
-                    )
-                except Exception as error:
-                    for _, answer in batch:
-                        if not answer.done():
-                            answer.set_exception(error)
-                    continue
-                for key, answer in batch:
+        while self._waiting:
+            self._batch, self._waiting = self._waiting, []
+            now = self.clock()
+            tidy = self._recorded // FORGET_EVERY != (self._recorded + len(self._batch)) // FORGET_EVERY
+            self._recorded += len(self._batch)
+            try:
+                new = await first_sightings(
+                    self.db, [key for key, _ in self._batch], now, forget_before=now - self.keep_for if tidy else None
+                )
+            except Exception as error:
+                for _, answer in self._batch:
                     if not answer.done():
-                        answer.set_result(key in new)
-                    new.discard(key)  # a key asked about twice in one batch: the second is a repeat
-        finally:
-            self._recording = None
+                        answer.set_exception(error)
+                continue
+            for key, answer in self._batch:
+                if not answer.done():
+                    answer.set_result(key in new)
+                new.discard(key)  # a key asked about twice in one batch: the second is a repeat
+        self._batch = []
+
+    def _stopped(self, task: asyncio.Task[None]) -> None:
+        self._recording = None
+        if task.cancelled():  # shutting down: no request is left waiting for ever
+            for _, answer in self._batch + self._waiting:
+                answer.cancel()
+            self._batch, self._waiting = [], []
+        elif self._waiting:  # asked about after the last batch, before the recorder had stopped
+            self._start()

@@ -395,8 +395,8 @@ class Answers:
     """Slash-command acknowledgements, serialised once for each reply.
 
     While nothing a read command's reply was made from has changed, the core hands out the same `Reply` object
-    (`Convene._read`); its acknowledgement, often the 30-group directory in Block Kit, is then the same bytes
-    too. They are kept by the reply's identity, with the reply itself, so that its id cannot be taken by
+    (`Convene._read`); its acknowledgement, often a whole directory of groups in Block Kit, is then the same
+    bytes too. They are kept by the reply's identity, with the reply itself, so that its id cannot be taken by
     another object while they are kept."""
 
     def __init__(self, size: int = 256) -> None:

@@ -60,3 +60,15 @@ async def test_old_records_are_forgotten_every_so_often(db: Database) -> None:
     async with db.read() as session:
         assert await session.scalar(select(func.count()).where(SlackSeen.key == "request:old")) == 0
         assert await session.scalar(select(func.count()).select_from(SlackSeen)) == FORGET_EVERY
+
+
+async def test_keys_waiting_when_the_recorder_is_cancelled_are_cancelled_too(db: Database) -> None:
+    sightings = Sightings(db, lambda: START, timedelta(days=1))
+    waiting = [asyncio.ensure_future(sightings.first(f"event:{n}")) for n in range(3)]
+    await asyncio.sleep(0)  # the recorder has started on the first batch
+    recorder = sightings._recording
+    assert recorder is not None
+    recorder.cancel()
+    done = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(outcome, asyncio.CancelledError) for outcome in done)
+    assert await sightings.first("event:later")  # a new recorder starts for the next key
