@@ -28,7 +28,7 @@ from handlers.registry import REGISTRY, Command, Registry
 from storage import queries
 from storage.changes import Changes, Snapshot
 from storage.db import Database
-from storage.models import Group, Member
+from storage.models import Call, Group, Member
 
 log = logging.getLogger("convene")
 REPLY_CACHE_SIZE = 4096
@@ -160,19 +160,25 @@ class Convene:
             return await cmd.run(ctx)
 
     async def rehearse(self, now: datetime) -> int:
-        """Ask, as the longest-standing member, what members ask most (help, the directory, a group's page, the
-        home view), changing nothing; the number of commands asked. SQLAlchemy compiles a statement the first
-        time it runs, which for the larger ones holds the loop 5-20 ms: done at start-up, before any request
-        comes, none waits for it."""
+        """Ask what members ask most (help, the directory, the home view, a group's page, an offer to serve) as
+        the longest-standing member, in a rehearsal that keeps nothing; the number of commands asked.
+        SQLAlchemy compiles a statement the first time it runs, which for the larger ones holds the loop for
+        5-20 ms: done at start-up, before any request comes, none waits for it."""
         async with self.db.read() as session:
             member = await session.scalar(select(Member).order_by(Member.id).limit(1))
             group = await session.scalar(select(Group.slug).where(Group.status != "closed").order_by(Group.id))
+            calling = await session.scalar(
+                select(Group.slug).join(Call, Call.group_id == Group.id).where(Call.status == "open").limit(1)
+            )
         if member is None:
             return 0
         speaker = Speaker(member.platform, member.workspace, member.user_id, member.display_name, member.tz)
-        texts = ["help", "groups", "home"] + ([f"group {group}"] if group is not None else [])
-        for text in texts:
-            await self.handle(Request(speaker, Place(), now, text=text))
+        texts = ["help", "groups", "home"]
+        texts += [f"group {group}"] if group is not None else []
+        texts += [f"volunteer {calling}"] if calling is not None else []
+        async with self.db.rehearsal():
+            for text in texts:
+                await self.handle(Request(speaker, Place(), now, text=text))
         return len(texts)
 
     async def member_id(self, request: Request) -> int:

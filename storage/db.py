@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event, inspect, make_url
@@ -39,6 +40,7 @@ from storage.models import Base
 log = logging.getLogger("convene.db")
 DEFAULT_URL = "sqlite+aiosqlite:///./convene.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+_REHEARSAL: ContextVar[bool] = ContextVar("convene_rehearsal", default=False)  # see `Database.rehearsal`
 CHECKPOINT_EVERY = 100  # SQLite commits between checkpoints (its own default is about every 1,000 pages)
 
 
@@ -134,15 +136,29 @@ class Database:
             yield session
 
     @contextlib.asynccontextmanager
+    async def rehearsal(self) -> AsyncIterator[None]:
+        """Within the block (in this task and those it starts), every transaction rolls back at its end instead
+        of committing: commands run as they would, and nothing they write is kept."""
+        token = _REHEARSAL.set(True)
+        try:
+            yield
+        finally:
+            _REHEARSAL.reset(token)
+
+    @contextlib.asynccontextmanager
     async def core_write(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection (no ORM objects) in one write transaction, committed when the block ends. Lighter
         than `write()`, with no session to set up and close: for the small records kept at every request."""
         if self._write_lock is None:
             async with self.engine.begin() as connection:
                 yield connection
+                if _REHEARSAL.get():
+                    await connection.rollback()
             return
-        async with self._sqlite_writing() as connection, connection.begin():
+        async with self._sqlite_writing() as connection, connection.begin() as transaction:
             yield connection
+            if _REHEARSAL.get():
+                await transaction.rollback()
 
     @contextlib.asynccontextmanager
     async def _sqlite_writing(self) -> AsyncIterator[AsyncConnection]:
@@ -166,10 +182,14 @@ class Database:
         if not self.sqlite:
             async with session, session.begin():
                 yield session
+                if _REHEARSAL.get():
+                    await session.rollback()
             return
         try:
             async with session.begin():
                 yield session
+                if _REHEARSAL.get():
+                    await session.rollback()
         finally:
             await session.close()
 
