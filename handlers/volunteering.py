@@ -58,9 +58,7 @@ _OFFER_STATE = (
         Call.id,
         Call.status,
         Call.closes_on,
-        select(Membership.id)
-        .where(Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id"))
-        .exists(),
+        queries.IS_MEMBER.exists(),
         VolunteerOffer.id,
         VolunteerOffer.role,
         _posted_in(literal("call:") + cast(Call.id, String)),

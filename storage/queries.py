@@ -5,6 +5,7 @@ the statement nor recomputes its cache key at each execution."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -34,12 +35,9 @@ _MEMBER_AND_ADMIN = (
     .where(Member.id == bindparam("member_id"))
 )
 _GROUP_NAMED = select(Group).where((Group.slug == bindparam("name")) | (func.lower(Group.name) == bindparam("name")))
-_MEMBERSHIP = select(Membership).where(
-    Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id")
-)
-_IS_MEMBER = select(Membership.id).where(
-    Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id")
-)
+_OF_MEMBER = (Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id"))
+_MEMBERSHIP = select(Membership).where(*_OF_MEMBER)
+IS_MEMBER = select(Membership.id).where(*_OF_MEMBER)  # with parameters group_id and member_id
 _MEMBERSHIPS = (
     select(Membership)
     .where(Membership.group_id == bindparam("group_id"))
@@ -116,7 +114,7 @@ async def membership(session: AsyncSession, group_id: int, member_id: int) -> Me
 
 async def is_member(session: AsyncSession, group_id: int, member_id: int) -> bool:
     """Whether the member belongs to the group (without loading the membership and its member)."""
-    return await session.scalar(_IS_MEMBER, {"group_id": group_id, "member_id": member_id}) is not None
+    return await session.scalar(IS_MEMBER, {"group_id": group_id, "member_id": member_id}) is not None
 
 
 async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
@@ -126,16 +124,15 @@ async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
     return set(rows)
 
 
-_RETURNING_ID: dict[type[Base], Any] = {}
+@functools.cache
+def _returning_id(model: type[Base]) -> Any:
+    return InsertUnlessTaken(model).returning(model.__table__.c.id)
 
 
 async def insert_unless_taken(session: AsyncSession, model: type[Base], **values: Any) -> int | None:
     """Insert a row and return its id, or None (and nothing written) if a unique rule already holds one like it:
     one statement, so a request racing another needs no savepoint."""
-    statement = _RETURNING_ID.get(model)
-    if statement is None:
-        statement = _RETURNING_ID[model] = InsertUnlessTaken(model).returning(model.__table__.c.id)
-    return (await session.execute(statement, values)).scalar_one_or_none()
+    return (await session.execute(_returning_id(model), values)).scalar_one_or_none()
 
 
 async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
