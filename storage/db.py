@@ -147,15 +147,11 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def core_write(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection (no ORM objects) in one write transaction, committed when the block ends. Lighter
-        than `write()`, with no session to set up and close: for the small records kept at every request."""
-        if self._write_lock is None:
-            async with self.engine.begin() as connection:
-                yield connection
-                if _REHEARSAL.get():
-                    await connection.rollback()
-            return
-        async with self._sqlite_writing() as connection, connection.begin() as transaction:
+        """A Core connection (no ORM objects) in one write transaction, committed when the block ends (rolled back
+        in a rehearsal). Lighter than `write()`, with no session to set up and close: for the small records kept
+        at every request."""
+        writing = self._sqlite_writing() if self._write_lock is not None else self.engine.connect()
+        async with writing as connection, connection.begin() as transaction:
             yield connection
             if _REHEARSAL.get():
                 await transaction.rollback()
@@ -178,20 +174,17 @@ class Database:
 
         SQLAlchemy closes a session in a task of its own, so that a cancellation cannot cut the close short; that
         costs a few turns of the loop, and a writer holding the write lock makes every other writer wait them
-        out. SQLite's close (on this loop's thread) never suspends, so it cannot be cut short anyway."""
-        if not self.sqlite:
-            async with session, session.begin():
-                yield session
-                if _REHEARSAL.get():
-                    await session.rollback()
-            return
-        try:
+        out. SQLite's close (on this loop's thread) never suspends, so it cannot be cut short anyway. In a
+        rehearsal the transaction rolls back instead of committing."""
+        async with contextlib.AsyncExitStack() as closing:
+            if self.sqlite:
+                closing.push_async_callback(session.close)
+            else:
+                await closing.enter_async_context(session)
             async with session.begin():
                 yield session
                 if _REHEARSAL.get():
                     await session.rollback()
-        finally:
-            await session.close()
 
     def _count_for_checkpoint(self) -> None:
         """Count a SQLite commit, and start a checkpoint on a worker thread when enough have gathered."""
