@@ -54,13 +54,25 @@ class Changes:
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[Seen]:
-        """Note what the statements sent inside this block (in this task) read and write."""
+        """Note what the statements sent inside this block (in this task) read and write; a block inside
+        another's counts towards the outer one's too."""
+        outer = _watching.get()
         seen = Seen()
         token = _watching.set(seen)
         try:
             yield seen
         finally:
             _watching.reset(token)
+            if outer is not None:
+                outer.read |= seen.read
+                outer.written |= seen.written
+                outer.everything |= seen.everything
+
+    def note_read(self, tables: Iterable[str]) -> None:
+        """Count `tables` as read by the work being watched, as if a statement had read them."""
+        seen = _watching.get()
+        if seen is not None:
+            seen.read.update(tables)
 
     def saw(self, statement: str) -> None:
         seen = _watching.get()

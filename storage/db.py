@@ -1,4 +1,5 @@
-"""The engine, and the two kinds of transaction Convene uses: `read()` and `write()`.
+"""The engine, and the two kinds of transaction Convene uses: `read()` and `write()` (or, with the ORM session
+made only if asked for, `unit(write=...)`).
 
 SQLite has one writer at a time. A write transaction there starts with `BEGIN IMMEDIATE`, so that what it
 reads cannot change before it writes (a deferred transaction would read, then fail or race on upgrade),
@@ -17,15 +18,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import event, inspect, make_url
+from sqlalchemy import Executable, Result, event, inspect, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
     AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -41,6 +41,7 @@ log = logging.getLogger("convene.db")
 DEFAULT_URL = "sqlite+aiosqlite:///./convene.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _REHEARSAL: ContextVar[bool] = ContextVar("convene_rehearsal", default=False)  # see `Database.rehearsal`
+_Row = TypeVar("_Row")
 CHECKPOINT_EVERY = 100  # SQLite commits between checkpoints (its own default is about every 1,000 pages)
 
 
@@ -85,6 +86,54 @@ def _sqlite_events(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class Unit:
+    """One transaction on one connection. Core statements go straight to the connection; an ORM session is made
+    on it only when first asked for, and joins its transaction. A statement through the session costs a few
+    hundred microseconds more than on the connection, so work that needs no ORM objects pays none of that."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self._session: AsyncSession | None = None
+        self._adopted: list[object] = []
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            # On a connection already in a transaction the session commits nothing itself: `Database.unit` does.
+            self._session = AsyncSession(bind=self.connection, expire_on_commit=False)
+            self._session.add_all(self._adopted)
+        return self._session
+
+    def adopt(self, instance: _Row) -> _Row:
+        """A detached ORM instance of a row, as this transaction's own: it joins the session (now, or when the
+        session is made), unless the session holds that row already, which is then the one to use."""
+        if self._session is None:
+            self._adopted.append(instance)
+            return instance
+        state = inspect(instance)
+        assert state is not None and state.key is not None, "only rows with an identity can be adopted"
+        present = self._session.sync_session.identity_map.get(state.key)
+        if present is not None:
+            return cast(_Row, present)
+        self._session.add(instance)
+        return instance
+
+    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+        """A Core statement: through the session if there is one (which first flushes what it holds back), else
+        on the connection."""
+        if self._session is not None:
+            return await self._session.execute(statement, params)
+        return await self.connection.execute(statement, params)
+
+    async def flush(self) -> None:
+        if self._session is not None:
+            await self._session.flush()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 class Database:
     def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
@@ -98,7 +147,6 @@ class Database:
         self.engine = create_async_engine(url, **kwargs)
         if self.sqlite:
             _sqlite_events(self.engine)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)  # reads; PostgreSQL's writes too
         # SQLite: one connection writes, under an asyncio lock (SQLite has one writer at a time anyway). Its
         # `data_version` moves only when another connection commits: another process, as this one reads only
         # on the others.
@@ -118,22 +166,35 @@ class Database:
         self._checkpoint: asyncio.Future[tuple[int, int, int]] | None = None
 
     @contextlib.asynccontextmanager
+    async def unit(self, *, write: bool) -> AsyncIterator[Unit]:
+        """One transaction, committed when the block ends (rolled back if it raises, or in a rehearsal); on SQLite
+        a write transaction runs on the writing connection, under the write lock."""
+        async with self._connection(write) as connection, connection.begin() as transaction:
+            unit = Unit(connection)
+            try:
+                yield unit
+                await unit.flush()
+                if _REHEARSAL.get():
+                    await transaction.rollback()
+            finally:
+                await unit.close()
+
+    @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._transaction(self._sessions()) as session:
-            yield session
+        async with self.unit(write=False) as unit:
+            yield unit.session
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction that commits when the block ends and rolls back if it raises."""
-        if self._write_lock is None:
-            async with self._transaction(self._sessions()) as session:
-                yield session
-            return
-        async with (
-            self._sqlite_writing() as connection,
-            self._transaction(AsyncSession(bind=connection, expire_on_commit=False)) as session,
-        ):
-            yield session
+        async with self.unit(write=True) as unit:
+            yield unit.session
+
+    @contextlib.asynccontextmanager
+    async def core_write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction with no ORM session: for the small records kept at every request."""
+        async with self.unit(write=True) as unit:
+            yield unit.connection
 
     @contextlib.asynccontextmanager
     async def rehearsal(self) -> AsyncIterator[None]:
@@ -145,16 +206,21 @@ class Database:
         finally:
             _REHEARSAL.reset(token)
 
+    def _connection(self, write: bool) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        if not self.sqlite:
+            return self.engine.connect()
+        return self._sqlite_writing() if write else self._sqlite_reading()
+
     @contextlib.asynccontextmanager
-    async def core_write(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection (no ORM objects) in one write transaction, committed when the block ends (rolled back
-        in a rehearsal). Lighter than `write()`, with no session to set up and close: for the small records kept
-        at every request."""
-        writing = self._sqlite_writing() if self._write_lock is not None else self.engine.connect()
-        async with writing as connection, connection.begin() as transaction:
+    async def _sqlite_reading(self) -> AsyncIterator[AsyncConnection]:
+        """A SQLite connection from the pool, given back in this task. SQLAlchemy gives connections back in a
+        task of its own, so that a cancellation cannot cut that short, which costs turns of the loop; SQLite's
+        (on this loop's thread) never suspends, so it cannot be cut short anyway."""
+        connection = await self.engine.connect()
+        try:
             yield connection
-            if _REHEARSAL.get():
-                await transaction.rollback()
+        finally:
+            await connection.close()
 
     @contextlib.asynccontextmanager
     async def _sqlite_writing(self) -> AsyncIterator[AsyncConnection]:
@@ -167,24 +233,6 @@ class Database:
                 yield connection
             self.changes.committed(seen)  # at once, before anything else runs: a read after this sees it
         self._count_for_checkpoint()
-
-    @contextlib.asynccontextmanager
-    async def _transaction(self, session: AsyncSession) -> AsyncIterator[AsyncSession]:
-        """`async with session, session.begin()`, except that on SQLite the session is closed in this task.
-
-        SQLAlchemy closes a session in a task of its own, so that a cancellation cannot cut the close short; that
-        costs a few turns of the loop, and a writer holding the write lock makes every other writer wait them
-        out. SQLite's close (on this loop's thread) never suspends, so it cannot be cut short anyway. In a
-        rehearsal the transaction rolls back instead of committing."""
-        async with contextlib.AsyncExitStack() as closing:
-            if self.sqlite:
-                closing.push_async_callback(session.close)
-            else:
-                await closing.enter_async_context(session)
-            async with session.begin():
-                yield session
-                if _REHEARSAL.get():
-                    await session.rollback()
 
     def _count_for_checkpoint(self) -> None:
         """Count a SQLite commit, and start a checkpoint on a worker thread when enough have gathered."""

@@ -62,3 +62,15 @@ def test_tables_defined_after_the_database_opened_are_kept_apart_too() -> None:
     with changes.watching() as seen:
         changes.saw("INSERT INTO slack_seen (key) VALUES (?)")
     assert seen.written == {"slack_seen"} and not seen.everything
+
+
+def test_work_watched_inside_other_work_counts_towards_both() -> None:
+    changes = Changes(TABLES)
+    with changes.watching() as outer:
+        changes.saw("SELECT groups.id FROM groups")
+        with changes.watching() as inner:
+            changes.saw("SELECT members.id FROM members")
+            changes.saw("UPDATE calls SET status = ?")
+        changes.note_read(["memberships"])  # as a row kept from an earlier read would
+    assert inner.read == {"members"} and inner.written == {"calls"}
+    assert outer.read == {"groups", "members", "memberships"} and outer.written == {"calls"}
