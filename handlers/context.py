@@ -4,11 +4,13 @@ words into groups, people, dates and outbox rows, each with an error the member 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import Executable, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.errors import UserError
@@ -17,6 +19,8 @@ from handlers.messages import Reply, Request
 from handlers.outbox import member_row, outbox_row
 from handlers.registry import Command
 from storage import queries
+from storage.db import Unit
+from storage.kept import Keeper, detached
 from storage.models import Group, Member
 
 
@@ -54,7 +58,7 @@ def watching_clock() -> Iterator[ClockWatch]:
 
 @dataclass
 class Ctx:
-    session: AsyncSession
+    unit: Unit  # the command's transaction
     request: Request
     me: Member
     is_admin: bool
@@ -62,7 +66,17 @@ class Ctx:
     command: Command
     args: Args
     group: Group | None = None
+    keeper: Keeper | None = field(default=None, repr=False)  # rows kept between commands (see `take_group`)
     _chairs: set[int] | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> AsyncSession:
+        """The ORM session, made when first asked for (`storage.db.Unit`)."""
+        return self.unit.session
+
+    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+        """A Core statement, in the command's transaction, without making a session for it."""
+        return await self.unit.execute(statement, params)
 
     @property
     def now(self) -> datetime:
@@ -135,21 +149,25 @@ class Ctx:
 
     async def take_group(self) -> Group:
         """The group named by the first words: its slug, its quoted name, or its name in plain words
-        (`group rare books`), longest match first. Those words become one."""
+        (`group rare books`), longest match first. Those words become one. Asked before the command writes
+        anything, so the groups' rows may come from those kept between commands."""
         words = self.args.words
         plain = 0
         while plain < min(len(words), 6) and not words[plain].quoted and not words[plain].is_person:
             plain += 1
         for count in range(plain, 1, -1):
             name = " ".join(w.text for w in words[:count])
-            group = await queries.group_named(self.session, name)
+            group = await self._group_named(name, keep=True)
             if group is not None:
                 self.args.words = [Word(name), *words[count:]]
                 return group
-        return await self.group_from(self.word(0, "group"))
+        return await self._group_from(self.word(0, "group"), keep=True)
 
     async def group_from(self, word: Word) -> Group:
-        group = await queries.group_named(self.session, word.text)
+        return await self._group_from(word, keep=False)
+
+    async def _group_from(self, word: Word, *, keep: bool) -> Group:
+        group = await self._group_named(word.text, keep=keep)
         if group is not None:
             return group
         groups = await queries.all_groups(self.session)
@@ -158,6 +176,13 @@ class Ctx:
         match = next((g for g in groups if guess in (g.name, g.slug)), None) if guess else None
         hint = f" Did you mean {match.name} (`{match.slug}`)?" if match else " Type `groups` to see them all."
         raise self.fail(f"There is no group called “{word.text}”.{hint}")
+
+    async def _group_named(self, name: str, *, keep: bool) -> Group | None:
+        def read() -> Awaitable[queries.Values | None]:
+            return queries.group_named(self.unit, name)
+
+        found = await self.keeper.get(("group", name.strip().lower()), read) if keep and self.keeper else await read()
+        return self.unit.adopt(detached(Group, found)) if found is not None else None
 
     async def person_from(self, word: Word) -> Member:
         session, me = self.session, self.me
@@ -213,7 +238,7 @@ class Ctx:
             message_key=message_key,
             mode="edit" if edit else "post",
         )
-        await queries.enqueue(self.session, [row])
+        await queries.enqueue(self.unit, [row])
 
     async def tell(self, member: Member, reply: Reply, *, key: str, due: datetime | None = None) -> None:
-        await queries.enqueue(self.session, [member_row(member, reply, key=key, due=due or self.now, now=self.now)])
+        await queries.enqueue(self.unit, [member_row(member, reply, key=key, due=due or self.now, now=self.now)])

@@ -28,6 +28,7 @@ from handlers.registry import REGISTRY, Command, Registry
 from storage import queries
 from storage.changes import Changes, Snapshot
 from storage.db import Database
+from storage.kept import Keeper
 from storage.models import Call, Group, Member
 
 log = logging.getLogger("convene")
@@ -65,6 +66,7 @@ class Convene:
         self._members: dict[tuple[str, str, str], tuple[int, str]] = {}
         self._replies: OrderedDict[ReplyKey, Made] = OrderedDict()
         self._making: dict[ReplyKey, Making] = {}
+        self.keeper = Keeper(db)
 
     async def handle(self, request: Request) -> Reply:
         cmd: Command | None = None
@@ -144,10 +146,11 @@ class Convene:
             del self._making[key]
 
     async def _run(self, cmd: Command, args: Args, request: Request, member_id: int) -> Reply:
-        async with self.db.write() if cmd.writes else self.db.read() as session:
-            me, admin_row = await queries.member_and_admin(session, member_id)
-            is_admin = admin_row or f"{me.platform}:{me.user_id}" in self.config.admins
-            ctx = Ctx(session, request, me, is_admin, self.config, cmd, args)
+        async with self.db.unit(write=cmd.writes) as unit:
+            speaker = await self.keeper.get(("member", member_id), lambda: queries.speaker(unit, member_id))
+            me = unit.adopt(queries.member_from(speaker))
+            is_admin = speaker[2] or f"{me.platform}:{me.user_id}" in self.config.admins
+            ctx = Ctx(unit, request, me, is_admin, self.config, cmd, args, keeper=self.keeper)
             if cmd.role == "admin" and not is_admin:
                 raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))
             if request.forms and cmd.form is not None and not args.words and not args.options:

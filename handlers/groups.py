@@ -217,9 +217,9 @@ async def create(ctx: Ctx) -> Reply:
     kind = ctx.choice("kind", GROUP_KINDS)
     if kind is None:
         raise ctx.fail("Say what kind of group it is: kind:task (task-and-finish) or kind:community.", field="kind")
-    existing = await queries.group_named(ctx.session, name) or await queries.group_named(ctx.session, slug)
+    existing = await queries.group_named(ctx.unit, name) or await queries.group_named(ctx.unit, slug)
     if existing is not None:
-        raise ctx.fail(f"There is already a group called {existing.name} (`{existing.slug}`).", field="name")
+        raise ctx.fail(f"There is already a group called {existing['name']} (`{existing['slug']}`).", field="name")
     seats = ctx.option_int("seats", "number of seats", high=500)
     ends = ctx.option_date("ends")
     if ends is not None and ends <= ctx.today:

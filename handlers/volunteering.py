@@ -106,7 +106,7 @@ class CallState:
 
 
 async def _tally(ctx: Ctx, group: Group, call: CallState) -> Tally:
-    row = (await ctx.session.execute(_TALLY, {"group_id": group.id, "message_key": f"call:{call.id}"})).one()
+    row = (await ctx.execute(_TALLY, {"group_id": group.id, "message_key": f"call:{call.id}"})).one()
     return Tally(row[0], row[1], row[2], row[3])
 
 
@@ -213,7 +213,7 @@ async def volunteer(ctx: Ctx) -> Reply:
     role = ctx.choice("as", ROLES, "member")
     assert role is not None
     note = ctx.limited(ctx.option("note") or "", 500, "note") if ctx.option("note") is not None else None
-    state = (await ctx.session.execute(_OFFER_STATE, {"group_id": g.id, "member_id": ctx.me.id})).one_or_none()
+    state = (await ctx.execute(_OFFER_STATE, {"group_id": g.id, "member_id": ctx.me.id})).one_or_none()
     if state is None:
         raise ctx.fail(f"{g.name} has no open call for volunteers just now.")
     call_id, status, closes_on, is_member, live_id, live_role, *tally = state
@@ -227,13 +227,13 @@ async def volunteer(ctx: Ctx) -> Reply:
                 f"You have already offered to serve on {g.name} as {role}; `withdraw {g.slug}` takes the offer back."
             )
         changed = {"role": role, "note": note} if note else {"role": role}
-        await ctx.session.execute(update(VolunteerOffer).where(VolunteerOffer.id == live_id).values(changed))
+        await ctx.execute(update(VolunteerOffer).where(VolunteerOffer.id == live_id).values(changed))
         await _edit_announcement(
             ctx, g, call, before.moved(to=role, away_from=live_role), f"offer {live_id} now {role}"
         )
         return Reply(f"Changed your offer for {g.name}: you now offer to serve as {role}.")
     offer_id = await queries.insert_unless_taken(
-        ctx.session,
+        ctx.unit,
         VolunteerOffer,
         group_id=g.id,
         member_id=ctx.me.id,

@@ -8,13 +8,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, bindparam, func, literal, select
+from sqlalchemy import ColumnElement, Executable, Result, bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import kept
 from storage.db import InsertUnlessTaken
-from storage.models import Admin, Base, Group, Member, Membership, Outbox
+from storage.models import Admin, Base, Group, Institution, Member, Membership, Outbox
+
+
+class Executor(Protocol):
+    """What runs a Core statement: a session, a connection or a `Unit`."""
+
+    async def execute(self, statement: Executable, params: Any = None, /) -> Result[Any]: ...
 
 
 def fixed(value: str) -> ColumnElement[str]:
@@ -29,12 +36,15 @@ _MEMBER_BY_IDENTITY = select(Member).where(
     Member.workspace == bindparam("workspace"),
     Member.user_id == bindparam("user_id"),
 )
-_MEMBER_AND_ADMIN = (
-    select(Member, Admin.member_id)
+_SPEAKER = (
+    select(*kept.columns(Member), *kept.columns(Institution, "institution__"), Admin.member_id.label("admin"))
+    .outerjoin(Institution, Institution.id == Member.institution_id)
     .outerjoin(Admin, Admin.member_id == Member.id)
     .where(Member.id == bindparam("member_id"))
 )
-_GROUP_NAMED = select(Group).where((Group.slug == bindparam("name")) | (func.lower(Group.name) == bindparam("name")))
+_GROUP_NAMED = select(*kept.columns(Group)).where(
+    (Group.slug == bindparam("name")) | (func.lower(Group.name) == bindparam("name"))
+)
 _OF_MEMBER = (Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id"))
 _MEMBERSHIP = select(Membership).where(*_OF_MEMBER)
 IS_MEMBER = select(Membership.id).where(*_OF_MEMBER)  # with parameters group_id and member_id
@@ -76,10 +86,21 @@ async def ensure_member(
     return member
 
 
-async def member_and_admin(session: AsyncSession, member_id: int) -> tuple[Member, bool]:
-    """The member, and whether they are in the steering group by a row in `admins`, in one query."""
-    row = (await session.execute(_MEMBER_AND_ADMIN, {"member_id": member_id})).one()
-    return row[0], row[1] is not None
+Values = dict[str, Any]
+SpeakerRow = tuple[Values, Values | None, bool]  # the member's values, their institution's, and if in `admins`
+
+
+async def speaker(db: Executor, member_id: int) -> SpeakerRow:
+    """The member, their institution, and whether they are in the steering group by a row in `admins`, in one
+    query, as values (`member_from` makes the member of them)."""
+    row = (await db.execute(_SPEAKER, {"member_id": member_id})).mappings().one()
+    return kept.values(row, Member) or {}, kept.values(row, Institution, "institution__"), row["admin"] is not None
+
+
+def member_from(row: SpeakerRow) -> Member:
+    member, institution = row[0], row[1]
+    place = kept.detached(Institution, institution) if institution is not None else None
+    return kept.detached(Member, {**member, "institution": place})
 
 
 async def admin_members(session: AsyncSession) -> Sequence[Member]:
@@ -90,8 +111,10 @@ async def all_groups(session: AsyncSession) -> Sequence[Group]:
     return (await session.scalars(select(Group).order_by(Group.name))).all()
 
 
-async def group_named(session: AsyncSession, name: str) -> Group | None:
-    return await session.scalar(_GROUP_NAMED, {"name": name.strip().lower()})
+async def group_named(db: Executor, name: str) -> Values | None:
+    """The values of the group with this slug or name (in any case)."""
+    row = (await db.execute(_GROUP_NAMED, {"name": name.strip().lower()})).mappings().one_or_none()
+    return dict(row) if row is not None else None
 
 
 async def lock_group(session: AsyncSession, group_id: int) -> Group:
@@ -129,14 +152,14 @@ def _returning_id(model: type[Base]) -> Any:
     return InsertUnlessTaken(model).returning(model.__table__.c.id)
 
 
-async def insert_unless_taken(session: AsyncSession, model: type[Base], **values: Any) -> int | None:
+async def insert_unless_taken(db: Executor, model: type[Base], **values: Any) -> int | None:
     """Insert a row and return its id, or None (and nothing written) if a unique rule already holds one like it:
     one statement, so a request racing another needs no savepoint."""
-    return (await session.execute(_returning_id(model), values)).scalar_one_or_none()
+    return (await db.execute(_returning_id(model), values)).scalar_one_or_none()
 
 
-async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def enqueue(db: Executor, rows: Sequence[dict[str, Any]]) -> None:
     """Add outbox rows in one statement; a row whose key is already there wins, so a repeated cause sends nothing
     new."""
     if rows:
-        await session.execute(_ENQUEUE, list(rows))
+        await db.execute(_ENQUEUE, list(rows))
