@@ -13,6 +13,7 @@ from handlers.groups import action_buttons, open_call, seats_left
 from handlers.messages import Button, Reply, Section
 from handlers.registry import command
 from storage import queries
+from storage.direct import direct
 from storage.models import ROLES, Call, Group, Member, Membership, Outbox, VolunteerOffer
 
 MAX_CHAIRS = 2
@@ -49,11 +50,11 @@ def _posted_in(message_key: ColumnElement[str]) -> ScalarSelect[str]:
 _TAKEN = select(func.count()).where(Membership.group_id == bindparam("group_id")).scalar_subquery()
 
 # What a call's announcement shows, and where it was posted, in one query.
-_TALLY = select(_posted_in(bindparam("message_key")), _TAKEN, _offers_as("member"), _offers_as("chair"))
+_TALLY = direct(select(_posted_in(bindparam("message_key")), _TAKEN, _offers_as("member"), _offers_as("chair")))
 
 # All that an offer needs to know, in one query: the group's open call, whether the speaker is a member
 # already, their live offer, and the tally the call's announcement shows before this offer.
-_OFFER_STATE = (
+_OFFER_STATE = direct(
     select(
         Call.id,
         Call.status,

@@ -35,6 +35,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from storage import sqlite as inline
 from storage.changes import Changes, Snapshot
+from storage.direct import Direct, marked
 from storage.models import Base
 
 log = logging.getLogger("convene.db")
@@ -95,8 +96,9 @@ class Unit:
     on it only when first asked for, and joins its transaction. A statement through the session costs a few
     hundred microseconds more than on the connection, so work that needs no ORM objects pays none of that."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, direct: Direct | None = None) -> None:
         self.connection = connection
+        self._direct = direct
         self._session: AsyncSession | None = None
         self._adopted: list[object] = []
 
@@ -124,9 +126,13 @@ class Unit:
 
     async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
         """A Core statement: through the session if there is one (which first flushes what it holds back), else
-        on the connection."""
+        on the connection; on SQLite, one marked with `storage.direct.direct` on the driver's connection."""
         if self._session is not None:
             return await self._session.execute(statement, params)
+        if self._direct is not None and marked(statement):
+            result = await self._direct.execute(self.connection, statement, params)
+            if result is not None:
+                return result
         return await self.connection.execute(statement, params)
 
     async def flush(self) -> None:
@@ -166,6 +172,7 @@ class Database:
             event.listen(
                 self.engine.sync_engine, "before_cursor_execute", lambda *args: changes.saw(args[2]), retval=False
             )
+        self._direct = Direct(self.engine.dialect, self.changes.saw) if self.changes is not None else None
         self._unchecked = 0  # SQLite commits since the last checkpoint began
         self._checkpoint: asyncio.Future[tuple[int, int, int]] | None = None
 
@@ -174,7 +181,7 @@ class Database:
         """One transaction, committed when the block ends (rolled back if it raises, or in a rehearsal); on SQLite
         a write transaction runs on the writing connection, under the write lock."""
         async with self._connection(write) as connection, connection.begin() as transaction:
-            unit = Unit(connection)
+            unit = Unit(connection, self._direct)
             try:
                 yield unit
                 await unit.flush()

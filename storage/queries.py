@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import kept
 from storage.db import InsertUnlessTaken
+from storage.direct import direct
 from storage.models import Admin, Base, Group, Institution, Member, Membership, Outbox
 
 
@@ -39,14 +40,16 @@ _MEMBER_BY_IDENTITY = select(Member).where(
     Member.workspace == bindparam("workspace"),
     Member.user_id == bindparam("user_id"),
 )
-_SPEAKER = (
+_SPEAKER = direct(
     select(*kept.columns(Member), *kept.columns(Institution, "institution__"), Admin.member_id.label("admin"))
     .outerjoin(Institution, Institution.id == Member.institution_id)
     .outerjoin(Admin, Admin.member_id == Member.id)
     .where(Member.id == bindparam("member_id"))
 )
-_GROUP_NAMED = select(*kept.columns(Group)).where(
-    (Group.slug == bindparam("name")) | (func.lower(Group.name) == bindparam("name"))
+_GROUP_NAMED = direct(
+    select(*kept.columns(Group)).where(
+        (Group.slug == bindparam("name")) | (func.lower(Group.name) == bindparam("name"))
+    )
 )
 _OF_MEMBER = (Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id"))
 _MEMBERSHIP = select(Membership).where(*_OF_MEMBER)
@@ -57,7 +60,7 @@ _MEMBERSHIPS = (
     .order_by(Membership.role.desc(), Membership.since)
 )
 _ADD_MEMBER = InsertUnlessTaken(Member)
-_ENQUEUE = InsertUnlessTaken(Outbox, "key")
+_ENQUEUE = direct(InsertUnlessTaken(Outbox, "key"))
 
 
 async def member_by_identity(session: AsyncSession, platform: str, workspace: str, user_id: str) -> Member | None:
@@ -152,7 +155,7 @@ async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
 
 @functools.cache
 def _returning_id(model: type[Base]) -> Any:
-    return InsertUnlessTaken(model).returning(model.__table__.c.id)
+    return direct(InsertUnlessTaken(model).returning(model.__table__.c.id))
 
 
 async def insert_unless_taken(db: Executor, model: type[Base], **values: Any) -> int | None:
