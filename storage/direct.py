@@ -43,14 +43,34 @@ def marked(statement: Executable) -> bool:
     return bool(statement.get_execution_options().get(OPTION))
 
 
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One parameter of the compiled SQL, in order: the name it is given by, its value if not given (or
+    _REQUIRED), and its type's bind processing."""
+
+    key: str
+    default: Any
+    process: Processor | None
+
+
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    names: Sequence[str]  # the compiled statement's parameters, in order
-    compiled: SQLCompiler
-    binds: Mapping[str, Processor]
+    slots: Sequence[_Slot]
     columns: SimpleResultMetaData | None  # None: the statement returns no rows
     results: Sequence[Processor | None]
+
+    def values(self, given: Mapping[str, Any]) -> list[Any]:
+        values = []
+        for slot in self.slots:
+            value = given.get(slot.key, slot.default)
+            if value is _REQUIRED:
+                raise KeyError(f"a value is required for the parameter {slot.key!r}")
+            values.append(slot.process(value) if slot.process is not None else value)
+        return values
 
 
 class Direct:
@@ -80,15 +100,17 @@ class Direct:
         compiled = statement.compile(dialect=dialect, column_keys=sorted(names))
         if not isinstance(compiled, SQLCompiler) or compiled.literal_execute_params or compiled.post_compile_params:
             return None
-        binds = {}
-        for name, bind in compiled.binds.items():
+        slots = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            if bind.callable is not None:
+                return None
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                binds[name] = process
+            slots.append(_Slot(bind.key, _REQUIRED if bind.required else bind.value, process))
         returned = list(statement.selected_columns if isinstance(statement, Select) else statement.exported_columns)
         columns = SimpleResultMetaData([str(c.key) for c in returned]) if returned else None
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in returned]
-        return _Plan(compiled.string, compiled.positiontup or [], compiled, binds, columns, results)
+        return _Plan(compiled.string, slots, columns, results)
 
     async def execute(self, connection: AsyncConnection, statement: Executable, params: Any) -> Result[Any] | None:
         """The statement's result, or None if it cannot be run here (the caller runs it through SQLAlchemy)."""
@@ -100,9 +122,9 @@ class Direct:
         plan = self.plan(statement, names)
         if plan is None:
             return None
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert isinstance(driver, inline.InlineConnection)
-        values = [self._values(plan, row) for row in rows]
+        driver = connection.sync_connection.connection.driver_connection if connection.sync_connection else None
+        assert isinstance(driver, inline.InlineConnection)  # the unit's transaction has begun: it is connected
+        values = [plan.values(row) for row in rows]
         self.saw(plan.sql)
         cursor = await driver.cursor()
         try:
@@ -118,11 +140,6 @@ class Direct:
             return IteratorResult(SimpleResultMetaData([]), iter(()))
         processed = [tuple(p(v) if p else v for p, v in zip(plan.results, row, strict=True)) for row in found]
         return IteratorResult(plan.columns, iter(processed))
-
-    @staticmethod
-    def _values(plan: _Plan, row: Mapping[str, Any]) -> list[Any]:
-        given = plan.compiled.construct_params(dict(row))
-        return [plan.binds[n](given[n]) if n in plan.binds else given[n] for n in plan.names]
 
 
 def _defaults_given(statement: Insert, names: frozenset[str]) -> bool:
