@@ -83,6 +83,9 @@ def is_sqlite(url: str) -> bool:
 def _sqlite_events(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
+        driver = conn.connection.driver_connection
+        if isinstance(driver, inline.InlineConnection) and driver.raw.in_transaction:
+            return  # begun on the driver already (`Database._sqlite_write_unit`): SQLAlchemy joins it
         immediate = conn.get_execution_options().get("convene_write", False)
         cursor = conn.connection.cursor()  # the driver's own: a BEGIN needs none of SQLAlchemy's statement work
         try:
@@ -180,6 +183,10 @@ class Database:
     async def unit(self, *, write: bool) -> AsyncIterator[Unit]:
         """One transaction, committed when the block ends (rolled back if it raises, or in a rehearsal); on SQLite
         a write transaction runs on the writing connection, under the write lock."""
+        if write and self._write_lock is not None:
+            async with self._sqlite_write_unit() as unit:
+                yield unit
+            return
         async with self._connection(write) as connection, connection.begin() as transaction:
             unit = Unit(connection, self._direct)
             try:
@@ -189,6 +196,30 @@ class Database:
                     await transaction.rollback()
             finally:
                 await unit.close()
+
+    @contextlib.asynccontextmanager
+    async def _sqlite_write_unit(self) -> AsyncIterator[Unit]:
+        """A write unit on SQLite's writing connection, begun and ended on the driver: SQLAlchemy's own begin and
+        commit cost more than the statements of a small write. If the unit's statements take SQLAlchemy's path
+        (a session, or a statement not run directly), SQLAlchemy's connection joins the transaction already
+        begun (the begin listener sees it) and ends it."""
+        async with self._sqlite_writing() as connection:
+            driver = self._writing_driver
+            assert driver is not None
+            await driver.execute("BEGIN IMMEDIATE")  # waits off the loop if another process holds the lock
+            unit = Unit(connection, self._direct)
+            keep = False
+            try:
+                yield unit
+                await unit.flush()
+                keep = not _REHEARSAL.get()
+            finally:
+                try:
+                    if connection.in_transaction():
+                        await (connection.commit() if keep else connection.rollback())
+                    await (driver.commit() if keep else driver.rollback())  # nothing left to end if SQLAlchemy did
+                finally:
+                    await unit.close()
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

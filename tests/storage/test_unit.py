@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, insert, select
 
-from storage.db import Database
+from storage.db import Database, InsertUnlessTaken
+from storage.direct import direct
 from storage.kept import detached
 from storage.models import Institution
 
@@ -15,11 +16,15 @@ async def names(db: Database) -> list[str]:
         return list(await session.scalars(select(Institution.name).order_by(Institution.name)))
 
 
-async def test_core_statements_and_orm_objects_commit_together_without_a_flush(db: Database) -> None:
+ADD = direct(InsertUnlessTaken(Institution))  # on SQLite, run on the driver's connection
+
+
+async def test_direct_and_core_statements_and_orm_objects_commit_together_without_a_flush(db: Database) -> None:
     async with db.unit(write=True) as unit:
-        await unit.execute(insert(Institution).values(name="Core Library"))
+        await unit.execute(ADD, {"name": "Direct Library"})
+        await unit.execute(insert(Institution).values(name="Core Library"))  # SQLAlchemy's connection joins
         unit.session.add(Institution(name="ORM Library"))  # never flushed by hand
-    assert await names(db) == ["Core Library", "ORM Library"]
+    assert await names(db) == ["Core Library", "Direct Library", "ORM Library"]
 
 
 async def test_a_statement_through_the_unit_sees_what_its_session_holds(db: Database) -> None:
@@ -31,9 +36,14 @@ async def test_a_statement_through_the_unit_sees_what_its_session_holds(db: Data
 async def test_a_unit_that_raises_keeps_nothing(db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with db.unit(write=True) as unit:
+            await unit.execute(ADD, {"name": "Direct Library"})
             await unit.execute(insert(Institution).values(name="Core Library"))
             unit.session.add(Institution(name="ORM Library"))
             await unit.session.flush()
+            raise RuntimeError("the command failed")
+    with pytest.raises(RuntimeError):
+        async with db.unit(write=True) as unit:
+            await unit.execute(ADD, {"name": "Direct Library"})  # on SQLite, SQLAlchemy never sees this one
             raise RuntimeError("the command failed")
     assert await names(db) == []
 
