@@ -18,9 +18,10 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.slack.messenger import Clients, SlackMessenger
 from handlers.messages import Reply
@@ -47,7 +48,7 @@ async def main(args: argparse.Namespace) -> None:
     await upgrade(db)
     now = datetime.now(UTC)
     async with db.write() as session:
-        await session.execute(Outbox.__table__.delete())
+        await session.execute(delete(Outbox))
         await queries.enqueue(
             session,
             [
@@ -68,10 +69,12 @@ async def main(args: argparse.Namespace) -> None:
     fake = FakeSlack()
     await fake.start()
     stamps: list[tuple[float, str]] = []
-    fake.handlers["chat.postMessage"] = lambda a: (
-        stamps.append((time.perf_counter(), str(a["channel"]))),
-        {"ok": True, "channel": a["channel"], "ts": f"{len(stamps)}.0001"},
-    )[1]
+
+    def post(a: dict[str, Any]) -> dict[str, Any]:
+        stamps.append((time.perf_counter(), str(a["channel"])))
+        return {"ok": True, "channel": a["channel"], "ts": f"{len(stamps)}.0001"}
+
+    fake.handlers["chat.postMessage"] = post
     memory = [rss_mb()]
     async with aiohttp.ClientSession() as http:
         messenger = SlackMessenger(Clients(http, fake.url, token="xoxb-bench"), create_channels=False)

@@ -138,11 +138,11 @@ def run_convene_watched(mode: str) -> None:
             run(handle)
             took = time.perf_counter() - began
             if took > SLOW:
-                task = getattr(handle._callback, "__self__", None)  # a task's step: name its coroutine
+                task = getattr(getattr(handle, "_callback", None), "__self__", None)  # a task's step: its coroutine
                 what = f"task {task.get_coro()!r}" if isinstance(task, asyncio.Task) else repr(handle)
                 print(f"Executing {what} took {took:.3f} seconds", file=sys.stderr, flush=True)
 
-        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
 
     async def main() -> None:
         if mode == "debug":
