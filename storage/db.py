@@ -267,12 +267,17 @@ class Database:
     @contextlib.asynccontextmanager
     async def _sqlite_writing(self) -> AsyncIterator[AsyncConnection]:
         """SQLite's writing connection, held under the write lock; when the block ends without an error, what it
-        wrote is counted as committed."""
+        wrote is counted as committed. Writes that changed no row (an UPDATE that matched none, an INSERT that
+        was already there) change no table: SQLite's count of changed rows says so."""
         assert self._write_lock is not None and self.changes is not None
         async with self._write_lock:
             connection = await self._writer_connection()
+            assert self._writing_driver is not None
+            rows_before = self._writing_driver.raw.total_changes
             with self.changes.watching() as seen:
                 yield connection
+            if self._writing_driver is not None and self._writing_driver.raw.total_changes == rows_before:
+                seen.written.clear()
             self.changes.committed(seen)  # at once, before anything else runs: a read after this sees it
         self._count_for_checkpoint()
 

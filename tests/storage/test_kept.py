@@ -69,3 +69,16 @@ async def test_a_kept_row_counts_its_tables_as_read_by_the_work_that_uses_it(db:
     with db.changes.watching() as seen:
         await keeper.get("names", read)
     assert read.asked == 1 and seen.read == {"institutions"}
+
+
+async def test_a_write_that_changed_no_row_changes_no_table(db: Database) -> None:
+    await add(db, "Alpha Library")
+    keeper, read = Keeper(db), Reads(db)
+    await keeper.get("names", read)
+    async with db.core_write() as connection:  # matches no row, as the outbox dispatcher's tidying often does
+        await connection.execute(update(Institution).where(Institution.name == "Nowhere").values(name="Gone"))
+    await keeper.get("names", read)
+    async with db.core_write() as connection:
+        await connection.execute(update(Institution).values(name="Renamed Library"))
+    assert await keeper.get("names", read) == ["Renamed Library"]
+    assert read.asked == (2 if backend() == "sqlite" else 3)
