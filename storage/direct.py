@@ -15,6 +15,7 @@ their columns, not objects.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable, Insert, Result, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
@@ -134,6 +136,8 @@ class Direct:
             else:
                 await cursor.execute(plan.sql, values[0])
                 found = await cursor.fetchall() if plan.columns is not None else []
+        except sqlite3.Error as error:  # as SQLAlchemy would raise it: IntegrityError, OperationalError...
+            raise DBAPIError.instance(plan.sql, values, error, sqlite3.Error, dialect=self.dialect) from error
         finally:
             await cursor.close()
         if plan.columns is None:

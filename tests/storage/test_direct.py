@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, InsertUnlessTaken
 from storage.direct import direct
@@ -98,3 +100,13 @@ async def test_a_statement_in_a_unit_with_a_session_goes_through_the_session(db:
         await unit.execute(ADD_GROUP, group("gamma"))
         seen = (await unit.execute(direct(select(func.count()).select_from(Institution)))).scalar_one()
     assert seen == 1
+
+
+async def test_a_direct_statement_fails_as_it_would_through_sqlalchemy(db: Database) -> None:
+    bad = outbox("bad") | {"status": "lost"}  # not one of the statuses the table allows
+    with pytest.raises(IntegrityError):
+        async with db.unit(write=True) as unit:
+            await unit.execute(ADD_OUTBOX, [outbox("good")])
+            await unit.execute(ADD_OUTBOX, [bad])
+    async with db.unit(write=False) as unit:
+        assert (await unit.execute(select(func.count()).select_from(Outbox))).scalar_one() == 0
