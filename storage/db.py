@@ -108,7 +108,7 @@ class Unit:
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
-            # On a connection already in a transaction the session commits nothing itself: `Database.unit` does.
+            # The session only flushes: `Database.unit` ends the transaction, whichever began it.
             self._session = AsyncSession(bind=self.connection, expire_on_commit=False)
             self._session.add_all(self._adopted)
         return self._session
