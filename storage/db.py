@@ -175,7 +175,7 @@ class Database:
             event.listen(
                 self.engine.sync_engine, "before_cursor_execute", lambda *args: changes.saw(args[2]), retval=False
             )
-        self._direct = Direct(self.engine.dialect, self.changes.saw) if self.changes is not None else None
+        self._direct = Direct(self.engine.dialect) if self.sqlite else None
         self._unchecked = 0  # SQLite commits since the last checkpoint began
         self._checkpoint: asyncio.Future[tuple[int, int, int]] | None = None
 

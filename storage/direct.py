@@ -7,7 +7,8 @@ with `direct()`; on SQLite, outside an ORM session, `Unit.execute` runs them her
 
 SQLAlchemy still writes their SQL (compiled once for each set of parameter names) and still converts their
 values: each parameter by its type's bind processing (dates, JSON), each result column by its type's result
-processing. What this leaves out is refused, and the statement goes through SQLAlchemy as usual: Python-side
+processing, and each statement is shown to the engine's `before_cursor_execute` listeners. What this leaves
+out is refused, and the statement goes through SQLAlchemy as usual: Python-side
 column defaults (an INSERT must name every column that has one), and parameters expanded or rendered at
 execution. Like any statement on a connection rather than a session, one selecting ORM entities gives rows of
 their columns, not objects.
@@ -78,9 +79,8 @@ class _Plan:
 class Direct:
     """The plans made so far, one per statement and set of parameter names."""
 
-    def __init__(self, dialect: Dialect, saw: Callable[[str], None]) -> None:
+    def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self.saw = saw  # told each statement's SQL, as SQLAlchemy's before_cursor_execute listeners are
         self._plans: dict[tuple[int, frozenset[str]], _Plan | None] = {}
         # Planned statements are kept alive, so that their ids are not reused; the statements marked are built
         # once, at import, so there are a few dozen at most.
@@ -124,11 +124,14 @@ class Direct:
         plan = self.plan(statement, names)
         if plan is None:
             return None
-        driver = connection.sync_connection.connection.driver_connection if connection.sync_connection else None
-        assert isinstance(driver, inline.InlineConnection)  # the unit's transaction has begun: it is connected
+        sync = connection.sync_connection
+        assert sync is not None  # the unit's transaction has begun: it is connected
+        driver = sync.connection.driver_connection
+        assert isinstance(driver, inline.InlineConnection)
         values = [plan.values(row) for row in rows]
-        self.saw(plan.sql)
         cursor = await driver.cursor()
+        # Shown to the engine's before_cursor_execute listeners (`Changes.saw` among them) as any statement is.
+        sync.dispatch.before_cursor_execute(sync, cursor, plan.sql, values if many else values[0], None, many)
         try:
             if many:
                 await cursor.executemany(plan.sql, values)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, InsertUnlessTaken
@@ -110,3 +110,12 @@ async def test_a_direct_statement_fails_as_it_would_through_sqlalchemy(db: Datab
             await unit.execute(ADD_OUTBOX, [bad])
     async with db.unit(write=False) as unit:
         assert (await unit.execute(select(func.count()).select_from(Outbox))).scalar_one() == 0
+
+
+async def test_statements_run_directly_are_shown_to_the_engine_listeners(db: Database) -> None:
+    seen: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    async with db.unit(write=True) as unit:
+        await unit.execute(ADD_OUTBOX, [outbox("one")])
+        await unit.execute(GROUP_ROWS, {"kind": "task"})
+    assert any(s.startswith("INSERT INTO outbox") for s in seen) and any("FROM groups" in s for s in seen)
