@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import bindparam, func, select
 
@@ -13,7 +12,9 @@ from handlers.forms import Field, Form
 from handlers.grammar import Word, slugify, tokenize
 from handlers.messages import Button, Reply, Section
 from handlers.registry import command
-from storage import queries
+from storage import kept, queries
+from storage.direct import direct
+from storage.kept import detached
 from storage.models import GROUP_KINDS, Call, CaseStudy, Group, Member, Membership, Milestone, ProgressUpdate
 
 KIND_NAMES = {"task": "task-and-finish group", "community": "community of practice"}
@@ -38,19 +39,35 @@ def action_buttons(group: Group, open_call: bool) -> tuple[Button, ...]:
     return ()
 
 
-# Asked on every group's page and offer, so built once (see storage.queries).
+# Asked on every group's page and offer, so built once (see storage.queries). The directory and the page read
+# columns, not ORM objects: they are made again whenever a table they read changes.
 _OPEN_CALL = select(Call).where(Call.group_id == bindparam("group_id"), Call.status == queries.fixed("open"))
-_MILESTONES = select(Milestone).where(Milestone.group_id == bindparam("group_id")).order_by(Milestone.number)
-_LATEST_PROGRESS = (
-    select(ProgressUpdate)
+_OPEN = Call.status == queries.fixed("open")
+_CALL_CLOSING = direct(select(Call.closes_on).where(Call.group_id == bindparam("group_id"), _OPEN))
+_MEMBERS = direct(
+    select(Membership.role, Member.display_name)
+    .join(Member, Member.id == Membership.member_id)
+    .where(Membership.group_id == bindparam("group_id"))
+    .order_by(Membership.role.desc(), Membership.since)
+)
+_MILESTONES = direct(
+    select(Milestone.number, Milestone.title, Milestone.due_on, Milestone.done_on)
+    .where(Milestone.group_id == bindparam("group_id"))
+    .order_by(Milestone.number)
+)
+_LATEST_PROGRESS = direct(
+    select(ProgressUpdate.posted_at, ProgressUpdate.text)
     .where(ProgressUpdate.group_id == bindparam("group_id"))
     .order_by(ProgressUpdate.posted_at.desc(), ProgressUpdate.id.desc())
     .limit(1)
 )
-_CASE_STUDY = select(CaseStudy).where(CaseStudy.group_id == bindparam("group_id"))
-_OPEN_CALLS = select(Call).where(Call.status == queries.fixed("open"))
-_MEMBER_COUNTS = select(Membership.group_id, func.count()).group_by(Membership.group_id)
-_CHAIR_NAMES = (
+_CASE_STUDY = direct(select(CaseStudy.title, CaseStudy.link).where(CaseStudy.group_id == bindparam("group_id")))
+_LISTED = select(*kept.columns(Group)).where(Group.status != "closed").order_by(Group.kind.desc(), Group.name)
+_DIRECTORY = direct(_LISTED)
+_DIRECTORY_OF_KIND = direct(_LISTED.where(Group.kind == bindparam("kind")))
+_OPEN_CALLS = direct(select(Call.group_id, Call.closes_on).where(_OPEN))
+_MEMBER_COUNTS = direct(select(Membership.group_id, func.count()).group_by(Membership.group_id))
+_CHAIR_NAMES = direct(
     select(Membership.group_id, Member.display_name)
     .join(Member, Member.id == Membership.member_id)
     .where(Membership.role == "chair")
@@ -59,10 +76,6 @@ _CHAIR_NAMES = (
 
 async def open_call(ctx: Ctx, group: Group) -> Call | None:
     return await ctx.session.scalar(_OPEN_CALL, {"group_id": group.id})
-
-
-def chair_names(rows: Sequence[Membership]) -> str:
-    return ", ".join(m.member.display_name for m in rows if m.role == "chair") or "none yet"
 
 
 @command(
@@ -78,24 +91,20 @@ async def directory(ctx: Ctx) -> Reply:
     unknown = kinds - {"task", "community", "open"}
     if unknown:
         raise ctx.fail(f"I can list task or community groups, or open ones, but not “{sorted(unknown)[0]}”.")
-    session = ctx.session
-    query = select(Group).where(Group.status != "closed").order_by(Group.kind.desc(), Group.name)
     kind = next((k for k in GROUP_KINDS if k in kinds), None)
-    if kind:
-        query = query.where(Group.kind == kind)
-    found = (await session.scalars(query)).all()
-    calls = {c.group_id: c for c in await session.scalars(_OPEN_CALLS)}
+    listed = await ctx.execute(_DIRECTORY_OF_KIND, {"kind": kind}) if kind else await ctx.execute(_DIRECTORY)
+    found = [detached(Group, row) for row in listed.mappings()]
+    calls: dict[int, date | None] = dict((await ctx.execute(_OPEN_CALLS)).tuples().all())
     if "open" in kinds:
         found = [g for g in found if g.id in calls or g.kind == "community"]
-    counts = Counter(dict((await session.execute(_MEMBER_COUNTS)).tuples().all()))
+    counts = Counter(dict((await ctx.execute(_MEMBER_COUNTS)).tuples().all()))
     chairs: dict[int, list[str]] = {}
-    for gid, name in await session.execute(_CHAIR_NAMES):
+    for gid, name in await ctx.execute(_CHAIR_NAMES):
         chairs.setdefault(gid, []).append(name)
     if not found:
         return Reply("No groups match. The steering group creates them with `group new`.")
     sections = []
     for g in found:
-        call = calls.get(g.id)
         left = seats_left(g, counts[g.id])
         fields = [
             ("Kind", KIND_NAMES[g.kind]),
@@ -105,10 +114,11 @@ async def directory(ctx: Ctx) -> Reply:
         ]
         if left is not None:
             fields.append(("Seats left", str(left)))
-        if call:
-            fields.append(("Call for volunteers", f"open until {call.closes_on}" if call.closes_on else "open"))
+        if g.id in calls:
+            closes = calls[g.id]
+            fields.append(("Call for volunteers", f"open until {closes}" if closes else "open"))
         headline = f"*{g.name}* (`{g.slug}`)" + (f" — {g.theme}" if g.theme else "")
-        sections.append(Section(headline, tuple(fields), action_buttons(g, call is not None)))
+        sections.append(Section(headline, tuple(fields), action_buttons(g, g.id in calls)))
     text = "\n".join(
         f"• {g.name} ({g.slug}) — {KIND_NAMES[g.kind]}, {g.status}; members {counts[g.id]}"
         + (f", seats left {seats_left(g, counts[g.id])}" if g.seats is not None else "")
@@ -131,19 +141,18 @@ async def show(ctx: Ctx) -> Reply:
     ctx.no_more_words(1)
     g = ctx.group
     assert g is not None
-    session = ctx.session
-    rows = await queries.memberships(session, g.id)
-    call = await open_call(ctx, g)
     by_group = {"group_id": g.id}
-    milestones = (await session.scalars(_MILESTONES, by_group)).all()
-    latest = await session.scalar(_LATEST_PROGRESS, by_group)
-    study = await session.scalar(_CASE_STUDY, by_group)
+    rows = (await ctx.execute(_MEMBERS, by_group)).all()
+    call = (await ctx.execute(_CALL_CLOSING, by_group)).one_or_none()
+    milestones = (await ctx.execute(_MILESTONES, by_group)).all()
+    latest = (await ctx.execute(_LATEST_PROGRESS, by_group)).one_or_none()
+    study = (await ctx.execute(_CASE_STUDY, by_group)).one_or_none()
     lines = [f"{g.name} — {KIND_NAMES[g.kind]} ({g.status})"]
     if g.theme:
         lines.append(f"Theme: {g.theme}")
     if g.about:
         lines.append(g.about)
-    lines.append(f"Chairs: {chair_names(rows)}")
+    lines.append(f"Chairs: {', '.join(name for role, name in rows if role == 'chair') or 'none yet'}")
     left = seats_left(g, len(rows))
     lines.append(f"Members: {len(rows)}" + (f" (seats left: {left})" if left is not None else ""))
     if g.channel:

@@ -74,7 +74,7 @@ def values(row: Mapping[Any, Any], model: type[Any], prefix: str = "") -> dict[s
     return None if all(v is None for v in found.values()) else found
 
 
-def detached(model: type[M], attrs: Mapping[str, Any]) -> M:
+def detached(model: type[M], attrs: Mapping[Any, Any]) -> M:
     """An instance of a row known to be in the database, built as the ORM builds one from a row it loads (its
     attributes set as loaded, not as changed), with no session: detached. `attrs` gives every column's value,
     and the value of any relationship the model loads eagerly."""
