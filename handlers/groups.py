@@ -41,8 +41,8 @@ def action_buttons(group: Group, open_call: bool) -> tuple[Button, ...]:
 
 # Asked on every group's page and offer, so built once (see storage.queries). The directory and the page read
 # columns, not ORM objects: they are made again whenever a table they read changes.
-_OPEN_CALL = select(Call).where(Call.group_id == bindparam("group_id"), Call.status == queries.fixed("open"))
 _OPEN = Call.status == queries.fixed("open")
+_OPEN_CALL = select(Call).where(Call.group_id == bindparam("group_id"), _OPEN)
 _CALL_CLOSING = direct(select(Call.closes_on).where(Call.group_id == bindparam("group_id"), _OPEN))
 _MEMBERS = direct(
     select(Membership.role, Member.display_name)
