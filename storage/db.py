@@ -43,6 +43,7 @@ DEFAULT_URL = "sqlite+aiosqlite:///./convene.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _REHEARSAL: ContextVar[bool] = ContextVar("convene_rehearsal", default=False)  # see `Database.rehearsal`
 _Row = TypeVar("_Row")
+READERS_KEPT = 4  # idle SQLite connections kept for reads (SQLAlchemy's pool holds 5 without overflow)
 CHECKPOINT_EVERY = 100  # SQLite commits between checkpoints (its own default is about every 1,000 pages)
 
 
@@ -167,6 +168,7 @@ class Database:
         self._writing: AsyncConnection | None = None
         self._writing_driver: inline.InlineConnection | None = None  # the same connection, as the driver has it
         self._writing_lock = asyncio.Lock()
+        self._readers: list[AsyncConnection] = []  # SQLite connections kept for reading (`_sqlite_reading`)
         self._data_version: int | None = None
         self.changes: Changes | None = None
         if self.sqlite:
@@ -183,11 +185,11 @@ class Database:
     async def unit(self, *, write: bool) -> AsyncIterator[Unit]:
         """One transaction, committed when the block ends (rolled back if it raises, or in a rehearsal); on SQLite
         a write transaction runs on the writing connection, under the write lock."""
-        if write and self._write_lock is not None:
-            async with self._sqlite_write_unit() as unit:
+        if self.sqlite:
+            async with self._sqlite_unit(write) as unit:
                 yield unit
             return
-        async with self._connection(write) as connection, connection.begin() as transaction:
+        async with self.engine.connect() as connection, connection.begin() as transaction:
             unit = Unit(connection, self._direct)
             try:
                 yield unit
@@ -198,15 +200,14 @@ class Database:
                 await unit.close()
 
     @contextlib.asynccontextmanager
-    async def _sqlite_write_unit(self) -> AsyncIterator[Unit]:
-        """A write unit on SQLite's writing connection, begun and ended on the driver: SQLAlchemy's own begin and
-        commit cost more than the statements of a small write. If the unit's statements take SQLAlchemy's path
-        (a session, or a statement not run directly), SQLAlchemy's connection joins the transaction already
-        begun (the begin listener sees it) and ends it."""
-        async with self._sqlite_writing() as connection:
-            driver = self._writing_driver
-            assert driver is not None
-            await driver.execute("BEGIN IMMEDIATE")  # waits off the loop if another process holds the lock
+    async def _sqlite_unit(self, write: bool) -> AsyncIterator[Unit]:
+        """A unit on SQLite, begun and ended on the driver: SQLAlchemy's own begin and commit cost more than the
+        statements of a small transaction. If the unit's statements take SQLAlchemy's path (a session, or a
+        statement not run directly), SQLAlchemy's connection joins the transaction already begun (the begin
+        listener sees it) and ends it."""
+        async with self._sqlite_writing() if write else self._sqlite_reading() as connection:
+            driver = inline.driver_of(connection)
+            await driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # a busy lock is waited for off the loop
             unit = Unit(connection, self._direct)
             keep = False
             try:
@@ -248,21 +249,20 @@ class Database:
         finally:
             _REHEARSAL.reset(token)
 
-    def _connection(self, write: bool) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
-        if not self.sqlite:
-            return self.engine.connect()
-        return self._sqlite_writing() if write else self._sqlite_reading()
-
     @contextlib.asynccontextmanager
     async def _sqlite_reading(self) -> AsyncIterator[AsyncConnection]:
-        """A SQLite connection from the pool, given back in this task. SQLAlchemy gives connections back in a
-        task of its own, so that a cancellation cannot cut that short, which costs turns of the loop; SQLite's
-        (on this loop's thread) never suspends, so it cannot be cut short anyway."""
-        connection = await self.engine.connect()
+        """A SQLite connection to read on: one of those kept from earlier reads, or a new one from the pool. A
+        connection is kept (up to READERS_KEPT) rather than given back: SQLAlchemy's pool costs about 80 us a
+        check-out and return, and gives connections back in a task of its own, which costs turns of the loop."""
+        connection = self._readers.pop() if self._readers else await self.engine.connect()
         try:
             yield connection
         finally:
-            await connection.close()
+            idle = not (connection.closed or connection.invalidated or connection.in_transaction())
+            if idle and not inline.driver_of(connection).raw.in_transaction and len(self._readers) < READERS_KEPT:
+                self._readers.append(connection)
+            else:
+                await connection.close()
 
     @contextlib.asynccontextmanager
     async def _sqlite_writing(self) -> AsyncIterator[AsyncConnection]:
@@ -326,6 +326,8 @@ class Database:
             return self._writing
 
     async def dispose(self) -> None:
+        while self._readers:
+            await self._readers.pop().close()
         if self._checkpoint is not None:
             await asyncio.wait([self._checkpoint])
         if self._writing is not None and self._write_lock is not None:

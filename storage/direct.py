@@ -124,10 +124,9 @@ class Direct:
         plan = self.plan(statement, names)
         if plan is None:
             return None
+        driver = inline.driver_of(connection)
         sync = connection.sync_connection
-        assert sync is not None  # the unit's transaction has begun: it is connected
-        driver = sync.connection.driver_connection
-        assert isinstance(driver, inline.InlineConnection)
+        assert sync is not None
         values = [plan.values(row) for row in rows]
         cursor = await driver.cursor()
         # Shown to the engine's before_cursor_execute listeners (`Changes.saw` among them) as any statement is.

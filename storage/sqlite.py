@@ -22,7 +22,10 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 FETCH_CHUNK = 256  # rows fetched between chances for other tasks to run
 SLICE = 0.002  # seconds a transaction runs before it gives way (a command takes 1–5 ms, by the machine)
@@ -155,6 +158,15 @@ class InlineConnection:
 
     def stop(self) -> None:
         self.raw.close()
+
+
+def driver_of(connection: AsyncConnection) -> InlineConnection:
+    """The inline driver connection under a SQLAlchemy connection to SQLite that is checked out."""
+    sync = connection.sync_connection
+    assert sync is not None, "the connection is not checked out"
+    driver = sync.connection.driver_connection
+    assert isinstance(driver, InlineConnection)
+    return driver
 
 
 def connector(path: str, *, busy_timeout_ms: int) -> Callable[[], Coroutine[Any, Any, InlineConnection]]:

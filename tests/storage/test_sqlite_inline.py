@@ -192,3 +192,32 @@ async def test_a_lost_writing_connection_is_replaced(sqlite_db: tuple[Database, 
     async with database.read() as session:
         assert set((await session.scalars(select(Institution.name))).all()) == {"Before", "After"}
     assert await database._writer_connection() is not lost
+
+
+async def test_read_connections_are_kept_and_each_read_sees_the_latest_commit(
+    sqlite_db: tuple[Database, Path],
+) -> None:
+    database, path = sqlite_db
+    other = sqlite3.connect(path, isolation_level=None)  # another process writing between the reads
+    drivers = []
+    for name in ("First Library", "Second Library"):
+        other.execute("INSERT INTO institutions (name) VALUES (?)", (name,))
+        async with database.unit(write=False) as unit:
+            drivers.append(inline.driver_of(unit.connection))
+            names = (await unit.execute(select(Institution.name).order_by(Institution.name))).scalars().all()
+        assert name in names  # committed by the other process after this connection was kept
+    other.close()
+    assert drivers[0] is drivers[1]  # the same connection, kept between the reads
+    assert not drivers[1].raw.in_transaction  # and each read's transaction ended
+
+
+async def test_a_read_that_fails_leaves_its_connection_usable(sqlite_db: tuple[Database, Path]) -> None:
+    database, _ = sqlite_db
+    with pytest.raises(RuntimeError):
+        async with database.unit(write=False) as unit:
+            await unit.execute(select(Institution.name))
+            raise RuntimeError("the command failed")
+    async with database.unit(write=False) as unit:
+        assert (await unit.execute(select(Institution.name))).all() == []
+        async with database.unit(write=False) as inner:  # a read begun while another is open: its own connection
+            assert inline.driver_of(inner.connection) is not inline.driver_of(unit.connection)
