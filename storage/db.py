@@ -216,9 +216,13 @@ class Database:
                 keep = not _REHEARSAL.get()
             finally:
                 try:
-                    if connection.in_transaction():
+                    if connection.in_transaction():  # SQLAlchemy joined: it ends the driver's transaction too
                         await (connection.commit() if keep else connection.rollback())
-                    await (driver.commit() if keep else driver.rollback())  # nothing left to end if SQLAlchemy did
+                    elif driver.raw.in_transaction:
+                        await (driver.commit() if keep else driver.rollback())
+                        sync = connection.sync_connection  # its listeners hear of the end, as if it had ended it
+                        assert sync is not None
+                        (sync.dispatch.commit if keep else sync.dispatch.rollback)(sync)
                 finally:
                     await unit.close()
 
