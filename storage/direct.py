@@ -132,12 +132,13 @@ class Direct:
         # Shown to the engine's before_cursor_execute listeners (`Changes.saw` among them) as any statement is.
         sync.dispatch.before_cursor_execute(sync, cursor, plan.sql, values if many else values[0], None, many)
         try:
-            if many:
+            found = []
+            if many and plan.columns is None:
                 await cursor.executemany(plan.sql, values)
-                found = []
-            else:
-                await cursor.execute(plan.sql, values[0])
-                found = await cursor.fetchall() if plan.columns is not None else []
+            else:  # one row, or several whose returned rows are wanted: a statement each, still microseconds
+                for row in values:
+                    await cursor.execute(plan.sql, row)
+                    found += await cursor.fetchall() if plan.columns is not None else []
         except sqlite3.Error as error:  # as SQLAlchemy would raise it: IntegrityError, OperationalError...
             raise DBAPIError.instance(plan.sql, values, error, sqlite3.Error, dialect=self.dialect) from error
         finally:

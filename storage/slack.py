@@ -8,10 +8,11 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, delete, func
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, bindparam, delete, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Database, InsertUnlessTaken
+from storage.direct import direct
 from storage.models import Base
 
 FORGET_EVERY = 1000  # deliveries recorded between clear-outs of those older than `keep_for`
@@ -89,7 +90,8 @@ class SlackSeen(Base):
     seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
-_SEEN = InsertUnlessTaken(SlackSeen, "key").returning(SlackSeen.key)
+_SEEN = direct(InsertUnlessTaken(SlackSeen, "key").returning(SlackSeen.key))
+_FORGET = direct(delete(SlackSeen).where(SlackSeen.seen_at < bindparam("before")))
 
 
 async def first_sightings(
@@ -97,11 +99,11 @@ async def first_sightings(
 ) -> set[str]:
     """Record the keys; those that no one (in any process) had recorded before. With `forget_before`, keys
     recorded before then are forgotten in the same transaction."""
-    async with db.core_write() as connection:
-        result = await connection.execute(_SEEN, [{"key": key, "seen_at": now} for key in dict.fromkeys(keys)])
+    async with db.unit(write=True) as unit:
+        result = await unit.execute(_SEEN, [{"key": key, "seen_at": now} for key in dict.fromkeys(keys)])
         new = set(result.scalars())
         if forget_before is not None:
-            await connection.execute(delete(SlackSeen).where(SlackSeen.seen_at < forget_before))
+            await unit.execute(_FORGET, {"before": forget_before})
     return new
 
 
