@@ -24,8 +24,12 @@ from sqlalchemy import Table, and_, bindparam, or_, select, update
 
 from handlers.messages import Reply
 from scheduler.pacing import Pacer
+from storage import kept
 from storage.db import Database
+from storage.direct import direct
+from storage.kept import detached
 from storage.models import Outbox
+from storage.queries import fixed
 
 log = logging.getLogger("convene.outbox")
 
@@ -35,7 +39,7 @@ log = logging.getLogger("convene.outbox")
 _outbox = Outbox.__table__
 assert isinstance(_outbox, Table)
 _newer = _outbox.alias("newer")
-_SUPERSEDE = (
+_SUPERSEDE = direct(
     update(_outbox)
     .where(
         _outbox.c.mode == "edit",
@@ -45,11 +49,50 @@ _SUPERSEDE = (
             _newer.c.message_key == _outbox.c.message_key,
             _newer.c.mode == "edit",
             _newer.c.id > _outbox.c.id,
-            _newer.c.status.in_(("pending", "sending")),
+            _newer.c.status.in_((fixed("pending"), fixed("sending"))),  # spelled out: no list to expand
         )
         .exists(),
     )
     .values(status="sent", sent_at=bindparam("now"), sent_ref="superseded", error=None, lease_until=None)
+)
+
+
+# The claim, the lease, an edit's state and a row's settling: asked for every row sent, so built once and run
+# directly on SQLite (see storage.direct).
+_DUE = or_(
+    and_(Outbox.status == "pending", Outbox.due_at <= bindparam("now")),
+    and_(Outbox.status == "sending", Outbox.lease_until < bindparam("now")),
+)
+_CLAIM_ROWS = select(*kept.columns(Outbox)).where(_DUE).order_by(Outbox.due_at, Outbox.id).limit(bindparam("batch"))
+_CLAIM = direct(_CLAIM_ROWS)
+_CLAIM_LOCKED = _CLAIM_ROWS.with_for_update(skip_locked=True)  # PostgreSQL: two dispatchers never claim one row
+_LEASE = direct(
+    update(Outbox)
+    .where(Outbox.id == bindparam("row_id"))
+    .values(status="sending", lease_until=bindparam("lease"), attempts=Outbox.attempts + 1)
+)
+_EDIT_STATE = direct(
+    select(
+        select(Outbox.id)
+        .where(Outbox.message_key == bindparam("message_key"), Outbox.mode == "edit", Outbox.id > bindparam("row_id"))
+        .exists(),
+        select(Outbox.sent_ref)
+        .where(Outbox.message_key == bindparam("message_key"), Outbox.mode == "post", Outbox.status == "sent")
+        .scalar_subquery(),
+    )
+)
+_SETTLE = direct(
+    update(Outbox)
+    .where(Outbox.id == bindparam("row_id"))
+    .values(
+        status=bindparam("status"),
+        lease_until=None,
+        sent_at=bindparam("sent_at"),
+        sent_ref=bindparam("sent_ref"),
+        error=bindparam("error"),
+        due_at=bindparam("due_at"),
+        attempts=bindparam("attempts"),
+    )
 )
 
 
@@ -107,19 +150,19 @@ class Dispatcher:
             self.batch = max(1, min(self.batch, int(pacer.rate * lease.total_seconds() / 2)))
 
     async def claim(self) -> list[Outbox]:
+        """Lease the due rows. They are read as columns and handed on as detached rows: the dispatcher reads
+        them and writes back by statement, so an ORM session would only add its cost."""
         now = self.clock()
-        due = or_(
-            and_(Outbox.status == "pending", Outbox.due_at <= now),
-            and_(Outbox.status == "sending", Outbox.lease_until < now),
-        )
-        query = select(Outbox).where(due).order_by(Outbox.due_at, Outbox.id).limit(self.batch)
-        async with self.db.write() as session:
-            if not self.db.sqlite:
-                query = query.with_for_update(skip_locked=True)
-            await session.execute(_SUPERSEDE, {"now": now})
-            rows = list((await session.scalars(query)).all())
-            for row in rows:
-                row.status, row.lease_until, row.attempts = "sending", now + self.lease, row.attempts + 1
+        lease = now + self.lease
+        async with self.db.unit(write=True) as unit:
+            await unit.execute(_SUPERSEDE, {"now": now})
+            claim = _CLAIM if self.db.sqlite else _CLAIM_LOCKED
+            found = (await unit.execute(claim, {"now": now, "batch": self.batch})).mappings().all()
+            rows = [detached(Outbox, row) for row in found]
+            if rows:
+                await unit.execute(_LEASE, [{"row_id": row.id, "lease": lease} for row in rows])
+        for row in rows:
+            row.status, row.lease_until, row.attempts = "sending", lease, row.attempts + 1
         return rows
 
     async def run_once(self) -> int:
@@ -204,18 +247,10 @@ class Dispatcher:
             await self._settle(row, status="sent", ref=ref)
 
     async def _edit_state(self, row: Outbox) -> tuple[bool, str | None]:
-        async with self.db.read() as session:
-            newer = await session.scalar(
-                select(Outbox.id)
-                .where(Outbox.message_key == row.message_key, Outbox.mode == "edit", Outbox.id > row.id)
-                .limit(1)
-            )
-            original = await session.scalar(
-                select(Outbox.sent_ref).where(
-                    Outbox.message_key == row.message_key, Outbox.mode == "post", Outbox.status == "sent"
-                )
-            )
-        return newer is not None, original
+        async with self.db.unit(write=False) as unit:
+            found = await unit.execute(_EDIT_STATE, {"message_key": row.message_key, "row_id": row.id})
+            newer, original = found.one()
+        return bool(newer), original
 
     async def _failed(self, row: Outbox, error: str, *, permanent: bool, retry_after: float | None) -> None:
         if retry_after is not None and not permanent:  # rate limited: wait as asked; not a failed attempt
@@ -250,17 +285,18 @@ class Dispatcher:
         due: datetime | None = None,
         attempts: int | None = None,
     ) -> None:
-        values: dict[str, object] = {"status": status, "lease_until": None}
-        if status == "sent":
-            values.update(sent_at=self.clock(), sent_ref=ref, error=None)
-        if error is not None:
-            values["error"] = error
-        if due is not None:
-            values["due_at"] = due
-        if attempts is not None:
-            values["attempts"] = attempts
-        async with self.db.write() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
+        sent = status == "sent"
+        values = {
+            "row_id": row.id,
+            "status": status,
+            "sent_at": self.clock() if sent else row.sent_at,
+            "sent_ref": ref if sent else row.sent_ref,
+            "error": None if sent else (error if error is not None else row.error),
+            "due_at": due if due is not None else row.due_at,
+            "attempts": attempts if attempts is not None else row.attempts,
+        }
+        async with self.db.unit(write=True) as unit:
+            await unit.execute(_SETTLE, values)
 
 
 def _workspace_key(row: Outbox) -> str:
