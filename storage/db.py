@@ -86,7 +86,7 @@ def _sqlite_events(engine: AsyncEngine) -> None:
     def on_begin(conn: Connection) -> None:
         driver = conn.connection.driver_connection
         if isinstance(driver, inline.InlineConnection) and driver.raw.in_transaction:
-            return  # begun on the driver already (`Database._sqlite_write_unit`): SQLAlchemy joins it
+            return  # begun on the driver already (`Database._sqlite_unit`): SQLAlchemy joins it
         immediate = conn.get_execution_options().get("convene_write", False)
         cursor = conn.connection.cursor()  # the driver's own: a BEGIN needs none of SQLAlchemy's statement work
         try:
@@ -236,12 +236,6 @@ class Database:
         """One transaction that commits when the block ends and rolls back if it raises."""
         async with self.unit(write=True) as unit:
             yield unit.session
-
-    @contextlib.asynccontextmanager
-    async def core_write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction with no ORM session: for the small records kept at every request."""
-        async with self.unit(write=True) as unit:
-            yield unit.connection
 
     @contextlib.asynccontextmanager
     async def rehearsal(self) -> AsyncIterator[None]:

@@ -27,8 +27,8 @@ class Reads:
 
 
 async def add(db: Database, name: str) -> None:
-    async with db.core_write() as connection:
-        await connection.execute(insert(Institution).values(name=name))
+    async with db.unit(write=True) as unit:
+        await unit.execute(insert(Institution).values(name=name))
 
 
 async def test_a_row_is_kept_until_a_table_it_was_read_from_changes(db: Database) -> None:
@@ -36,8 +36,8 @@ async def test_a_row_is_kept_until_a_table_it_was_read_from_changes(db: Database
     keeper, read = Keeper(db), Reads(db)
     assert await keeper.get("names", read) == ["Alpha Library"]
     assert await keeper.get("names", read) == ["Alpha Library"]
-    async with db.core_write() as connection:  # another table changes: what was kept still holds
-        await connection.execute(update(Group).values(name="unchanged"))
+    async with db.unit(write=True) as unit:  # another table changes: what was kept still holds
+        await unit.execute(update(Group).values(name="unchanged"))
     assert await keeper.get("names", read) == ["Alpha Library"]
     kept_reads = read.asked
     await add(db, "Beta Library")
@@ -75,10 +75,10 @@ async def test_a_write_that_changed_no_row_changes_no_table(db: Database) -> Non
     await add(db, "Alpha Library")
     keeper, read = Keeper(db), Reads(db)
     await keeper.get("names", read)
-    async with db.core_write() as connection:  # matches no row, as the outbox dispatcher's tidying often does
-        await connection.execute(update(Institution).where(Institution.name == "Nowhere").values(name="Gone"))
+    async with db.unit(write=True) as unit:  # matches no row, as the outbox dispatcher's tidying often does
+        await unit.execute(update(Institution).where(Institution.name == "Nowhere").values(name="Gone"))
     await keeper.get("names", read)
-    async with db.core_write() as connection:
-        await connection.execute(update(Institution).values(name="Renamed Library"))
+    async with db.unit(write=True) as unit:
+        await unit.execute(update(Institution).values(name="Renamed Library"))
     assert await keeper.get("names", read) == ["Renamed Library"]
     assert read.asked == (2 if backend() == "sqlite" else 3)
