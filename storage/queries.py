@@ -100,7 +100,9 @@ async def speaker(db: Executor, member_id: int) -> SpeakerRow:
     """The member, their institution, and whether they are in the steering group by a row in `admins`, in one
     query, as values (`member_from` makes the member of them)."""
     row = (await db.execute(_SPEAKER, {"member_id": member_id})).mappings().one()
-    return kept.values(row, Member) or {}, kept.values(row, Institution, "institution__"), row["admin"] is not None
+    member = kept.values(row, Member)
+    assert member is not None
+    return member, kept.values(row, Institution, "institution__"), row["admin"] is not None
 
 
 def member_from(row: SpeakerRow) -> Member:
