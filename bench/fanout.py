@@ -24,8 +24,8 @@ import aiohttp
 from sqlalchemy import delete, func, select
 
 from bot.slack.messenger import Clients, SlackMessenger
-from handlers.messages import Reply
-from handlers.outbox import outbox_row
+from handlers.command.messages import Reply
+from handlers.command.outbox import outbox_row
 from scheduler.outbox import Dispatcher
 from scheduler.pacing import Pacer
 from storage import queries

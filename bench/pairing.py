@@ -20,12 +20,11 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
-from handlers.matching import Person, match, recent_pairs
-from handlers.pairing import checkin_delay, run_round
+from handlers.networking.matching import Person, match, recent_pairs
+from handlers.networking.pairing import checkin_delay, run_round
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Base, Institution, Member
-from storage.scheduling import PairingOptIn
+from storage.models import Base, Institution, Member, PairingOptIn
 
 STAGES = ("early", "mid", "senior", "leader")
 START = datetime(2027, 1, 5, 10, tzinfo=UTC)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
-from handlers.context import CoreConfig
-from handlers.core import Convene
+from handlers.command.context import CoreConfig
+from handlers.command.dispatch import Convene
 from scheduler.outbox import Dispatcher, Messenger
 from scheduler.pacing import Pacer
 from scheduler.service import Scheduler

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.app import Parts, build, core_config, utc_now
 from bot.settings import Settings
 from handlers import admin, demo
-from handlers.messages import Action, Button, Place, Reply, Request, Speaker
+from handlers.command.messages import Action, Button, Place, Reply, Request, Speaker
 from handlers.reminders import ensure_reminders
 from scheduler import jobs
 from scheduler.outbox import Delivery

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import exists, select
 
-from handlers.context import Ctx
-from handlers.messages import Reply
-from handlers.registry import command
+from handlers.command.context import Ctx
+from handlers.command.messages import Reply
+from handlers.command.registry import command
 from storage.db import Database
 from storage.models import Admin
 

@@ -8,10 +8,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.timing import DEFAULT_TZ, first_anchor
+from handlers.command.timing import DEFAULT_TZ, first_anchor
 from storage.db import Database
-from storage.models import Call, Group, Institution, Member, Membership, Milestone, ProgressUpdate
-from storage.scheduling import PairingOptIn, Schedule
+from storage.models import (
+    Call,
+    Group,
+    Institution,
+    Member,
+    Membership,
+    Milestone,
+    PairingOptIn,
+    ProgressUpdate,
+    Schedule,
+)
 
 LIBRARIES = (
     "Northgate University Library",

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import bindparam, func, select
 
-from handlers.context import Ctx
-from handlers.forms import Field, Form
-from handlers.grammar import Word, slugify, tokenize
-from handlers.messages import Button, Reply, Section
-from handlers.registry import command
+from handlers.command.context import Ctx
+from handlers.command.forms import Field, Form
+from handlers.command.grammar import Word, slugify, tokenize
+from handlers.command.messages import Button, Reply, Section
+from handlers.command.registry import command
 from storage import kept, queries
 from storage.direct import direct
 from storage.kept import detached

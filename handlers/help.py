@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers.context import Ctx
-from handlers.grammar import closest
-from handlers.messages import Reply, Section
-from handlers.registry import REGISTRY, Command
-from handlers.registry import command as register
+from handlers.command.context import Ctx
+from handlers.command.grammar import closest
+from handlers.command.messages import Reply, Section
+from handlers.command.registry import REGISTRY, Command
+from handlers.command.registry import command as register
 
 ROLE_TITLES = {"all": "For everyone", "chair": "For chairs of a group", "admin": "For the steering group"}
 

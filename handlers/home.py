@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from handlers.context import Ctx
+from handlers.command.context import Ctx
+from handlers.command.messages import Button, Reply, Section
+from handlers.command.registry import command
 from handlers.groups import KIND_NAMES, action_buttons
-from handlers.messages import Button, Reply, Section
-from handlers.registry import command
 from storage.models import Call, Group, Membership, Suggestion, VolunteerOffer
 
 INBOX_SHOWN = 5

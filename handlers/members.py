@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.context import Ctx
+from handlers.command.context import Ctx
+from handlers.command.messages import Reply, Section
+from handlers.command.registry import command
 from handlers.groups import KIND_NAMES, seats_left
-from handlers.messages import Reply, Section
-from handlers.registry import command
 from storage import queries
 from storage.models import Membership
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from handlers.context import Ctx
-from handlers.errors import UserError
-from handlers.forms import Field, Form
-from handlers.grammar import closest, zone
-from handlers.messages import Reply, Section
-from handlers.registry import command
+from handlers.command.context import Ctx
+from handlers.command.errors import UserError
+from handlers.command.forms import Field, Form
+from handlers.command.grammar import closest, zone
+from handlers.command.messages import Reply, Section
+from handlers.command.registry import command
 from storage.models import CAREER_STAGES, Institution, Member
 
 FIELDS = ("institution", "title", "stage", "interests", "tz")

@@ -6,10 +6,10 @@ import re
 
 from sqlalchemy import func, select
 
-from handlers.context import Ctx
-from handlers.grammar import parse_int
-from handlers.messages import Reply
-from handlers.registry import command
+from handlers.command.context import Ctx
+from handlers.command.grammar import parse_int
+from handlers.command.messages import Reply
+from handlers.command.registry import command
 from storage.models import CaseStudy, Milestone, ProgressUpdate
 
 

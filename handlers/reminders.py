@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Reply
-from handlers.outbox import member_row
-from handlers.schedules import Occasion, admins_to_tell, runs
-from handlers.timing import DEFAULT_TZ
+from handlers.command.messages import Reply
+from handlers.command.occurrences import Occasion, runs
+from handlers.command.outbox import member_row
+from handlers.command.timing import DEFAULT_TZ
 from storage import queries
 from storage.db import Database, InsertUnlessTaken
-from storage.models import Call, Group, Member, Membership, Milestone
-from storage.scheduling import Schedule
+from storage.models import Call, Group, Member, Membership, Milestone, Schedule
 
 SYSTEM_SCOPE = "system"
 REMINDER_CRON = "0 9 * * *"  # every day at 09:00, bank holidays included: deadlines don't move for them
@@ -82,7 +81,7 @@ async def send_reminders(session: AsyncSession, occasion: Occasion) -> str:
             .where(Call.status == "open", Call.closes_on == today + timedelta(days=1))
         )
     ).tuples()
-    admins = await admins_to_tell(session, occasion.config)
+    admins = await queries.steering_group(session, occasion.config.admins)
     calls = 0
     for call, group in closing:
         calls += 1

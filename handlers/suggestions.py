@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from handlers.context import Ctx
-from handlers.grammar import parse_int
-from handlers.messages import Reply, Section
-from handlers.registry import command
+from handlers.command.context import Ctx
+from handlers.command.grammar import parse_int
+from handlers.command.messages import Reply, Section
+from handlers.command.registry import command
 from storage import queries
-from storage.models import SUGGESTION_STATUSES, Member, Suggestion, SuggestionReply
+from storage.models import SUGGESTION_STATUSES, Suggestion, SuggestionReply
 
 LIMIT = 2000
 
@@ -34,23 +34,13 @@ async def suggest(ctx: Ctx) -> Reply:
     notice = Reply(
         f'New suggestion #{suggestion.id} from {sender}: “{text}”\nAnswer with `suggestion {suggestion.id} reply "…"`.'
     )
-    for admin in await _steering_group(ctx):
+    for admin in await queries.steering_group(ctx.session, ctx.config.admins):
         await ctx.tell(admin, notice, key=f"suggestion {suggestion.id}: to admin {admin.id}")
     how = " anonymously" if anonymous else ""
     return Reply(
         f"Thank you! Your suggestion #{suggestion.id} went to the steering group{how}. "
         "Their answer will reach you here."
     )
-
-
-async def _steering_group(ctx: Ctx) -> list[Member]:
-    admins = list(await queries.admin_members(ctx.session))
-    configured = [a.split(":", 1) for a in ctx.config.admins if ":" in a]
-    for platform, user_id in configured:
-        found = await ctx.session.scalar(select(Member).where(Member.platform == platform, Member.user_id == user_id))
-        if found is not None and found not in admins:
-            admins.append(found)
-    return admins
 
 
 @command(

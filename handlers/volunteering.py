@@ -8,10 +8,10 @@ from datetime import date
 from sqlalchemy import ColumnElement, ScalarSelect, String, bindparam, cast, func, literal, select, update
 from sqlalchemy.orm import lazyload
 
-from handlers.context import Ctx
+from handlers.command.context import Ctx
+from handlers.command.messages import Button, Reply, Section
+from handlers.command.registry import command
 from handlers.groups import action_buttons, open_call, seats_left
-from handlers.messages import Button, Reply, Section
-from handlers.registry import command
 from storage import queries
 from storage.direct import direct
 from storage.models import ROLES, Call, Group, Member, Membership, Outbox, VolunteerOffer

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from handlers.context import CoreConfig
-from handlers.schedules import due_occurrences, run_occurrence, skip_occurrence
+from handlers.command.context import CoreConfig
+from handlers.command.occurrences import due_occurrences, run_occurrence, skip_occurrence
 from storage.db import Database
 from storage.models import Outbox
 

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from sqlalchemy import Table, and_, bindparam, or_, select, update
 
-from handlers.messages import Reply
+from handlers.command.messages import Reply
 from scheduler.pacing import Pacer
 from storage import kept
 from storage.db import Database

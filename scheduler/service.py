@@ -1,5 +1,5 @@
 """The APScheduler wiring: one AsyncIOScheduler, one job per Convene schedule row, triggered by the row's
-rule (`handlers.timing.RuleTrigger`), plus a job that keeps the jobs in step with the rows.
+rule (`handlers.command.timing.RuleTrigger`), plus a job that keeps the jobs in step with the rows.
 
 The job store is in memory and holds nothing that matters: which occurrences ran is in the database
 (`schedule_runs`), so a restart or a second process cannot run one twice, and on start the scheduler runs any
@@ -14,13 +14,13 @@ from datetime import UTC, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
-from handlers.context import CoreConfig
+from handlers.command.context import CoreConfig
+from handlers.command.occurrences import rule_of
 from handlers.reminders import ensure_reminders
-from handlers.schedules import rule_of
 from scheduler import jobs
 from scheduler.jobs import Clock
 from storage.db import Database
-from storage.scheduling import Schedule
+from storage.models import Schedule
 
 log = logging.getLogger("convene.scheduler")
 SYNC_SECONDS = 30

@@ -6,7 +6,7 @@ the statement nor recomputes its cache key at each execution."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -171,3 +171,25 @@ async def enqueue(db: Executor, rows: Sequence[dict[str, Any]]) -> None:
     new."""
     if rows:
         await db.execute(_ENQUEUE, list(rows))
+
+
+async def members_for(session: AsyncSession, ids: Sequence[int]) -> dict[int, Member]:
+    """The members with these ids, by id (those no longer there left out)."""
+    if not ids:
+        return {}
+    found = (await session.scalars(select(Member).where(Member.id.in_(list(ids))))).all()
+    return {m.id: m for m in found}
+
+
+async def steering_group(session: AsyncSession, configured: Collection[str]) -> list[Member]:
+    """The steering group as members, by id: those added with `admin add`, and those named in the configuration
+    (`platform:user_id`, CONVENE_ADMINS) who have used Convene."""
+    found = {m.id: m for m in await admin_members(session)}
+    for entry in sorted(configured):
+        platform, _, user_id = entry.partition(":")
+        rows = (
+            await session.scalars(select(Member).where(Member.platform == platform, Member.user_id == user_id))
+        ).all()
+        for m in rows:
+            found.setdefault(m.id, m)
+    return sorted(found.values(), key=lambda m: m.id)

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from handlers.context import CoreConfig
-from handlers.core import Convene
-from handlers.messages import Action, Place, Reply, Request, Speaker
+from handlers.command.context import CoreConfig
+from handlers.command.dispatch import Convene
+from handlers.command.messages import Action, Place, Reply, Request, Speaker
 from scheduler.outbox import Delivery, Dispatcher
 from storage.db import Database
 from storage.migrate import upgrade

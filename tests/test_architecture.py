@@ -39,7 +39,7 @@ def test_a_platform_import_in_the_core_breaks_the_contract(tmp_path: Path) -> No
 
 def test_storage_importing_handlers_breaks_the_layers(tmp_path: Path) -> None:
     tree = copy_tree(tmp_path)
-    (tree / "storage" / "leak.py").write_text("import handlers.core\n")
+    (tree / "storage" / "leak.py").write_text("import handlers.command.dispatch\n")
     done = lint(tree)
     assert done.returncode != 0
     assert "Dependencies point one way" in done.stdout and "BROKEN" in done.stdout

@@ -8,9 +8,9 @@ from dataclasses import replace
 
 from sqlalchemy import func, select
 
-from handlers.context import CoreConfig
-from handlers.core import Convene
-from handlers.messages import Place, Request, Speaker
+from handlers.command.context import CoreConfig
+from handlers.command.dispatch import Convene
+from handlers.command.messages import Place, Request, Speaker
 from storage.db import Database
 from storage.models import Membership, VolunteerOffer
 from tests.conftest import START, Chat

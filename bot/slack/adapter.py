@@ -26,11 +26,11 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.slack import blocks
 from bot.slack.identity import People
 from bot.slack.messenger import Clients, SlackMessenger
-from handlers.core import Convene
-from handlers.errors import UserError
-from handlers.grammar import tokenize
-from handlers.messages import Action, Place, Reply, Request
-from handlers.registry import Command, Registry
+from handlers.command.dispatch import Convene
+from handlers.command.errors import UserError
+from handlers.command.grammar import tokenize
+from handlers.command.messages import Action, Place, Reply, Request
+from handlers.command.registry import Command, Registry
 from scheduler.outbox import Dispatcher
 from storage.db import Database
 from storage.models import Outbox

@@ -24,10 +24,10 @@ from bot.slack.adapter import SlackAdapter
 from bot.slack.identity import People
 from bot.slack.listeners import register
 from bot.slack.messenger import Clients, SlackMessenger
-from handlers.core import Convene
+from handlers.command.dispatch import Convene
 from scheduler.outbox import Dispatcher
 from storage.db import Database
-from storage.slack import bots, installations, oauth_states
+from storage.models import bots, installations, oauth_states
 
 log = logging.getLogger("convene.slack")
 

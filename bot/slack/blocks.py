@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.forms import Field, Form
-from handlers.messages import Button, Reply, Section, Select
+from handlers.command.forms import Field, Form
+from handlers.command.messages import Button, Reply, Section, Select
 
 # Slack's limits (Block Kit reference).
 MESSAGE_BLOCKS = 50

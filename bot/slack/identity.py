@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.messages import Speaker
+from handlers.command.messages import Speaker
 
 log = logging.getLogger("convene.slack")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")

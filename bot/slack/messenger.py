@@ -23,7 +23,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import blocks
-from handlers.messages import Reply
+from handlers.command.messages import Reply
 from scheduler.outbox import Delivery, DeliveryError
 
 log = logging.getLogger("convene.slack")

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import Executable, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.errors import UserError
-from handlers.grammar import Args, Word, closest, parse_date, parse_int
-from handlers.messages import Reply, Request
-from handlers.outbox import member_row, outbox_row
-from handlers.registry import Command
+from handlers.command.errors import UserError
+from handlers.command.grammar import Args, Word, closest, parse_date, parse_int
+from handlers.command.messages import Reply, Request
+from handlers.command.outbox import member_row, outbox_row
+from handlers.command.registry import Command
 from storage import queries
 from storage.db import Unit
 from storage.kept import Keeper, detached

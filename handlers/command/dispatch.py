@@ -14,17 +14,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-# Scheduling and networking: their commands and scheduled runners register on import.
-import handlers.pairing
-import handlers.prompts
-import handlers.reminders
-import handlers.schedules  # noqa: F401
-from handlers import admin, groups, help, home, members, profile, progress, suggestions, volunteering  # noqa: F401
-from handlers.context import CoreConfig, Ctx, watching_clock
-from handlers.errors import NotAllowed, UserError
-from handlers.grammar import Args, tokenize
-from handlers.messages import Place, Reply, Request, Speaker
-from handlers.registry import REGISTRY, Command, Registry
+from handlers.command.context import CoreConfig, Ctx, watching_clock
+from handlers.command.errors import NotAllowed, UserError
+from handlers.command.grammar import Args, tokenize
+from handlers.command.messages import Place, Reply, Request, Speaker
+from handlers.command.registry import REGISTRY, Command, Registry
 from storage import queries
 from storage.changes import Changes, Snapshot
 from storage.db import Database

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handlers.errors import UserError
+from handlers.command.errors import UserError
 
 OPEN_QUOTES = {'"': '"', "“": "”", "„": "“", "”": "”", "«": "»"}
 SINGLE_QUOTES = {"'": "'", "‘": "’"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from handlers.forms import Form
+from handlers.command.forms import Form
 
 ButtonStyle = Literal["default", "primary", "danger"]
 

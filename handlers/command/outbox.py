@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from handlers.messages import Reply
+from handlers.command.messages import Reply
 from storage.models import Member
 
 

@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from handlers.errors import UserError
-from handlers.forms import Form
-from handlers.grammar import Args, closest
+from handlers.command.errors import UserError
+from handlers.command.forms import Form
+from handlers.command.grammar import Args, closest
 
 if TYPE_CHECKING:
-    from handlers.context import Ctx
-    from handlers.messages import Reply
+    from handlers.command.context import Ctx
+    from handlers.command.messages import Reply
 
 Role = Literal["all", "chair", "admin"]
 Run = Callable[["Ctx"], Awaitable["Reply"]]

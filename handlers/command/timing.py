@@ -18,7 +18,7 @@ import holidays
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from handlers.errors import UserError
+from handlers.command.errors import UserError
 
 DEFAULT_TZ = "Europe/London"
 DEFAULT_TIME = "10:00"

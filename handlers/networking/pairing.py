@@ -12,19 +12,28 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Ctx
-from handlers.errors import NotAllowed
-from handlers.grammar import Word, parse_int, zone
-from handlers.matching import Person, match, recent_pairs
-from handlers.messages import Button, Reply
-from handlers.outbox import member_row, outbox_row
-from handlers.prompts import BUILT_IN
-from handlers.registry import command
-from handlers.schedules import Occasion, members_for, rule_of, runs
-from handlers.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_every
+from handlers.command.context import Ctx
+from handlers.command.errors import NotAllowed
+from handlers.command.grammar import Word, parse_int, zone
+from handlers.command.messages import Button, Reply
+from handlers.command.occurrences import Occasion, rule_of, runs
+from handlers.command.outbox import member_row, outbox_row
+from handlers.command.registry import command
+from handlers.command.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_every
+from handlers.networking.matching import Person, match, recent_pairs
+from handlers.networking.prompts import BUILT_IN
 from storage import queries
-from storage.models import Group, Member, Membership
-from storage.scheduling import CHECKIN_ANSWERS, CheckIn, Pair, PairingOptIn, PairingRound, Schedule
+from storage.models import (
+    CHECKIN_ANSWERS,
+    CheckIn,
+    Group,
+    Member,
+    Membership,
+    Pair,
+    PairingOptIn,
+    PairingRound,
+    Schedule,
+)
 
 ANSWER_WORDS = {"met": "you met", "planned": "you have a date planned", "not": "you didn't manage to meet"}
 
@@ -151,7 +160,7 @@ async def run_round(
     ]
     session.add_all(pairs)
     await session.flush()
-    everyone = await members_for(session, [i for g in result.groups for i in g] + result.unplaced)
+    everyone = await queries.members_for(session, [i for g in result.groups for i in g] + result.unplaced)
     rows = []
     for pair, group in zip(pairs, result.groups, strict=True):
         who = [everyone[i] for i in group]
@@ -325,7 +334,7 @@ async def _status(ctx: Ctx, optin: PairingOptIn | None) -> Reply:
     )
     if mine is not None:
         ids = [i for i in (mine.member_a, mine.member_b, mine.member_c) if i is not None and i != ctx.me.id]
-        others = await members_for(ctx.session, ids)
+        others = await queries.members_for(ctx.session, ids)
         lines.append(f"Your latest pairing: with {names([others[i] for i in ids if i in others])}.")
     schedules = (
         await ctx.session.scalars(select(Schedule).where(Schedule.kind == "pairing", Schedule.active.is_(True)))

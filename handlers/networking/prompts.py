@@ -13,18 +13,17 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import Ctx
-from handlers.errors import NotAllowed
-from handlers.grammar import Word, zone
-from handlers.messages import Reply
-from handlers.outbox import outbox_row
-from handlers.registry import command
-from handlers.schedules import Occasion, rule_of, runs
-from handlers.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_cron, parse_every
+from handlers.command.context import Ctx
+from handlers.command.errors import NotAllowed
+from handlers.command.grammar import Word, zone
+from handlers.command.messages import Reply
+from handlers.command.occurrences import Occasion, rule_of, runs
+from handlers.command.outbox import outbox_row
+from handlers.command.registry import command
+from handlers.command.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_cron, parse_every
 from storage import queries
 from storage.db import InsertUnlessTaken
-from storage.models import Group
-from storage.scheduling import Prompt, PromptUse, Schedule
+from storage.models import Group, Prompt, PromptUse, Schedule
 
 BUILT_IN: tuple[tuple[str, str], ...] = (
     ("b01", "What is one small change to a service at your library that made a big difference to its users?"),

@@ -6,7 +6,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage import scheduling, slack  # noqa: F401  (their tables join Base.metadata)
+import storage.models  # noqa: F401  (every table joins Base.metadata)
 from storage.db import DEFAULT_URL
 from storage.models import Base
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.engine.interfaces import CacheStats
 
-from handlers.core import Convene
+from handlers.command.dispatch import Convene
 from storage.db import Database
 from storage.models import Base
 from tests.conftest import START, Chat

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from handlers.messages import Reply
-from handlers.outbox import outbox_row
+from handlers.command.messages import Reply
+from handlers.command.outbox import outbox_row
 from storage import queries
 from storage.db import Database
 from storage.models import Outbox

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from handlers.messages import Reply
-from handlers.outbox import outbox_row
+from handlers.command.messages import Reply
+from handlers.command.outbox import outbox_row
 from scheduler.outbox import Delivery, DeliveryError, Dispatcher
 from scheduler.pacing import Pacer
 from storage import queries

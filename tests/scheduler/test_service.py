@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from handlers.timing import RuleTrigger
+from handlers.command.timing import RuleTrigger
 from scheduler.service import Scheduler
 from storage.db import Database
-from storage.scheduling import ScheduleRun
+from storage.models import ScheduleRun
 from tests.conftest import Chat
 
 GRACE = timedelta(hours=1)

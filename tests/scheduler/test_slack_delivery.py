@@ -10,9 +10,9 @@ import aiohttp
 from sqlalchemy import select, update
 
 from bot.slack.messenger import Clients, SlackMessenger
-from handlers.context import CoreConfig
-from handlers.core import Convene
-from handlers.messages import Place, Reply, Request, Speaker
+from handlers.command.context import CoreConfig
+from handlers.command.dispatch import Convene
+from handlers.command.messages import Place, Reply, Request, Speaker
 from scheduler.outbox import Dispatcher
 from scheduler.pacing import Pacer
 from scheduler.service import Scheduler

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.slack import blocks
-from handlers.forms import Field, Form
-from handlers.messages import Button, Option, Reply, Section, Select
+from handlers.command.forms import Field, Form
+from handlers.command.messages import Button, Option, Reply, Section, Select
 from storage.models import Call, Group
 from tests.slack.conftest import Workspace, find_button, texts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.slack.adapter import Answers
-from handlers.messages import Reply
+from handlers.command.messages import Reply
 from tests.slack.conftest import ADMIN, Workspace, sign, texts
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

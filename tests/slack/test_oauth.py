@@ -21,7 +21,7 @@ from bot.app import build
 from bot.slack.app import INSTALL_PATH, OAUTH_STATE_SECONDS, REDIRECT_PATH, SCOPES
 from bot.web import make_app
 from storage.db import Database
-from storage.slack import bots, installations, oauth_states
+from storage.models import bots, installations, oauth_states
 from tests.fakes.slack_api import FakeSlack, slack_api  # noqa: F401  (the fixture)
 from tests.slack.conftest import Workspace, settings_for, sign, texts
 

@@ -8,7 +8,7 @@ import time
 from sqlalchemy import func, select
 
 from bot.slack.adapter import REPLAY_WINDOW, Recent
-from storage.slack import SlackSeen
+from storage.models import SlackSeen
 from tests.slack.conftest import ADMIN, Workspace, sign
 
 

@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-import handlers.core  # noqa: F401  (every model module is imported through the handlers)
+import handlers.command.dispatch  # noqa: F401  (every model module is imported through the handlers)
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base

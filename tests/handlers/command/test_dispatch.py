@@ -5,10 +5,10 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from handlers.context import CoreConfig, Ctx
-from handlers.core import Convene
-from handlers.messages import Reply
-from handlers.registry import Registry
+from handlers.command.context import CoreConfig, Ctx
+from handlers.command.dispatch import Convene
+from handlers.command.messages import Reply
+from handlers.command.registry import Registry
 from storage.db import Database
 from storage.models import Institution
 from tests.conftest import Chat

@@ -3,8 +3,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.core import REGISTRY
-from handlers.messages import Action
+from handlers.command.dispatch import REGISTRY
+from handlers.command.messages import Action
 from tests.conftest import Chat
 
 NAMES = sorted({c.name for c in REGISTRY} | {"diversity", "as:chair", "kind:task", "<@U1>", "@bea", '"', "“", "anon"})

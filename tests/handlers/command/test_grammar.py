@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.errors import UserError
-from handlers.grammar import parse_date, parse_int, parse_time, slugify, tokenize
+from handlers.command.errors import UserError
+from handlers.command.grammar import parse_date, parse_int, parse_time, slugify, tokenize
 
 
 def test_words_quotes_and_options_in_any_order() -> None:

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from handlers.core import REGISTRY
+from handlers.command.dispatch import REGISTRY
 from storage.models import Base
 from tests.conftest import Chat
 

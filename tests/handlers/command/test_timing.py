@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.errors import UserError
-from handlers.timing import Rule, describe, first_anchor, is_bank_holiday, parse_cron, parse_every
+from handlers.command.errors import UserError
+from handlers.command.timing import Rule, describe, first_anchor, is_bank_holiday, parse_cron, parse_every
 
 LONDON = ZoneInfo("Europe/London")
 

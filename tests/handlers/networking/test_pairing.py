@@ -5,9 +5,8 @@ import re
 
 from sqlalchemy import select
 
-from handlers.matching import Person, match, pair_key, recent_pairs
-from storage.models import Institution, Member
-from storage.scheduling import Pair
+from handlers.networking.matching import Person, match, pair_key, recent_pairs
+from storage.models import Institution, Member, Pair
 from tests.conftest import Chat
 
 STAGES = ("early", "mid", "senior", "leader")

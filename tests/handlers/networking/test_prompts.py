@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from handlers.prompts import BUILT_IN
+from handlers.networking.prompts import BUILT_IN
 from scheduler import jobs
 from tests.conftest import Chat
 

@@ -1,0 +1,63 @@
+"""Convene's tables, split by domain; all of them are named here, so that importing this package puts every
+table on `Base.metadata` (what migrations and tests compare against)."""
+
+from storage.models.base import Base, UTCDateTime
+from storage.models.groups import (
+    GROUP_KINDS,
+    GROUP_STATUSES,
+    OFFER_STATUSES,
+    ROLES,
+    Call,
+    CaseStudy,
+    Group,
+    Membership,
+    Milestone,
+    ProgressUpdate,
+    VolunteerOffer,
+)
+from storage.models.networking import CHECKIN_ANSWERS, CheckIn, Pair, PairingOptIn, PairingRound, Prompt, PromptUse
+from storage.models.outbox import OUTBOX_STATUSES, Outbox
+from storage.models.people import CAREER_STAGES, Admin, Institution, Member
+from storage.models.scheduling import RUN_STATUSES, SCHEDULE_KINDS, Schedule, ScheduleRun
+from storage.models.slack import SlackSeen, bots, installations, oauth_states
+from storage.models.suggestions import SUGGESTION_STATUSES, Suggestion, SuggestionReply
+
+__all__ = [
+    "CAREER_STAGES",
+    "CHECKIN_ANSWERS",
+    "GROUP_KINDS",
+    "GROUP_STATUSES",
+    "OFFER_STATUSES",
+    "OUTBOX_STATUSES",
+    "ROLES",
+    "RUN_STATUSES",
+    "SCHEDULE_KINDS",
+    "SUGGESTION_STATUSES",
+    "Admin",
+    "Base",
+    "Call",
+    "CaseStudy",
+    "CheckIn",
+    "Group",
+    "Institution",
+    "Member",
+    "Membership",
+    "Milestone",
+    "Outbox",
+    "Pair",
+    "PairingOptIn",
+    "PairingRound",
+    "ProgressUpdate",
+    "Prompt",
+    "PromptUse",
+    "Schedule",
+    "ScheduleRun",
+    "SlackSeen",
+    "Suggestion",
+    "SuggestionReply",
+    "UTCDateTime",
+    "VolunteerOffer",
+    "bots",
+    "installations",
+    "oauth_states",
+]

@@ -1,0 +1,49 @@
+"""People: the member libraries, members (one identity each on a platform) and the steering group."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base
+
+CAREER_STAGES = ("early", "mid", "senior", "leader")
+
+
+class Institution(Base):
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace", "user_id", name="uq_members_identity"),
+        CheckConstraint("stage IS NULL OR stage IN ('early', 'mid', 'senior', 'leader')", name="stage_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    workspace: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(120))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    title: Mapped[str | None] = mapped_column(String(120))
+    stage: Mapped[str | None] = mapped_column(String(10))
+    interests: Mapped[str | None] = mapped_column(String(500))
+    tz: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    created_at: Mapped[datetime]
+
+    institution: Mapped[Institution | None] = relationship(lazy="joined")
+
+
+class Admin(Base):
+    __tablename__ = "admins"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime]
