@@ -55,7 +55,6 @@ def make_app(parts: Parts) -> web.Application:
 
 async def serve(settings: Settings, messengers: dict[str, Messenger] | None = None) -> None:
     parts = await build(settings, messengers or {})
-    log.info("Rehearsed %d commands before listening", await parts.core.rehearse(parts.clock()))
     runner = web.AppRunner(make_app(parts))
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, func, select
 
 from handlers.command.context import Ctx
 from handlers.command.forms import Field, Form
 from handlers.command.grammar import Word, slugify, tokenize
 from handlers.command.messages import Button, Reply, Section
 from handlers.command.registry import command
-from storage import kept, queries
-from storage.direct import direct
-from storage.kept import detached
+from storage import queries
 from storage.models import GROUP_KINDS, Call, CaseStudy, Group, Member, Membership, Milestone, ProgressUpdate
 
 KIND_NAMES = {"task": "task-and-finish group", "community": "community of practice"}
@@ -39,50 +37,19 @@ def action_buttons(group: Group, open_call: bool) -> tuple[Button, ...]:
     return ()
 
 
-# Asked on every group's page and offer, so built once (see storage.queries). The directory and the page read
-# columns, not ORM objects: they are made again whenever a table they read changes.
-_OPEN = Call.status == queries.fixed("open")
-_OPEN_CALL = select(Call).where(Call.group_id == bindparam("group_id"), _OPEN)
-_CALL_CLOSING = direct(select(Call.closes_on).where(Call.group_id == bindparam("group_id"), _OPEN))
-_MEMBERS = direct(
-    select(Membership.role, Member.display_name)
-    .join(Member, Member.id == Membership.member_id)
-    .where(Membership.group_id == bindparam("group_id"))
-    .order_by(Membership.role.desc(), Membership.since)
-)
-_MILESTONES = direct(
-    select(Milestone.number, Milestone.title, Milestone.due_on, Milestone.done_on)
-    .where(Milestone.group_id == bindparam("group_id"))
-    .order_by(Milestone.number)
-)
-_LATEST_PROGRESS = direct(
-    select(ProgressUpdate.posted_at, ProgressUpdate.text)
-    .where(ProgressUpdate.group_id == bindparam("group_id"))
-    .order_by(ProgressUpdate.posted_at.desc(), ProgressUpdate.id.desc())
-    .limit(1)
-)
-_CASE_STUDY = direct(select(CaseStudy.title, CaseStudy.link).where(CaseStudy.group_id == bindparam("group_id")))
-_LISTED = select(*kept.columns(Group)).where(Group.status != "closed").order_by(Group.kind.desc(), Group.name)
-_DIRECTORY = direct(_LISTED)
-_DIRECTORY_OF_KIND = direct(_LISTED.where(Group.kind == bindparam("kind")))
-_OPEN_CALLS = direct(select(Call.group_id, Call.closes_on).where(_OPEN))
-_MEMBER_COUNTS = direct(select(Membership.group_id, func.count()).group_by(Membership.group_id))
-_CHAIR_NAMES = direct(
-    select(Membership.group_id, Member.display_name)
-    .join(Member, Member.id == Membership.member_id)
-    .where(Membership.role == "chair")
-)
+def open_call_of(group_id: int) -> Select[tuple[Call]]:
+    """The group's open call for volunteers (at most one: a partial unique index keeps it so)."""
+    return select(Call).where(Call.group_id == group_id, Call.status == "open")
 
 
 async def open_call(ctx: Ctx, group: Group) -> Call | None:
-    return await ctx.session.scalar(_OPEN_CALL, {"group_id": group.id})
+    return await ctx.session.scalar(open_call_of(group.id))
 
 
 @command(
     "groups",
     usage="groups [task|community] [open]",
     writes=False,
-    shared=True,
     summary="the directory of groups: kind, status, chairs, members, seats left and open calls",
     examples=("groups", "groups task open"),
 )
@@ -92,14 +59,28 @@ async def directory(ctx: Ctx) -> Reply:
     if unknown:
         raise ctx.fail(f"I can list task or community groups, or open ones, but not “{sorted(unknown)[0]}”.")
     kind = next((k for k in GROUP_KINDS if k in kinds), None)
-    listed = await ctx.execute(_DIRECTORY_OF_KIND, {"kind": kind}) if kind else await ctx.execute(_DIRECTORY)
-    found = [detached(Group, row) for row in listed.mappings()]
-    calls: dict[int, date | None] = dict((await ctx.execute(_OPEN_CALLS)).tuples().all())
+    listed = select(Group).where(Group.status != "closed").order_by(Group.kind.desc(), Group.name)
+    found = list(await ctx.session.scalars(listed.where(Group.kind == kind) if kind else listed))
+    calls: dict[int, date | None] = dict(
+        (await ctx.session.execute(select(Call.group_id, Call.closes_on).where(Call.status == "open"))).tuples().all()
+    )
     if "open" in kinds:
         found = [g for g in found if g.id in calls or g.kind == "community"]
-    counts = Counter(dict((await ctx.execute(_MEMBER_COUNTS)).tuples().all()))
+    counts = Counter(
+        dict(
+            (await ctx.session.execute(select(Membership.group_id, func.count()).group_by(Membership.group_id)))
+            .tuples()
+            .all()
+        )
+    )
     chairs: dict[int, list[str]] = {}
-    for gid, name in await ctx.execute(_CHAIR_NAMES):
+    chair_names = (
+        select(Membership.group_id, Member.display_name)
+        .join(Member, Member.id == Membership.member_id)
+        .where(Membership.role == "chair")
+        .order_by(Membership.since, Membership.id)
+    )
+    for gid, name in await ctx.session.execute(chair_names):
         chairs.setdefault(gid, []).append(name)
     if not found:
         return Reply("No groups match. The steering group creates them with `group new`.")
@@ -132,7 +113,6 @@ async def directory(ctx: Ctx) -> Reply:
     "group",
     usage="group <group>",
     writes=False,
-    shared=True,
     group_word=True,
     summary="one group: about, chairs, members, milestones, latest progress and case study",
     examples=("group wellbeing",),
@@ -141,12 +121,26 @@ async def show(ctx: Ctx) -> Reply:
     ctx.no_more_words(1)
     g = ctx.group
     assert g is not None
-    by_group = {"group_id": g.id}
-    rows = (await ctx.execute(_MEMBERS, by_group)).all()
-    call = (await ctx.execute(_CALL_CLOSING, by_group)).one_or_none()
-    milestones = (await ctx.execute(_MILESTONES, by_group)).all()
-    latest = (await ctx.execute(_LATEST_PROGRESS, by_group)).one_or_none()
-    study = (await ctx.execute(_CASE_STUDY, by_group)).one_or_none()
+    session = ctx.session
+    rows = (
+        await session.execute(
+            select(Membership.role, Member.display_name)
+            .join(Member, Member.id == Membership.member_id)
+            .where(Membership.group_id == g.id)
+            .order_by(Membership.role.desc(), Membership.since, Membership.id)
+        )
+    ).all()
+    call = await session.scalar(open_call_of(g.id))
+    milestones = (
+        await session.scalars(select(Milestone).where(Milestone.group_id == g.id).order_by(Milestone.number))
+    ).all()
+    latest = await session.scalar(
+        select(ProgressUpdate)
+        .where(ProgressUpdate.group_id == g.id)
+        .order_by(ProgressUpdate.posted_at.desc(), ProgressUpdate.id.desc())
+        .limit(1)
+    )
+    study = await session.scalar(select(CaseStudy).where(CaseStudy.group_id == g.id))
     lines = [f"{g.name} — {KIND_NAMES[g.kind]} ({g.status})"]
     if g.theme:
         lines.append(f"Theme: {g.theme}")
@@ -226,9 +220,9 @@ async def create(ctx: Ctx) -> Reply:
     kind = ctx.choice("kind", GROUP_KINDS)
     if kind is None:
         raise ctx.fail("Say what kind of group it is: kind:task (task-and-finish) or kind:community.", field="kind")
-    existing = await queries.group_named(ctx.unit, name) or await queries.group_named(ctx.unit, slug)
+    existing = await queries.group_named(ctx.session, name) or await queries.group_named(ctx.session, slug)
     if existing is not None:
-        raise ctx.fail(f"There is already a group called {existing['name']} (`{existing['slug']}`).", field="name")
+        raise ctx.fail(f"There is already a group called {existing.name} (`{existing.slug}`).", field="name")
     seats = ctx.option_int("seats", "number of seats", high=500)
     ends = ctx.option_date("ends")
     if ends is not None and ends <= ctx.today:

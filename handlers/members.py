@@ -28,9 +28,8 @@ async def join(ctx: Ctx) -> Reply:
         )
     if g.status == "closed":
         raise ctx.fail(f"{g.name} is closed.")
-    if await queries.is_member(ctx.session, g.id, ctx.me.id):
+    if await queries.membership(ctx.session, g.id, ctx.me.id) is not None:
         raise ctx.fail(f"You are already a member of {g.name}.")
-    g = await queries.lock_group(ctx.session, g.id)
     taken = len(await queries.memberships(ctx.session, g.id))
     if g.seats is not None and taken >= g.seats:
         raise ctx.fail(f"{g.name} is full: all {g.seats} places are taken.")
@@ -66,7 +65,6 @@ async def leave(ctx: Ctx) -> Reply:
     "members",
     group_word=True,
     writes=False,
-    shared=True,
     usage="members <group>",
     summary="who is in a group, with their institution and role",
     examples=("members diversity",),

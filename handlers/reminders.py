@@ -16,7 +16,7 @@ from handlers.command.occurrences import Occasion, runs
 from handlers.command.outbox import member_row
 from handlers.command.timing import DEFAULT_TZ
 from storage import queries
-from storage.db import Database, InsertUnlessTaken
+from storage.db import Database
 from storage.models import Call, Group, Member, Membership, Milestone, Schedule
 
 SYSTEM_SCOPE = "system"
@@ -27,7 +27,7 @@ async def ensure_reminders(db: Database, now: datetime) -> None:
     """Create the daily reminders schedule if it is not there yet (safe when two processes start at once)."""
     async with db.write() as session:
         await session.execute(
-            InsertUnlessTaken(Schedule, "kind", "scope").values(
+            queries.insert_unless_taken(session, Schedule, "kind", "scope").values(
                 kind="reminders",
                 scope=SYSTEM_SCOPE,
                 group_id=None,

@@ -4,77 +4,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, String, bindparam, cast, func, literal, select, update
-from sqlalchemy.orm import lazyload
+from sqlalchemy import ColumnElement, ScalarSelect, String, cast, func, literal, select, update
 
 from handlers.command.context import Ctx
 from handlers.command.messages import Button, Reply, Section
 from handlers.command.registry import command
 from handlers.groups import action_buttons, open_call, seats_left
 from storage import queries
-from storage.direct import direct
 from storage.models import ROLES, Call, Group, Member, Membership, Outbox, VolunteerOffer
 
 MAX_CHAIRS = 2
 
-# Asked at every offer, so built once (see storage.queries).
-_LATEST_CALL = select(Call).where(Call.group_id == bindparam("group_id")).order_by(Call.id.desc()).limit(1)
-_LIVE_OFFER = (
-    select(VolunteerOffer)
-    .where(
-        VolunteerOffer.group_id == bindparam("group_id"),
-        VolunteerOffer.member_id == bindparam("member_id"),
-        VolunteerOffer.status == queries.fixed("offered"),
-    )
-    .options(lazyload(VolunteerOffer.member))  # the caller has the member already: no join for it
-)
 
-
-def _offers_as(role: str) -> ScalarSelect[int]:
+def _offers_as(role: str, group_id: int) -> ScalarSelect[int]:
+    """Live and accepted offers to serve on the group as `role`."""
     return (
         select(func.count())
         .where(
-            VolunteerOffer.group_id == bindparam("group_id"),
+            VolunteerOffer.group_id == group_id,
             VolunteerOffer.role == role,
-            VolunteerOffer.status.in_((queries.fixed("offered"), queries.fixed("accepted"))),
+            VolunteerOffer.status.in_(("offered", "accepted")),
         )
         .scalar_subquery()
     )
 
 
-def _posted_in(message_key: ColumnElement[str]) -> ScalarSelect[str]:
+def _posted_in(message_key: ColumnElement[str] | str) -> ScalarSelect[str]:
+    """The channel a message was posted in, by its outbox `message_key`."""
     return select(Outbox.target).where(Outbox.message_key == message_key, Outbox.mode == "post").scalar_subquery()
 
 
-_TAKEN = select(func.count()).where(Membership.group_id == bindparam("group_id")).scalar_subquery()
+def _taken(group_id: int) -> ScalarSelect[int]:
+    return select(func.count()).where(Membership.group_id == group_id).scalar_subquery()
 
-# What a call's announcement shows, and where it was posted, in one query.
-_TALLY = direct(select(_posted_in(bindparam("message_key")), _TAKEN, _offers_as("member"), _offers_as("chair")))
 
-# All that an offer needs to know, in one query: the group's open call, whether the speaker is a member
-# already, their live offer, and the tally the call's announcement shows before this offer.
-_OFFER_STATE = direct(
-    select(
-        Call.id,
-        Call.status,
-        Call.closes_on,
-        queries.IS_MEMBER.exists(),
-        VolunteerOffer.id,
-        VolunteerOffer.role,
-        _posted_in(literal("call:") + cast(Call.id, String)),
-        _TAKEN,
-        _offers_as("member"),
-        _offers_as("chair"),
-    )
-    .outerjoin(
-        VolunteerOffer,
-        (VolunteerOffer.group_id == Call.group_id)
-        & (VolunteerOffer.member_id == bindparam("member_id"))
-        & (VolunteerOffer.status == queries.fixed("offered")),
-    )
-    .where(Call.group_id == bindparam("group_id"), Call.status == queries.fixed("open"))
-)
+def _tally_of(group_id: int, message_key: ColumnElement[str] | str) -> tuple[ScalarSelect[Any], ...]:
+    """What a call's announcement shows, and where it was posted, as columns of one query."""
+    return (_posted_in(message_key), _taken(group_id), _offers_as("member", group_id), _offers_as("chair", group_id))
 
 
 @dataclass(frozen=True)
@@ -107,8 +75,8 @@ class CallState:
 
 
 async def _tally(ctx: Ctx, group: Group, call: CallState) -> Tally:
-    row = (await ctx.execute(_TALLY, {"group_id": group.id, "message_key": f"call:{call.id}"})).one()
-    return Tally(row[0], row[1], row[2], row[3])
+    row = (await ctx.session.execute(select(*_tally_of(group.id, f"call:{call.id}")))).one()
+    return Tally(*row)
 
 
 def _announcement(group: Group, call: CallState, tally: Tally) -> Reply:
@@ -143,7 +111,7 @@ async def refresh_announcement(ctx: Ctx, group: Group, cause: str, call: Call | 
     """Queue an edit of the call's posted announcement (the group's latest call unless given), so its counts and
     buttons stay true."""
     if call is None:
-        call = await ctx.session.scalar(_LATEST_CALL, {"group_id": group.id})
+        call = await ctx.session.scalar(select(Call).where(Call.group_id == group.id).order_by(Call.id.desc()).limit(1))
         if call is None:
             return
     state = CallState.of(call)
@@ -214,7 +182,28 @@ async def volunteer(ctx: Ctx) -> Reply:
     role = ctx.choice("as", ROLES, "member")
     assert role is not None
     note = ctx.limited(ctx.option("note") or "", 500, "note") if ctx.option("note") is not None else None
-    state = (await ctx.execute(_OFFER_STATE, {"group_id": g.id, "member_id": ctx.me.id})).one_or_none()
+    # All that an offer needs to know, in one query: the group's open call, whether the speaker is a member
+    # already, their live offer, and the tally the call's announcement shows before this offer.
+    is_member = select(Membership.id).where(Membership.group_id == g.id, Membership.member_id == ctx.me.id)
+    offer_state = (
+        select(
+            Call.id,
+            Call.status,
+            Call.closes_on,
+            is_member.exists(),
+            VolunteerOffer.id,
+            VolunteerOffer.role,
+            *_tally_of(g.id, literal("call:") + cast(Call.id, String)),
+        )
+        .outerjoin(
+            VolunteerOffer,
+            (VolunteerOffer.group_id == Call.group_id)
+            & (VolunteerOffer.member_id == ctx.me.id)
+            & (VolunteerOffer.status == "offered"),
+        )
+        .where(Call.group_id == g.id, Call.status == "open")
+    )
+    state = (await ctx.session.execute(offer_state)).one_or_none()
     if state is None:
         raise ctx.fail(f"{g.name} has no open call for volunteers just now.")
     call_id, status, closes_on, is_member, live_id, live_role, *tally = state
@@ -228,13 +217,13 @@ async def volunteer(ctx: Ctx) -> Reply:
                 f"You have already offered to serve on {g.name} as {role}; `withdraw {g.slug}` takes the offer back."
             )
         changed = {"role": role, "note": note} if note else {"role": role}
-        await ctx.execute(update(VolunteerOffer).where(VolunteerOffer.id == live_id).values(changed))
+        await ctx.session.execute(update(VolunteerOffer).where(VolunteerOffer.id == live_id).values(changed))
         await _edit_announcement(
             ctx, g, call, before.moved(to=role, away_from=live_role), f"offer {live_id} now {role}"
         )
         return Reply(f"Changed your offer for {g.name}: you now offer to serve as {role}.")
-    offer_id = await queries.insert_unless_taken(
-        ctx.unit,
+    offer_id = await queries.insert_returning_id(
+        ctx.session,
         VolunteerOffer,
         group_id=g.id,
         member_id=ctx.me.id,
@@ -253,7 +242,13 @@ async def volunteer(ctx: Ctx) -> Reply:
 
 
 async def _live_offer(ctx: Ctx, group: Group, member: Member) -> VolunteerOffer | None:
-    return await ctx.session.scalar(_LIVE_OFFER, {"group_id": group.id, "member_id": member.id})
+    return await ctx.session.scalar(
+        select(VolunteerOffer).where(
+            VolunteerOffer.group_id == group.id,
+            VolunteerOffer.member_id == member.id,
+            VolunteerOffer.status == "offered",
+        )
+    )
 
 
 @command(
@@ -337,7 +332,8 @@ async def accept(ctx: Ctx) -> Reply:
     person, group, offer = await _decision(ctx)
     role = ctx.choice("as", ROLES, offer.role)
     assert role is not None
-    group = await queries.lock_group(ctx.session, group.id)
+    if group.status == "closed":
+        raise ctx.fail(f"{group.name} is closed: it takes no new members.")
     rows = await queries.memberships(ctx.session, group.id)
     if group.seats is not None and len(rows) >= group.seats:
         raise ctx.fail(f"{group.name} has no seats left: all {group.seats} are taken.")

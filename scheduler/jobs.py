@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from handlers.command.context import CoreConfig
 from handlers.command.occurrences import due_occurrences, run_occurrence, skip_occurrence
+from storage import queries
 from storage.db import Database
 from storage.models import Outbox
 
@@ -50,3 +51,10 @@ async def next_moment(db: Database, after: datetime, until: datetime) -> datetim
     if later is not None:
         times.append(later)
     return min(times) if times else None
+
+
+async def forget_deliveries(db: Database, clock: Clock, *, kept: timedelta) -> int:
+    """Forget the platforms' deliveries recorded more than `kept` ago (they retry for minutes, and a signature
+    is valid for five); how many were forgotten."""
+    async with db.write() as session:
+        return await queries.forget_deliveries(session, clock() - kept)

@@ -20,80 +20,39 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Update, and_, or_, select, update
+from sqlalchemy.orm import aliased
 
 from handlers.command.messages import Reply
 from scheduler.pacing import Pacer
-from storage import kept
 from storage.db import Database
-from storage.direct import direct
-from storage.kept import detached
 from storage.models import Outbox
-from storage.queries import fixed
 
 log = logging.getLogger("convene.outbox")
 
 # An edit waiting to be sent while a newer edit of the same message waits or is under way is out of date: all
 # such are settled in one statement before each claim, rather than each claimed, loaded and found out (thirty
 # presses on a call's buttons send one edit, not thirty).
-_outbox = Outbox.__table__
-assert isinstance(_outbox, Table)
-_newer = _outbox.alias("newer")
-_SUPERSEDE = direct(
-    update(_outbox)
-    .where(
-        _outbox.c.mode == "edit",
-        _outbox.c.status == "pending",
-        select(_newer.c.id)
+_newer = aliased(Outbox)
+
+
+def _supersede(now: datetime) -> Update:
+    newer_edit = (
+        select(_newer.id)
         .where(
-            _newer.c.message_key == _outbox.c.message_key,
-            _newer.c.mode == "edit",
-            _newer.c.id > _outbox.c.id,
-            _newer.c.status.in_((fixed("pending"), fixed("sending"))),  # spelled out: no list to expand
+            _newer.message_key == Outbox.message_key,
+            _newer.mode == "edit",
+            _newer.id > Outbox.id,
+            _newer.status.in_(("pending", "sending")),
         )
-        .exists(),
+        .exists()
     )
-    .values(status="sent", sent_at=bindparam("now"), sent_ref="superseded", error=None, lease_until=None)
-)
-
-
-# The claim, the lease, an edit's state and a row's settling: asked for every row sent, so built once and run
-# directly on SQLite (see storage.direct).
-_DUE = or_(
-    and_(Outbox.status == "pending", Outbox.due_at <= bindparam("now")),
-    and_(Outbox.status == "sending", Outbox.lease_until < bindparam("now")),
-)
-_CLAIM_ROWS = select(*kept.columns(Outbox)).where(_DUE).order_by(Outbox.due_at, Outbox.id).limit(bindparam("batch"))
-_CLAIM = direct(_CLAIM_ROWS)
-_CLAIM_LOCKED = _CLAIM_ROWS.with_for_update(skip_locked=True)  # PostgreSQL: two dispatchers never claim one row
-_LEASE = direct(
-    update(Outbox)
-    .where(Outbox.id == bindparam("row_id"))
-    .values(status="sending", lease_until=bindparam("lease"), attempts=Outbox.attempts + 1)
-)
-_EDIT_STATE = direct(
-    select(
-        select(Outbox.id)
-        .where(Outbox.message_key == bindparam("message_key"), Outbox.mode == "edit", Outbox.id > bindparam("row_id"))
-        .exists(),
-        select(Outbox.sent_ref)
-        .where(Outbox.message_key == bindparam("message_key"), Outbox.mode == "post", Outbox.status == "sent")
-        .scalar_subquery(),
+    return (
+        update(Outbox)
+        .where(Outbox.mode == "edit", Outbox.status == "pending", newer_edit)
+        .values(status="sent", sent_at=now, sent_ref="superseded", error=None, lease_until=None)
+        .execution_options(synchronize_session=False)
     )
-)
-_SETTLE = direct(
-    update(Outbox)
-    .where(Outbox.id == bindparam("row_id"))
-    .values(
-        status=bindparam("status"),
-        lease_until=None,
-        sent_at=bindparam("sent_at"),
-        sent_ref=bindparam("sent_ref"),
-        error=bindparam("error"),
-        due_at=bindparam("due_at"),
-        attempts=bindparam("attempts"),
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -150,19 +109,26 @@ class Dispatcher:
             self.batch = max(1, min(self.batch, int(pacer.rate * lease.total_seconds() / 2)))
 
     async def claim(self) -> list[Outbox]:
-        """Lease the due rows. They are read as columns and handed on as detached rows: the dispatcher reads
-        them and writes back by statement, so an ORM session would only add its cost."""
+        """Lease the due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never claim one row;
+        SQLite's write transactions run one at a time). The rows come back detached, as leased."""
         now = self.clock()
-        lease = now + self.lease
-        async with self.db.unit(write=True) as unit:
-            await unit.execute(_SUPERSEDE, {"now": now})
-            claim = _CLAIM if self.db.sqlite else _CLAIM_LOCKED
-            found = (await unit.execute(claim, {"now": now, "batch": self.batch})).mappings().all()
-            rows = [detached(Outbox, row) for row in found]
-            if rows:
-                await unit.execute(_LEASE, [{"row_id": row.id, "lease": lease} for row in rows])
-        for row in rows:
-            row.status, row.lease_until, row.attempts = "sending", lease, row.attempts + 1
+        async with self.db.write() as session:
+            await session.execute(_supersede(now))
+            due = or_(
+                and_(Outbox.status == "pending", Outbox.due_at <= now),
+                and_(Outbox.status == "sending", Outbox.lease_until < now),
+            )
+            rows = list(
+                await session.scalars(
+                    select(Outbox)
+                    .where(due)
+                    .order_by(Outbox.due_at, Outbox.id)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for row in rows:
+                row.status, row.lease_until, row.attempts = "sending", now + self.lease, row.attempts + 1
         return rows
 
     async def run_once(self) -> int:
@@ -247,10 +213,21 @@ class Dispatcher:
             await self._settle(row, status="sent", ref=ref)
 
     async def _edit_state(self, row: Outbox) -> tuple[bool, str | None]:
-        async with self.db.unit(write=False) as unit:
-            found = await unit.execute(_EDIT_STATE, {"message_key": row.message_key, "row_id": row.id})
-            newer, original = found.one()
-        return bool(newer), original
+        """Whether a newer edit of the row's message is waiting, and the platform's reference of the message
+        once its post was sent."""
+        newer = (
+            select(Outbox.id)
+            .where(Outbox.message_key == row.message_key, Outbox.mode == "edit", Outbox.id > row.id)
+            .exists()
+        )
+        original = (
+            select(Outbox.sent_ref)
+            .where(Outbox.message_key == row.message_key, Outbox.mode == "post", Outbox.status == "sent")
+            .scalar_subquery()
+        )
+        async with self.db.read() as session:
+            found, ref = (await session.execute(select(newer, original))).one()
+        return bool(found), ref
 
     async def _failed(self, row: Outbox, error: str, *, permanent: bool, retry_after: float | None) -> None:
         if retry_after is not None and not permanent:  # rate limited: wait as asked; not a failed attempt
@@ -287,16 +264,16 @@ class Dispatcher:
     ) -> None:
         sent = status == "sent"
         values = {
-            "row_id": row.id,
             "status": status,
+            "lease_until": None,
             "sent_at": self.clock() if sent else row.sent_at,
             "sent_ref": ref if sent else row.sent_ref,
             "error": None if sent else (error if error is not None else row.error),
             "due_at": due if due is not None else row.due_at,
             "attempts": attempts if attempts is not None else row.attempts,
         }
-        async with self.db.unit(write=True) as unit:
-            await unit.execute(_SETTLE, values)
+        async with self.db.write() as session:
+            await session.execute(update(Outbox).where(Outbox.id == row.id).values(values))
 
 
 def _workspace_key(row: Outbox) -> str:

@@ -24,6 +24,8 @@ from storage.models import Schedule
 
 log = logging.getLogger("convene.scheduler")
 SYNC_SECONDS = 30
+RECEIVED_KEPT = timedelta(days=1)  # how long a platform's delivery is remembered (`storage.queries.first_delivery`)
+FORGET_EVERY_SECONDS = 3600
 
 
 class Scheduler:
@@ -52,6 +54,7 @@ class Scheduler:
         self.aps.start()
         await self.sync()
         self.aps.add_job(self.sync, "interval", seconds=SYNC_SECONDS, id="sync", replace_existing=True)
+        self.aps.add_job(self.forget, "interval", seconds=FORGET_EVERY_SECONDS, id="forget", replace_existing=True)
 
     def stop(self) -> None:
         if self.aps is not None:
@@ -61,6 +64,15 @@ class Scheduler:
 
     async def catch_up(self) -> int:
         return await jobs.run_due(self.db, self.config, self.clock, grace=self.grace)
+
+    async def forget(self) -> None:
+        try:
+            forgotten = await jobs.forget_deliveries(self.db, self.clock, kept=RECEIVED_KEPT)
+        except Exception:
+            log.exception("forgetting old deliveries failed; the next hour retries")
+            return
+        if forgotten:
+            log.info("forgot %d deliveries received over %s ago", forgotten, RECEIVED_KEPT)
 
     async def fire(self, schedule_id: int) -> None:
         try:

@@ -32,5 +32,5 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with db.engine.execution_options(convene_write=True).begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.run_sync(run)

@@ -1,70 +1,59 @@
-"""Queries that more than one capability asks.
+"""Queries that more than one capability asks, and the insert that writes nothing where a row like it is there.
 
-The ones asked on every command are built once, with named parameters: SQLAlchemy then neither rebuilds
-the statement nor recomputes its cache key at each execution."""
+Each takes the command's session; none commits (the unit of work does, `storage.db.Database.unit`)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, Result, String, bindparam, func, literal_column, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
-from storage import kept
-from storage.db import InsertUnlessTaken
-from storage.direct import direct
-from storage.models import Admin, Base, Group, Institution, Member, Membership, Outbox
+from storage.models import Admin, Base, Group, Member, Membership, Outbox, Received
 
 
-class Executor(Protocol):
-    """What runs a Core statement: a session, a connection or a `Unit`."""
-
-    async def execute(self, statement: Executable, params: Any = None, /) -> Result[Any]: ...
-
-
-def fixed(value: str) -> ColumnElement[str]:
-    """A constant written into the SQL rather than bound. SQLite prepares a statement again at every execution
-    when a bound value could decide whether a partial index applies (`status = ?` against an index kept
-    `WHERE status = 'open'`); spelled out, the plan is made once. (A literal bound with `literal_execute`
-    would be spelled out too, but rendered into the SQL afresh at every execution.)"""
-    if not value.replace("_", "").isalnum():
-        raise ValueError(f"not a plain word: {value!r}")
-    return literal_column(f"'{value}'", String)
+def insert_unless_taken(session: AsyncSession, model: type[Base], *conflict_columns: str) -> Insert:
+    """An INSERT into the model's table, in the session's dialect, that writes nothing where a unique rule
+    already holds a row like it (`ON CONFLICT [(columns)] DO NOTHING`, which SQLite and PostgreSQL share)."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite.insert(model) if dialect == "sqlite" else postgresql.insert(model)
+    return insert.on_conflict_do_nothing(index_elements=list(conflict_columns) or None)
 
 
-_MEMBER_BY_IDENTITY = select(Member).where(
-    Member.platform == bindparam("platform"),
-    Member.workspace == bindparam("workspace"),
-    Member.user_id == bindparam("user_id"),
-)
-_SPEAKER = direct(
-    select(*kept.columns(Member), *kept.columns(Institution, "institution__"), Admin.member_id.label("admin"))
-    .outerjoin(Institution, Institution.id == Member.institution_id)
-    .outerjoin(Admin, Admin.member_id == Member.id)
-    .where(Member.id == bindparam("member_id"))
-)
-_GROUP_NAMED = direct(
-    select(*kept.columns(Group)).where(
-        (Group.slug == bindparam("name")) | (func.lower(Group.name) == bindparam("name"))
-    )
-)
-_OF_MEMBER = (Membership.group_id == bindparam("group_id"), Membership.member_id == bindparam("member_id"))
-_MEMBERSHIP = select(Membership).where(*_OF_MEMBER)
-IS_MEMBER = select(Membership.id).where(*_OF_MEMBER)  # with parameters group_id and member_id
-_MEMBERSHIPS = (
-    select(Membership)
-    .where(Membership.group_id == bindparam("group_id"))
-    .order_by(Membership.role.desc(), Membership.since)
-)
-_ADD_MEMBER = InsertUnlessTaken(Member)
-_ENQUEUE = direct(InsertUnlessTaken(Outbox, "key"))
+async def insert_returning_id(session: AsyncSession, model: type[Base], **values: Any) -> int | None:
+    """Insert a row and return its id, or None (and nothing written) if a unique rule already holds one like it:
+    one statement, so a request racing another needs no savepoint."""
+    statement = insert_unless_taken(session, model).values(**values).returning(model.__table__.c.id)
+    found: int | None = (await session.execute(statement)).scalar_one_or_none()
+    return found
+
+
+# -- people ---------------------------------------------------------------------------------------------------
+
+
+def _by_identity(platform: str, workspace: str, user_id: str) -> Any:
+    return (Member.platform == platform) & (Member.workspace == workspace) & (Member.user_id == user_id)
 
 
 async def member_by_identity(session: AsyncSession, platform: str, workspace: str, user_id: str) -> Member | None:
-    return await session.scalar(_MEMBER_BY_IDENTITY, {"platform": platform, "workspace": workspace, "user_id": user_id})
+    return await session.scalar(select(Member).where(_by_identity(platform, workspace, user_id)))
+
+
+async def speaker(session: AsyncSession, platform: str, workspace: str, user_id: str) -> tuple[Member, bool] | None:
+    """The member with this identity (their institution loaded with them) and whether a row in `admins` puts
+    them in the steering group, in one query; None if they have never used Convene."""
+    row = (
+        await session.execute(
+            select(Member, Admin.member_id)
+            .outerjoin(Admin, Admin.member_id == Member.id)
+            .where(_by_identity(platform, workspace, user_id))
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1] is not None)
 
 
 async def ensure_member(
@@ -77,7 +66,8 @@ async def ensure_member(
     tz: str | None,
     now: datetime,
 ) -> Member:
-    """The member with this identity, created if new (safe when two requests create them at once)."""
+    """The member with this identity, created if new (safe when two requests create them at once), with the
+    display name the platform gives now: it is written only when it differs from the one stored."""
     values: dict[str, Any] = dict(
         platform=platform,
         workspace=workspace,
@@ -86,91 +76,16 @@ async def ensure_member(
         tz=tz or "Europe/London",
         created_at=now,
     )
-    await session.execute(_ADD_MEMBER, values)
+    await session.execute(insert_unless_taken(session, Member), values)
     member = await member_by_identity(session, platform, workspace, user_id)
     assert member is not None
+    if member.display_name != display_name:
+        member.display_name = display_name
     return member
-
-
-Values = dict[str, Any]
-SpeakerRow = tuple[Values, Values | None, bool]  # the member's values, their institution's, and if in `admins`
-
-
-async def speaker(db: Executor, member_id: int) -> SpeakerRow:
-    """The member, their institution, and whether they are in the steering group by a row in `admins`, in one
-    query, as values (`member_from` makes the member of them)."""
-    row = (await db.execute(_SPEAKER, {"member_id": member_id})).mappings().one()
-    member = kept.values(row, Member)
-    assert member is not None
-    return member, kept.values(row, Institution, "institution__"), row["admin"] is not None
-
-
-def member_from(row: SpeakerRow) -> Member:
-    member, institution = row[0], row[1]
-    place = kept.detached(Institution, institution) if institution is not None else None
-    return kept.detached(Member, {**member, "institution": place})
 
 
 async def admin_members(session: AsyncSession) -> Sequence[Member]:
     return (await session.scalars(select(Member).join(Admin, Admin.member_id == Member.id).order_by(Member.id))).all()
-
-
-async def all_groups(session: AsyncSession) -> Sequence[Group]:
-    return (await session.scalars(select(Group).order_by(Group.name))).all()
-
-
-async def group_named(db: Executor, name: str) -> Values | None:
-    """The values of the group with this slug or name (in any case)."""
-    row = (await db.execute(_GROUP_NAMED, {"name": name.strip().lower()})).mappings().one_or_none()
-    return dict(row) if row is not None else None
-
-
-async def lock_group(session: AsyncSession, group_id: int) -> Group:
-    """The group, locked until the transaction ends, for checks against its seats (a no-op on SQLite,
-    whose write transactions already run one at a time)."""
-    group = await session.scalar(
-        select(Group).where(Group.id == group_id).with_for_update().execution_options(populate_existing=True)
-    )
-    assert group is not None
-    return group
-
-
-async def memberships(session: AsyncSession, group_id: int) -> Sequence[Membership]:
-    return (await session.scalars(_MEMBERSHIPS, {"group_id": group_id})).all()
-
-
-async def membership(session: AsyncSession, group_id: int, member_id: int) -> Membership | None:
-    return await session.scalar(_MEMBERSHIP, {"group_id": group_id, "member_id": member_id})
-
-
-async def is_member(session: AsyncSession, group_id: int, member_id: int) -> bool:
-    """Whether the member belongs to the group (without loading the membership and its member)."""
-    return await session.scalar(IS_MEMBER, {"group_id": group_id, "member_id": member_id}) is not None
-
-
-async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
-    rows = await session.scalars(
-        select(Membership.group_id).where(Membership.member_id == member_id, Membership.role == "chair")
-    )
-    return set(rows)
-
-
-@functools.cache
-def _returning_id(model: type[Base]) -> Any:
-    return direct(InsertUnlessTaken(model).returning(model.__table__.c.id))
-
-
-async def insert_unless_taken(db: Executor, model: type[Base], **values: Any) -> int | None:
-    """Insert a row and return its id, or None (and nothing written) if a unique rule already holds one like it:
-    one statement, so a request racing another needs no savepoint."""
-    return (await db.execute(_returning_id(model), values)).scalar_one_or_none()
-
-
-async def enqueue(db: Executor, rows: Sequence[dict[str, Any]]) -> None:
-    """Add outbox rows in one statement; a row whose key is already there wins, so a repeated cause sends nothing
-    new."""
-    if rows:
-        await db.execute(_ENQUEUE, list(rows))
 
 
 async def members_for(session: AsyncSession, ids: Sequence[int]) -> dict[int, Member]:
@@ -193,3 +108,67 @@ async def steering_group(session: AsyncSession, configured: Collection[str]) -> 
         for m in rows:
             found.setdefault(m.id, m)
     return sorted(found.values(), key=lambda m: m.id)
+
+
+# -- groups ---------------------------------------------------------------------------------------------------
+
+
+async def all_groups(session: AsyncSession) -> Sequence[Group]:
+    return (await session.scalars(select(Group).order_by(Group.name))).all()
+
+
+async def group_named(session: AsyncSession, name: str, *, lock: bool = False) -> Group | None:
+    """The group with this slug or name (in any case). With `lock`, its row is locked until the transaction
+    ends (`FOR UPDATE` on PostgreSQL; SQLite's write transactions run one at a time already), and read afresh."""
+    key = name.strip().lower()
+    query = select(Group).where((Group.slug == key) | (func.lower(Group.name) == key))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(query)
+
+
+async def memberships(session: AsyncSession, group_id: int) -> Sequence[Membership]:
+    """A group's memberships, chairs first, then in the order they joined (each with its member)."""
+    return (
+        await session.scalars(
+            select(Membership)
+            .where(Membership.group_id == group_id)
+            .order_by(Membership.role.desc(), Membership.since, Membership.id)
+        )
+    ).all()
+
+
+async def membership(session: AsyncSession, group_id: int, member_id: int) -> Membership | None:
+    return await session.scalar(
+        select(Membership).where(Membership.group_id == group_id, Membership.member_id == member_id)
+    )
+
+
+async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(Membership.group_id).where(Membership.member_id == member_id, Membership.role == "chair")
+    )
+    return set(rows)
+
+
+# -- the outbox and deliveries received ---------------------------------------------------------------------------
+
+
+async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add outbox rows in one statement; a row whose key is already there wins, so a repeated cause sends nothing
+    new."""
+    if rows:
+        await session.execute(insert_unless_taken(session, Outbox, "key"), list(rows))
+
+
+async def first_delivery(session: AsyncSession, key: str, now: datetime) -> bool:
+    """Record a platform's delivery (`Request.delivery`) as acted on; False if it was recorded before, by this
+    process or another (the insert waits for a transaction recording the same key, and then writes nothing)."""
+    statement = insert_unless_taken(session, Received).values(key=key, seen_at=now).returning(Received.key)
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def forget_deliveries(session: AsyncSession, before: datetime) -> int:
+    """Forget the deliveries recorded before `before` (a platform retries for minutes, not days); how many."""
+    result = await session.execute(delete(Received).where(Received.seen_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

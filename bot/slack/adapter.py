@@ -1,6 +1,10 @@
 """Slack in, Convene's core, Slack out: each Slack request becomes a neutral `Request` for `Convene.handle`, and
 each reply becomes Block Kit, answered in the acknowledgement when it is ready within the time Slack allows.
 
+The adapter translates and renders; it never parses a command. What it needs to know of one (whether it
+changed something, whether its reply can be asked for again, which form it asked with, whether its delivery
+was acted on before) the core's reply says.
+
 Buttons act in place: a press on a posted message changes it through the outbox (the core writes the edit),
 which this adapter nudges at once; a press on a private reply replaces that reply with the result and the
 reply's fresh content. Forms open as modals; the App Home tab shows the `home` view.
@@ -10,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.response import BoltResponse
@@ -27,20 +30,16 @@ from bot.slack import blocks
 from bot.slack.identity import People
 from bot.slack.messenger import Clients, SlackMessenger
 from handlers.command.dispatch import Convene
-from handlers.command.errors import UserError
-from handlers.command.grammar import tokenize
-from handlers.command.messages import Action, Place, Reply, Request
-from handlers.command.registry import Command, Registry
+from handlers.command.messages import Action, Place, Reply, Request, Submission
 from scheduler.outbox import Dispatcher
+from storage import queries
 from storage.db import Database
 from storage.models import Outbox
-from storage.slack import Sightings
 
 log = logging.getLogger("convene.slack")
 
-ACK_WITHIN = 2.0  # seconds to wait for a reply before acknowledging without it (Slack allows three)
-SEEN_FOR = timedelta(days=1)  # how long a delivery is remembered: longer than Slack's retries and its 5 minutes
-ORIGIN_LIMIT = 200
+# Seconds to wait for a reply before acknowledging without it: Slack allows three, and the network takes some.
+ACK_WITHIN = 2.0
 REPLAY_WINDOW = 5 * 60.0  # Bolt refuses a request whose timestamp is older than this
 JSON = "application/json;charset=utf-8"
 NUDGE_GATHER = 0.05  # seconds the outbox waits after a change for the changes that come with it
@@ -72,57 +71,65 @@ class SlackAdapter:
         self._homes_seen: set[tuple[str, str]] = set()
         self._homes_due: set[tuple[str, str]] = set()
         self._homes_event = asyncio.Event()
-        self._sightings = Sightings(db, clock, SEEN_FOR)
         self._recent = Recent(REPLAY_WINDOW)
-        self._answers = Answers()
         self._tasks: set[asyncio.Future[None]] = set()
 
     # -- what the listeners call ------------------------------------------------------------------------------
 
-    async def command(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack) -> BoltResponse | None:
+    async def command(
+        self, body: dict[str, Any], client: AsyncWebClient, ack: Ack, delivery: str | None = None
+    ) -> BoltResponse | None:
         """Answer a slash command: with its reply as the acknowledgement (returned, for Bolt to send) when the
-        reply is ready in time; otherwise acknowledge now and answer by the response URL."""
-        text = (body.get("text") or "").strip()
+        reply is ready within `ACK_WITHIN`; otherwise acknowledge now with "Working on it…" and answer by the
+        response URL. Nothing before the acknowledgement waits on the database past that: the delivery's record
+        is written in the command's own transaction, under the same clock."""
         team, user = body["team_id"], body["user_id"]
-        request = await self._request(
-            client,
-            team,
-            user,
-            body.get("user_name"),
-            text=text,
-            channel=body.get("channel_id"),
-            channel_name=body.get("channel_name"),
-            forms=True,
-        )
-        task = asyncio.ensure_future(self.core.handle(request))
+        task = asyncio.ensure_future(self._slash(client, body, delivery))
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
         except TimeoutError:  # slow today: acknowledge now, answer by the response URL when ready
             await ack(text="Working on it…", response_type="ephemeral")
-            self.spawn(self._answer_later(task, body.get("response_url"), team, user, text))
+            self.spawn(self._answer_later(task, body.get("response_url"), team, user))
             return None
+        if reply.repeat:
+            log.warning("a signed request was replayed: refused")
+            return BoltResponse(status=401, body="")
         if reply.form is not None:
             await ack()
-            cmd = self._command(text)
-            context = {"channel": body.get("channel_id")}
-            view = blocks.modal(reply.form, cmd.name if cmd else text, context)
+            view = blocks.modal(reply.form, reply.command or "", {"channel": body.get("channel_id")})
             await client.views_open(trigger_id=body["trigger_id"], view=view)
             return None
-        self._after(team, user, text, reply)
-        return self._answers.response(reply, self._origin(text, reply))
+        self._after(team, user, reply)
+        message = blocks.message(reply, origin=reply.again, ref=_ref(reply))
+        answer = json.dumps({"response_type": "ephemeral" if reply.private else "in_channel", **message})
+        return BoltResponse(status=200, body=answer, headers={"content-type": JSON})
 
-    async def _answer_later(
-        self, task: asyncio.Future[Reply], response_url: str | None, team: str, user: str, text: str
-    ) -> None:
+    async def _slash(self, client: AsyncWebClient, body: dict[str, Any], delivery: str | None) -> Reply:
+        request = await self._request(
+            client,
+            body["team_id"],
+            body["user_id"],
+            body.get("user_name"),
+            text=(body.get("text") or "").strip(),
+            channel=body.get("channel_id"),
+            channel_name=body.get("channel_name"),
+            forms=True,
+            delivery=delivery,
+        )
+        return await self.core.handle(request)
+
+    async def _answer_later(self, task: asyncio.Future[Reply], response_url: str | None, team: str, user: str) -> None:
         reply = await task
-        await self._respond(response_url, reply, origin=self._origin(text, reply))
-        self._after(team, user, text, reply)
+        if reply.repeat:
+            return
+        await self._respond(response_url, reply)
+        self._after(team, user, reply)
 
-    async def press(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack) -> None:
+    async def press(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack, delivery: str | None = None) -> None:
         await ack()
-        self.spawn(self._pressed(body, client))
+        self.spawn(self._pressed(body, client, delivery))
 
-    async def _pressed(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _pressed(self, body: dict[str, Any], client: AsyncWebClient, delivery: str | None) -> None:
         pressed = body["actions"][0]
         name = blocks.neutral_action(pressed["action_id"])
         value = pressed.get("value") or (pressed.get("selected_option") or {}).get("value") or ""
@@ -131,7 +138,6 @@ class SlackAdapter:
         channel = body.get("channel") or {}
         container = body.get("container") or {}
         response_url = body.get("response_url")
-        in_home = container.get("type") == "view"
         if name == blocks.MORE:
             await self._more(client, team, user, value, response_url, channel)
             return
@@ -144,84 +150,106 @@ class SlackAdapter:
             channel=channel.get("id"),
             channel_name=channel.get("name"),
             forms=True,
+            delivery=delivery,
         )
         reply = await self.core.handle(request)
+        if reply.repeat:
+            return
         if reply.form is not None and body.get("trigger_id"):
-            cmd = self._command(value)
-            view = blocks.modal(reply.form, cmd.name if cmd else value, {"channel": channel.get("id")})
+            view = blocks.modal(reply.form, reply.command or "", {"channel": channel.get("id")})
             await client.views_open(trigger_id=body["trigger_id"], view=view)
             return
         origin = blocks.origin_of(pressed.get("block_id"))
-        if in_home:
+        if container.get("type") == "view":  # the App Home
             await self.messenger.direct(team, user, reply)
             self.refresh_home(team, user, force=True)
         elif container.get("is_ephemeral") and origin and response_url:
             fresh = await self.core.handle(await self._request(client, team, user, None, text=origin, channel=None))
-            message = blocks.message(fresh, origin=origin, ref=f"cmd:{origin}")
+            message = blocks.message(fresh, origin=fresh.again, ref=_ref(fresh))
             await self._post_to(response_url, blocks.with_notice(reply, message), replace_original=True)
         else:
             await self._respond(response_url, reply)
-        self._after(team, user, value, reply)
+        self._after(team, user, reply)
 
-    async def submit(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack) -> None:
+    async def submit(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack, delivery: str | None = None) -> None:
+        """A modal sent back: a problem is shown beside the form's field it concerns (the modal stays open);
+        otherwise the modal closes and the result is told to the person. A command slower than `ACK_WITHIN`
+        closes the modal first, and its result is told when it is ready."""
         view = body["view"]
         meta = json.loads(view.get("private_metadata") or "{}")
-        cmd = self.core.registry.get(str(meta.get("command", "")))
-        if cmd is None or cmd.form is None:
-            await ack()
-            return
-        text = cmd.form.command_text(cmd.name, blocks.submitted(cmd.form, view["state"]["values"]))
         team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
         user = body["user"]["id"]
         channel = meta.get("channel")
-        request = await self._request(client, team, user, body["user"].get("username"), text=text, channel=channel)
-        reply = await self.core.handle(request)
-        if reply.failed:
-            names = [f.name for f in cmd.form.fields]
-            field = reply.field if reply.field in names else names[0]
-            await ack(response_action="errors", errors={field: blocks.clip(reply.text.split("\n")[0], 300)})
+        request = await self._request(
+            client,
+            team,
+            user,
+            body["user"].get("username"),
+            submitted=Submission(str(meta.get("command", "")), blocks.submitted(view["state"]["values"])),
+            channel=channel,
+            delivery=delivery,
+        )
+        task = asyncio.ensure_future(self.core.handle(request))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
+        except TimeoutError:
+            await ack()
+            self.spawn(self._submitted_later(task, team, channel, user))
+            return
+        if reply.failed and reply.field is not None:
+            await ack(response_action="errors", errors={reply.field: blocks.clip(reply.text.split("\n")[0], 300)})
             return
         await ack()
-        self.spawn(self._tell_submitter(team, channel, user, text, reply))
+        if not reply.repeat:
+            self.spawn(self._tell_submitter(team, channel, user, reply))
 
-    async def _tell_submitter(self, team: str, channel: str | None, user: str, text: str, reply: Reply) -> None:
+    async def _submitted_later(self, task: asyncio.Future[Reply], team: str, channel: str | None, user: str) -> None:
+        reply = await task
+        if not reply.repeat:
+            await self._tell_submitter(team, channel, user, reply)
+
+    async def _tell_submitter(self, team: str, channel: str | None, user: str, reply: Reply) -> None:
         if channel and not str(channel).startswith("D"):
             await self.messenger.ephemeral(team, channel, user, reply)
         else:
             await self.messenger.direct(team, user, reply)
-        self._after(team, user, text, reply)
+        self._after(team, user, reply)
 
-    async def home_opened(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def home_opened(
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, delivery: str | None = None
+    ) -> None:
         if event.get("tab", "home") != "home":
             return
         team = body.get("team_id") or ""
-        self.spawn(self.publish_home(client, team, event["user"]))
+        self.spawn(self._once(delivery, lambda: self.publish_home(client, team, event["user"])))
+
+    async def _once(self, delivery: str | None, work: Callable[[], Awaitable[None]]) -> None:
+        """Do `work` (after the acknowledgement) unless the delivery was acted on before, in any process."""
+        if delivery is not None:
+            async with self.db.write() as session:
+                first = await queries.first_delivery(session, delivery, self.clock())
+            if not first:
+                log.info("%s delivered again: ignored", delivery)
+                return
+        await work()
 
     async def first_time(self, body: dict[str, Any], req: Any, next: Callable[[], Awaitable[None]]) -> Any:
-        """Bolt middleware, after the signature check: an event already acted on, or a request seen before,
-        does nothing again. Slack's retries of an event share its event_id; a replayed request its signature."""
+        """Bolt middleware, after the signature check. A signed request this process has seen in the last five
+        minutes (the time its signature is valid) is refused at once. Every delivery is named for the listener
+        (`delivery` in Bolt's context): a request by its signature, an event by its id, which Slack's retries
+        share. Whether another process acted on it is asked where it costs the acknowledgement nothing: in the
+        command's own transaction, or after the acknowledgement."""
         if body.get("type") == "event_callback" and body.get("event_id"):
-            if not await self._sightings.first(f"event:{body['event_id']}"):
-                log.info("event %s delivered again (retry %s): ignored", body["event_id"], _retry_number(req))
-                return BoltResponse(status=200, body="")
+            req.context["delivery"] = f"slack:event:{body['event_id']}"
         else:
             signature = _header(req, "x-slack-signature")
-            # Every signed request is remembered here for the five minutes its signature is valid; one that
-            # could change something is also recorded in the database, so no other process acts on it again.
-            if signature and (
-                not self._recent.first(signature)
-                or (self._changes(body) and not await self._sightings.first(f"request:{signature[-64:]}"))
-            ):
-                log.warning("a signed request was replayed: refused")
-                return BoltResponse(status=401, body="")
+            if signature:
+                if not self._recent.first(signature):
+                    log.warning("a signed request was replayed: refused")
+                    return BoltResponse(status=401, body="")
+                req.context["delivery"] = f"slack:request:{signature[-64:]}"
         await next()
         return None
-
-    def _changes(self, body: dict[str, Any]) -> bool:
-        if "command" in body:
-            cmd = self._command(str(body.get("text") or ""))
-            return cmd is not None and cmd.writes
-        return body.get("type") in ("block_actions", "view_submission")
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Work that goes on after Slack has its acknowledgement (Bolt answers when a listener returns)."""
@@ -298,11 +326,19 @@ class SlackAdapter:
         *,
         text: str | None = None,
         action: Action | None = None,
+        submitted: Submission | None = None,
         channel: str | None = None,
         channel_name: str | None = None,
         forms: bool = False,
+        delivery: str | None = None,
     ) -> Request:
-        said = text if text is not None else (action.value if action else "")
+        said = " ".join(
+            [
+                text or "",
+                action.value if action else "",
+                *(v or "" for v in (submitted.values if submitted else {}).values()),
+            ]
+        )
         if "<@" in said:
             speaker, mentions = await asyncio.gather(
                 self.people.speaker(client, team, user, handle), self.people.mentions(client, team, said)
@@ -312,24 +348,21 @@ class SlackAdapter:
         personal = not channel or channel.startswith("D")
         named = f"#{channel_name}" if channel_name and channel_name not in ("directmessage", "privategroup") else None
         place = Place() if personal else Place(channel, named)
-        return Request(speaker, place, self.clock(), text=text, action=action, mentions=mentions, forms=forms)
+        return Request(
+            speaker,
+            place,
+            self.clock(),
+            text=text,
+            action=action,
+            mentions=mentions,
+            forms=forms,
+            submitted=submitted,
+            delivery=delivery,
+        )
 
-    def _command(self, text: str) -> Command | None:
-        """The command `text` asks for, if any (asked several times a request, so remembered)."""
-        return _command_of(self.core.registry, text)
-
-    def _origin(self, text: str, reply: Reply) -> str | None:
-        """The command to run again for this reply's next page or fresh content: only one that changes nothing."""
-        if reply.failed or not text or len(text) > ORIGIN_LIMIT:
-            return None
-        cmd = self._command(text)
-        return text if cmd is not None and not cmd.writes else None
-
-    def _after(self, team: str, user: str, text: str, reply: Reply) -> None:
-        if reply.failed:
-            return
-        cmd = self._command(text)
-        if cmd is not None and cmd.writes:
+    def _after(self, team: str, user: str, reply: Reply) -> None:
+        """What follows a change: the outbox sends its messages now, and the person's Home is refreshed."""
+        if reply.wrote:
             self._nudge.set()
             self.refresh_home(team, user)
 
@@ -352,11 +385,10 @@ class SlackAdapter:
             reply = Reply.from_json(row.payload)
             message = blocks.message(reply, page=page, ref=ref)
         elif ref.startswith("cmd:"):
-            origin = ref[4:]
             reply = await self.core.handle(
-                await self._request(client, team, user, None, text=origin, channel=channel.get("id"))
+                await self._request(client, team, user, None, text=ref[4:], channel=channel.get("id"))
             )
-            message = blocks.message(reply, page=page, origin=origin, ref=ref)
+            message = blocks.message(reply, page=page, origin=reply.again, ref=ref)
         else:
             return
         if response_url:
@@ -364,10 +396,10 @@ class SlackAdapter:
         else:
             await self.messenger.direct(team, user, Reply(message["text"]))
 
-    async def _respond(self, response_url: str | None, reply: Reply, origin: str | None = None) -> None:
+    async def _respond(self, response_url: str | None, reply: Reply) -> None:
         if not response_url:
             return
-        message = blocks.message(reply, origin=origin, ref=f"cmd:{origin}" if origin else None)
+        message = blocks.message(reply, origin=reply.again, ref=_ref(reply))
         await self._post_to(response_url, message, replace_original=False, private=reply.private)
 
     async def _post_to(
@@ -382,40 +414,9 @@ class SlackAdapter:
         )
 
 
-@functools.lru_cache(maxsize=4096)
-def _command_of(registry: Registry, text: str) -> Command | None:
-    try:
-        args = tokenize(text)
-        return registry.find(args)[0] if args.words else None
-    except UserError:
-        return None
-
-
-class Answers:
-    """Slash-command acknowledgements, serialised once for each reply.
-
-    While nothing a read command's reply was made from has changed, the core hands out the same `Reply` object
-    (`Convene._read`); its acknowledgement, often a whole directory of groups in Block Kit, is then the same
-    bytes too. They are kept by the reply's identity, with the reply itself, so that its id cannot be taken by
-    another object while they are kept."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._kept: OrderedDict[tuple[int, str | None], tuple[Reply, str]] = OrderedDict()
-
-    def response(self, reply: Reply, origin: str | None) -> BoltResponse:
-        key = (id(reply), origin)
-        kept = self._kept.get(key)
-        if kept is not None and kept[0] is reply:
-            self._kept.move_to_end(key)
-            body = kept[1]
-        else:
-            message = blocks.message(reply, origin=origin, ref=f"cmd:{origin}" if origin else None)
-            body = json.dumps({"response_type": "ephemeral" if reply.private else "in_channel", **message})
-            self._kept[key] = (reply, body)
-            if len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return BoltResponse(status=200, body=body, headers={"content-type": JSON})
+def _ref(reply: Reply) -> str | None:
+    """Where a long reply's next page is found again: by asking its command afresh."""
+    return f"cmd:{reply.again}" if reply.again else None
 
 
 class Recent:
@@ -440,7 +441,3 @@ def _header(req: Any, name: str) -> str | None:
     if isinstance(values, list | tuple):
         return str(values[0]) if values else None
     return str(values) if values else None
-
-
-def _retry_number(req: Any) -> str | None:
-    return _header(req, "x-slack-retry-num")

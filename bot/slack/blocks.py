@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,22 +193,7 @@ def units(reply: Reply, origin: str | None = None) -> list[list[Block]]:
 
 
 def pages(reply: Reply, limit: int, origin: str | None = None) -> list[list[Block]]:
-    """The blocks cut into pages of at most `limit` blocks, keeping room on each but the last for "More".
-
-    A reply the core reuses (a read while nothing has changed) is the same object each time, so its pages are
-    kept too; callers copy a page before adding to it and never change a block."""
-    try:
-        return _kept_pages(reply, limit, origin)
-    except TypeError:  # a reply that cannot be hashed (a form with list values) is cut afresh
-        return _cut(reply, limit, origin)
-
-
-@functools.lru_cache(maxsize=256)
-def _kept_pages(reply: Reply, limit: int, origin: str | None) -> list[list[Block]]:
-    return _cut(reply, limit, origin)
-
-
-def _cut(reply: Reply, limit: int, origin: str | None) -> list[list[Block]]:
+    """The blocks cut into pages of at most `limit` blocks, keeping room on each but the last for "More"."""
     found = units(reply, origin)
     flat = [b for unit in found for b in unit]
     if len(flat) <= limit:
@@ -325,11 +309,12 @@ def _input(field: Field) -> Block:
     return block
 
 
-def submitted(form: Form, state: dict[str, Any]) -> dict[str, str | None]:
-    """The values of a view_submission's `view.state.values`, one string (or None) per field."""
+def submitted(state: dict[str, Any]) -> dict[str, str | None]:
+    """The values of a view_submission's `view.state.values`, one string (or None) per field, by the field's
+    name (each input block's `block_id`, as `modal` made it)."""
     values: dict[str, str | None] = {}
-    for f in form.fields:
-        got = state.get(f.name, {}).get("value") or {}
+    for name, block in state.items():
+        got = block.get("value") or {}
         kind = got.get("type")
         if kind == "static_select":
             value = (got.get("selected_option") or {}).get("value")
@@ -340,5 +325,5 @@ def submitted(form: Form, state: dict[str, Any]) -> dict[str, str | None]:
             value = f"<#{channel}>" if channel else None
         else:
             value = got.get("value")
-        values[f.name] = value
+        values[name] = value
     return values

@@ -3,14 +3,9 @@ words into groups, people, dates and outbox rows, each with an error the member 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Executable, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.errors import UserError
@@ -19,8 +14,6 @@ from handlers.command.messages import Reply, Request
 from handlers.command.outbox import member_row, outbox_row
 from handlers.command.registry import Command
 from storage import queries
-from storage.db import Unit
-from storage.kept import Keeper, detached
 from storage.models import Group, Member
 
 
@@ -35,30 +28,9 @@ class CoreConfig:
     pairing_window_weeks: int = 12  # no pair repeats within this many weeks
 
 
-class ClockWatch:
-    """Whether the command being run read the time (`Ctx.now`, `Ctx.today`): a reply that did may say something
-    that holds only at that time; one that did not holds whenever it is asked for."""
-
-    def __init__(self) -> None:
-        self.read = False
-
-
-_clock: ContextVar[ClockWatch | None] = ContextVar("convene_clock", default=None)
-
-
-@contextlib.contextmanager
-def watching_clock() -> Iterator[ClockWatch]:
-    watch = ClockWatch()
-    token = _clock.set(watch)
-    try:
-        yield watch
-    finally:
-        _clock.reset(token)
-
-
 @dataclass
 class Ctx:
-    unit: Unit  # the command's transaction
+    session: AsyncSession  # the command's unit of work: one transaction, read-only unless the command writes
     request: Request
     me: Member
     is_admin: bool
@@ -66,23 +38,10 @@ class Ctx:
     command: Command
     args: Args
     group: Group | None = None
-    keeper: Keeper | None = field(default=None, repr=False)  # rows kept between commands (see `take_group`)
     _chairs: set[int] | None = field(default=None, repr=False)
 
     @property
-    def session(self) -> AsyncSession:
-        """The ORM session, made when first asked for (`storage.db.Unit`)."""
-        return self.unit.session
-
-    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
-        """A Core statement, in the command's transaction, without making a session for it."""
-        return await self.unit.execute(statement, params)
-
-    @property
     def now(self) -> datetime:
-        watch = _clock.get()
-        if watch is not None:
-            watch.read = True
         return self.request.now
 
     @property
@@ -149,25 +108,25 @@ class Ctx:
 
     async def take_group(self) -> Group:
         """The group named by the first words: its slug, its quoted name, or its name in plain words
-        (`group rare books`), longest match first. Those words become one. Asked before the command writes
-        anything, so the groups' rows may come from those kept between commands."""
+        (`group rare books`), longest match first. Those words become one. In a command that writes, the
+        group's row is locked until the command's transaction ends (`group_from`)."""
         words = self.args.words
         plain = 0
         while plain < min(len(words), 6) and not words[plain].quoted and not words[plain].is_person:
             plain += 1
         for count in range(plain, 1, -1):
             name = " ".join(w.text for w in words[:count])
-            group = await self._group_named(name, keep=True)
+            group = await self._group_named(name)
             if group is not None:
                 self.args.words = [Word(name), *words[count:]]
                 return group
-        return await self._group_from(self.word(0, "group"), keep=True)
+        return await self.group_from(self.word(0, "group"))
 
     async def group_from(self, word: Word) -> Group:
-        return await self._group_from(word, keep=False)
-
-    async def _group_from(self, word: Word, *, keep: bool) -> Group:
-        group = await self._group_named(word.text, keep=keep)
+        """The group the word names, or an error that says which groups there are. In a command that writes,
+        its row is locked until the transaction ends, so what the command checks of it (open or closed, seats
+        taken) holds until it commits, whatever runs beside it."""
+        group = await self._group_named(word.text)
         if group is not None:
             return group
         groups = await queries.all_groups(self.session)
@@ -177,12 +136,8 @@ class Ctx:
         hint = f" Did you mean {match.name} (`{match.slug}`)?" if match else " Type `groups` to see them all."
         raise self.fail(f"There is no group called “{word.text}”.{hint}")
 
-    async def _group_named(self, name: str, *, keep: bool) -> Group | None:
-        def read() -> Awaitable[queries.Values | None]:
-            return queries.group_named(self.unit, name)
-
-        found = await self.keeper.get(("group", name.strip().lower()), read) if keep and self.keeper else await read()
-        return self.unit.adopt(detached(Group, found)) if found is not None else None
+    async def _group_named(self, name: str) -> Group | None:
+        return await queries.group_named(self.session, name, lock=self.command.writes)
 
     async def person_from(self, word: Word) -> Member:
         session, me = self.session, self.me
@@ -238,7 +193,7 @@ class Ctx:
             message_key=message_key,
             mode="edit" if edit else "post",
         )
-        await queries.enqueue(self.unit, [row])
+        await queries.enqueue(self.session, [row])
 
     async def tell(self, member: Member, reply: Reply, *, key: str, due: datetime | None = None) -> None:
-        await queries.enqueue(self.unit, [member_row(member, reply, key=key, due=due or self.now, now=self.now)])
+        await queries.enqueue(self.session, [member_row(member, reply, key=key, due=due or self.now, now=self.now)])

@@ -1,55 +1,34 @@
 """The one entry point every adapter calls: a neutral request in, a neutral reply out.
 
-Parsing, the role check and the transaction live here, once, for every command and every button.
+Parsing, the role check and the unit of work live here, once, for every command, every button and every form.
+A command that changes nothing runs in a read unit, which takes no write lock; one that writes runs in a write
+unit, and everything it writes (its rows and its outbox rows) commits together or not at all.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.command.context import CoreConfig, Ctx, watching_clock
+from handlers.command.context import CoreConfig, Ctx
 from handlers.command.errors import NotAllowed, UserError
 from handlers.command.grammar import Args, tokenize
-from handlers.command.messages import Place, Reply, Request, Speaker
+from handlers.command.messages import Reply, Request
 from handlers.command.registry import REGISTRY, Command, Registry
 from storage import queries
-from storage.changes import Changes, Snapshot
 from storage.db import Database
-from storage.kept import Keeper
-from storage.models import Call, Group, Member
+from storage.models import Member
 
 log = logging.getLogger("convene")
-REPLY_CACHE_SIZE = 4096
 
 ROLE_REFUSALS = {
     "admin": "Only the steering group (Convene's admins) can use `{name}`.",
     "chair": "Only the chairs of {group} (and the steering group) can use `{name}` for it.",
 }
-
-
-ReplyKey = tuple[object, ...]
-Making = tuple[tuple[int, datetime], "asyncio.Future[Reply]"]  # (state, minute) when begun, and the reply to be
-
-
-@dataclass(frozen=True)
-class Made:
-    """A reply kept for reuse: made from `tables`, as they were at `snapshot`; if making it read the time, it
-    holds only within `minute`."""
-
-    reply: Reply
-    tables: frozenset[str]
-    snapshot: Snapshot
-    minute: datetime | None
-
-    def holds(self, changes: Changes, minute: datetime) -> bool:
-        return (self.minute is None or self.minute == minute) and changes.unchanged(self.tables, self.snapshot)
+AGAIN_LIMIT = 200  # the longest command a reply can be asked for again by (it travels in a button's value)
 
 
 class Convene:
@@ -57,15 +36,16 @@ class Convene:
         self.db = db
         self.config = config or CoreConfig()
         self.registry = registry
-        self._members: dict[tuple[str, str, str], tuple[int, str]] = {}
-        self._replies: OrderedDict[ReplyKey, Made] = OrderedDict()
-        self._making: dict[ReplyKey, Making] = {}
-        self.keeper = Keeper(db)
 
     async def handle(self, request: Request) -> Reply:
+        """The reply to a request, never an exception: a problem the person can act on is answered with its
+        sentence and the command's usage (`Reply.failed`), anything else with a reference to quote, logged
+        once. The reply also says what the adapter needs to know of the request (`Reply.command`, `wrote`,
+        `again`, `repeat`), so that no adapter parses a command itself."""
         cmd: Command | None = None
+        text = ""
         try:
-            text = request.action.value if request.action is not None else (request.text or "")
+            text = self._text(request)
             args = tokenize(text)
             if not args.words and not args.options:
                 args = tokenize("help")
@@ -73,18 +53,15 @@ class Convene:
             unknown = sorted(set(args.options) - cmd.options)
             if unknown:
                 raise UserError(f"`{cmd.name}` has no option {unknown[0]}:.", usage=cmd.usage)
-            member_id = await self.member_id(request)
-            if cmd.writes or cmd.live:
-                return await self._run(cmd, args, request, member_id)
-            return await self._read(cmd, args, request, member_id, text)
+            reply = await self._run(cmd, args, request)
         except UserError as err:
-            return error_reply(err, cmd)
+            reply = error_reply(err, cmd)
         except Exception:
             ref = secrets.token_hex(4)
             log.exception(
-                "unexpected error (ref %s) handling %r for %s:%s",
+                "unexpected error (ref %s) handling %s for %s:%s",
                 ref,
-                request.text or request.action,
+                f"`{cmd.name}`" if cmd is not None else "a request",
                 request.speaker.platform,
                 request.speaker.user_id,
             )
@@ -92,113 +69,79 @@ class Convene:
                 f"Sorry, something went wrong on our side and nothing was changed. "
                 f"If it happens again, tell the steering group the reference {ref}."
             )
+        return self._described(reply, cmd, text, request)
 
-    async def _read(self, cmd: Command, args: Args, request: Request, member_id: int, text: str) -> Reply:
-        """A command that changes nothing: its reply is reused while none of the tables it read has changed."""
-        snapshot = await self.db.snapshot()
-        changes = self.db.changes
-        if snapshot is None or changes is None:
-            return await self._run(cmd, args, request, member_id)
-        key = (
-            None if cmd.shared else member_id,
-            request.speaker.platform,
-            text,
-            request.place.channel_id,
-            request.forms,
-        )
-        minute = request.now.replace(second=0, microsecond=0)
-        cached = self._replies.get(key)
-        if cached is not None and cached.holds(changes, minute):
-            self._replies.move_to_end(key)
-            return cached.reply
-        making = self._making.get(key)
-        if making is None or making[0] != (snapshot.state, minute):  # the same reply asked for at once is made once
-            made = self._make(key, cmd, args, request, member_id, snapshot)
-            making = ((snapshot.state, minute), asyncio.ensure_future(made))
-            self._making[key] = making
-            making[1].add_done_callback(lambda _: self._made(key, making))
-        return await asyncio.shield(making[1])
+    def _text(self, request: Request) -> str:
+        """The command the request stands for, as typed: a form's values are written out as options."""
+        if request.submitted is not None:
+            cmd = self.registry.get(request.submitted.command)
+            if cmd is None or cmd.form is None:
+                raise UserError("That form is out of date: type the command again to open a new one.")
+            return cmd.form.command_text(cmd.name, request.submitted.values)
+        return request.action.value if request.action is not None else (request.text or "")
 
-    async def _make(
-        self, key: ReplyKey, cmd: Command, args: Args, request: Request, member_id: int, snapshot: Snapshot
+    def _described(self, reply: Reply, cmd: Command | None, text: str, request: Request) -> Reply:
+        if cmd is None:
+            return reply
+        done = not (reply.failed or reply.repeat or reply.form is not None)
+        field = reply.field
+        if reply.failed and request.submitted is not None and cmd.form is not None:
+            names = [f.name for f in cmd.form.fields]
+            field = field if field in names else names[0]  # a form shows every problem beside one of its fields
+        again = text if done and not cmd.writes and len(text) <= AGAIN_LIMIT else None
+        return replace(reply, command=cmd.name, wrote=done and cmd.writes, again=again, field=field)
+
+    async def _run(self, cmd: Command, args: Args, request: Request) -> Reply:
+        """Run the command in its unit of work, as the speaker the database knows. Someone new, or whom the
+        platform now names differently, is saved first in a write unit of their own, so that they are known
+        from their first word whatever becomes of the command."""
+        s = request.speaker
+        for saved in (False, True):
+            async with self.db.unit(write=cmd.writes) as session:
+                found = await queries.speaker(session, s.platform, s.workspace, s.user_id)
+                if found is not None and (saved or found[0].display_name == s.display_name):
+                    if (
+                        cmd.writes
+                        and request.delivery is not None
+                        and not await queries.first_delivery(session, request.delivery, request.now)
+                    ):
+                        return Reply("This request was delivered before and acted on then.", repeat=True)
+                    return await self._command(session, cmd, args, request, *found)
+            await self.member_id(request)
+        raise AssertionError("a member saved a moment ago is not there")
+
+    async def _command(
+        self, session: AsyncSession, cmd: Command, args: Args, request: Request, me: Member, listed_admin: bool
     ) -> Reply:
-        assert self.db.changes is not None
-        with self.db.changes.watching() as seen, watching_clock() as clock:
-            try:
-                reply = await self._run(cmd, args, request, member_id)
-            except UserError as err:
-                reply = error_reply(err, cmd)
-        minute = request.now.replace(second=0, microsecond=0) if clock.read else None
-        self._replies[key] = Made(reply, frozenset(seen.read), snapshot, minute)
-        self._replies.move_to_end(key)
-        if len(self._replies) > REPLY_CACHE_SIZE:
-            self._replies.popitem(last=False)
-        return reply
+        is_admin = listed_admin or f"{me.platform}:{me.user_id}" in self.config.admins
+        ctx = Ctx(session, request, me, is_admin, self.config, cmd, args)
+        if cmd.role == "admin" and not is_admin:
+            raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))
+        if request.forms and cmd.form is not None and not args.words and not args.options:
+            values = await cmd.prefill(ctx) if cmd.prefill is not None else {}
+            return Reply(f"Usage: `{cmd.usage}`", form=cmd.form.filled(values))
+        if cmd.group_word:
+            ctx.group = await ctx.take_group()
+            if cmd.role == "chair" and not await ctx.may_chair(ctx.group):
+                raise NotAllowed(ROLE_REFUSALS["chair"].format(name=cmd.name, group=ctx.group.name))
+        return await cmd.run(ctx)
 
-    def _made(self, key: ReplyKey, making: Making) -> None:
-        if self._making.get(key) is making:
-            del self._making[key]
-
-    async def _run(self, cmd: Command, args: Args, request: Request, member_id: int) -> Reply:
-        async with self.db.unit(write=cmd.writes) as unit:
-            speaker = await self.keeper.get(("member", member_id), lambda: queries.speaker(unit, member_id))
-            me = unit.adopt(queries.member_from(speaker))
-            is_admin = speaker[2] or f"{me.platform}:{me.user_id}" in self.config.admins
-            ctx = Ctx(unit, request, me, is_admin, self.config, cmd, args, keeper=self.keeper)
-            if cmd.role == "admin" and not is_admin:
-                raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))
-            if request.forms and cmd.form is not None and not args.words and not args.options:
-                values = await cmd.prefill(ctx) if cmd.prefill is not None else {}
-                return Reply(f"Usage: `{cmd.usage}`", form=cmd.form.filled(values))
-            if cmd.group_word:
-                ctx.group = await ctx.take_group()
-                if cmd.role == "chair" and not await ctx.may_chair(ctx.group):
-                    raise NotAllowed(ROLE_REFUSALS["chair"].format(name=cmd.name, group=ctx.group.name))
-            return await cmd.run(ctx)
-
-    async def rehearse(self, now: datetime) -> int:
-        """Ask what members ask most (help, the directory, the home view, a group's page, an offer to serve) as
-        the longest-standing member, in a rehearsal that keeps nothing; the number of commands asked.
-        SQLAlchemy compiles a statement the first time it runs, which for the larger ones holds the loop for
-        5-20 ms: done at start-up, before any request comes, none waits for it."""
-        async with self.db.read() as session:
-            member = await session.scalar(select(Member).order_by(Member.id).limit(1))
-            group = await session.scalar(select(Group.slug).where(Group.status != "closed").order_by(Group.id))
-            calling = await session.scalar(
-                select(Group.slug).join(Call, Call.group_id == Group.id).where(Call.status == "open").limit(1)
-            )
-        if member is None:
-            return 0
-        speaker = Speaker(member.platform, member.workspace, member.user_id, member.display_name, member.tz)
-        texts = ["help", "groups", "home"]
-        texts += [f"group {group}"] if group is not None else []
-        texts += [f"volunteer {calling}"] if calling is not None else []
-        async with self.db.rehearsal():
-            for text in texts:
-                await self.handle(Request(speaker, Place(), now, text=text))
-        return len(texts)
+    async def _save_speaker(self, session: AsyncSession, request: Request) -> Member:
+        s = request.speaker
+        return await queries.ensure_member(
+            session,
+            platform=s.platform,
+            workspace=s.workspace,
+            user_id=s.user_id,
+            display_name=s.display_name,
+            tz=s.tz,
+            now=request.now,
+        )
 
     async def member_id(self, request: Request) -> int:
-        """The speaker's member id, creating them on first use; a name change is saved when seen."""
-        s = request.speaker
-        identity = (s.platform, s.workspace, s.user_id)
-        cached = self._members.get(identity)
-        if cached is not None and cached[1] == s.display_name:
-            return cached[0]
+        """The speaker's member id, saving them if they are new, and their display name if it changed."""
         async with self.db.write() as session:
-            member = await queries.ensure_member(
-                session,
-                platform=s.platform,
-                workspace=s.workspace,
-                user_id=s.user_id,
-                display_name=s.display_name,
-                tz=s.tz,
-                now=request.now,
-            )
-            if member.display_name != s.display_name:
-                member.display_name = s.display_name
-            self._members[identity] = (member.id, s.display_name)
-            return member.id
+            return (await self._save_speaker(session, request)).id
 
 
 def error_reply(err: UserError, cmd: Command | None) -> Reply:

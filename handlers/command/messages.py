@@ -6,8 +6,7 @@ Handlers see only these types; `bot/` turns a Slack payload, a Teams activity or
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -46,7 +45,18 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Submission:
+    """A form sent back: the command it was asked for (`Reply.command`), and each field's value by its name."""
+
+    command: str
+    values: dict[str, str | None]
+
+
+@dataclass(frozen=True)
 class Request:
+    """What a person asked, in Convene's terms: typed `text`, a pressed button's `action`, or a `submitted`
+    form (one of the three). `now` is the moment it arrived, in UTC."""
+
     speaker: Speaker
     place: Place
     now: datetime
@@ -54,6 +64,10 @@ class Request:
     action: Action | None = None
     mentions: dict[str, Speaker] = field(default_factory=dict)
     forms: bool = False  # the platform can ask with a form when a command is given without arguments
+    submitted: Submission | None = None
+    # The platform's name for this delivery (a signed request's signature, an event's id). A command that
+    # writes records it in its own transaction; delivered again, it does nothing (SPEC.md §6).
+    delivery: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,11 @@ class Reply:
     failed: bool = False  # the command did nothing; `text` says why
     field: str | None = None  # when failed: the option or form field the problem is about
     invite: tuple[str, ...] = ()  # platform user ids to bring into the channel this is posted in
+    # What the core says of the request this answers, for the adapter (never part of a message sent later):
+    command: str | None = None  # the command that made it: a form's submission names it (`Submission`)
+    wrote: bool = False  # the command changed something (the outbox may have messages; views may be stale)
+    again: str | None = None  # the text that asks for this reply afresh (a read): its next page, its update
+    repeat: bool = False  # the request's delivery was acted on before: nothing was done, and nothing is shown
 
     def all_buttons(self) -> list[Button]:
         """Every button in reading order: each section's, then the reply's own."""
@@ -111,7 +130,11 @@ class Reply:
         return found + list(self.buttons)
 
     def to_json(self) -> dict[str, Any]:
-        plain: dict[str, Any] = _plain(self)
+        """The reply as JSON values, as an outbox row keeps it: what is shown, not what the core said of the
+        request it answered."""
+        plain = asdict(self)
+        for key in _ABOUT_THE_REQUEST:
+            del plain[key]
         return plain
 
     @classmethod
@@ -149,17 +172,4 @@ class Reply:
         )
 
 
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses as dicts and tuples as lists, all the way down: what `json` writes. (`dataclasses.asdict`
-    copies every value on the way, three times slower, and each reply to others is written so.)"""
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    kind: type[Any] = type(value)
-    if is_dataclass(kind):
-        return {name: _plain(getattr(value, name)) for name in _field_names(kind)}
-    return value
+_ABOUT_THE_REQUEST = ("command", "wrote", "again", "repeat")

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import CoreConfig
 from handlers.command.timing import Rule, occurrence_stamp
-from storage.db import Database, InsertUnlessTaken
+from storage import queries
+from storage.db import Database
 from storage.models import Schedule, ScheduleRun
 
 log = logging.getLogger("convene.schedules")
@@ -103,7 +104,7 @@ async def due_occurrences(
 
 async def _claim(session: AsyncSession, due: Due, status: str, now: datetime, note: str | None) -> int | None:
     stmt = (
-        InsertUnlessTaken(ScheduleRun, "schedule_id", "fire_at")
+        queries.insert_unless_taken(session, ScheduleRun, "schedule_id", "fire_at")
         .values(schedule_id=due.schedule_id, fire_at=due.fire_at, status=status, ran_at=now, note=note)
         .returning(ScheduleRun.id)
     )

@@ -27,10 +27,8 @@ class Command:
     run: Run
     role: Role = "all"
     options: frozenset[str] = frozenset()
-    writes: bool = True
+    writes: bool = True  # False: it changes nothing, and runs in a read unit (no write lock)
     group_word: bool = False  # the first positional word names a group (resolved before the role check)
-    shared: bool = False  # a read whose reply depends on its words and the data only, not on who asks
-    live: bool = False  # a read of what changes without a command (the outbox's progress): never reused
     examples: tuple[str, ...] = ()
     form: Form | None = None  # asked for, where the platform has forms, when given without arguments
     prefill: Prefill | None = None  # the form's first values (a profile's current ones)
@@ -55,15 +53,10 @@ class Registry:
         options: tuple[str, ...] = (),
         writes: bool = True,
         group_word: bool = False,
-        shared: bool = False,
-        live: bool = False,
         examples: tuple[str, ...] = (),
         form: Form | None = None,
         prefill: Prefill | None = None,
     ) -> Callable[[Run], Run]:
-        if shared and (writes or role != "all"):
-            raise ValueError(f"{name!r}: only a read that everyone may use can share its replies")
-
         def register(run: Run) -> Run:
             self.add(
                 Command(
@@ -75,8 +68,6 @@ class Registry:
                     options=frozenset(options),
                     writes=writes,
                     group_word=group_word,
-                    shared=shared,
-                    live=live,
                     examples=examples,
                     form=form,
                     prefill=prefill,

@@ -22,7 +22,6 @@ from handlers.command.outbox import outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_cron, parse_every
 from storage import queries
-from storage.db import InsertUnlessTaken
 from storage.models import Group, Prompt, PromptUse, Schedule
 
 BUILT_IN: tuple[tuple[str, str], ...] = (
@@ -106,7 +105,7 @@ async def post_prompt(session: AsyncSession, occasion: Occasion) -> str:
         return "no prompt: the group is closed or has no channel"
     chosen = await next_prompt(session, group.id)
     await session.execute(
-        InsertUnlessTaken(PromptUse, "group_id", "occurrence").values(
+        queries.insert_unless_taken(session, PromptUse, "group_id", "occurrence").values(
             group_id=group.id, ref=chosen.ref, occurrence=occasion.key, used_at=occasion.now
         )
     )

@@ -2,6 +2,7 @@
 table on `Base.metadata` (what migrations and tests compare against)."""
 
 from storage.models.base import Base, UTCDateTime
+from storage.models.deliveries import OUTBOX_STATUSES, Outbox, Received
 from storage.models.groups import (
     GROUP_KINDS,
     GROUP_STATUSES,
@@ -16,10 +17,9 @@ from storage.models.groups import (
     VolunteerOffer,
 )
 from storage.models.networking import CHECKIN_ANSWERS, CheckIn, Pair, PairingOptIn, PairingRound, Prompt, PromptUse
-from storage.models.outbox import OUTBOX_STATUSES, Outbox
 from storage.models.people import CAREER_STAGES, Admin, Institution, Member
 from storage.models.scheduling import RUN_STATUSES, SCHEDULE_KINDS, Schedule, ScheduleRun
-from storage.models.slack import SlackSeen, bots, installations, oauth_states
+from storage.models.slack import bots, installations, oauth_states
 from storage.models.suggestions import SUGGESTION_STATUSES, Suggestion, SuggestionReply
 
 __all__ = [
@@ -50,9 +50,9 @@ __all__ = [
     "ProgressUpdate",
     "Prompt",
     "PromptUse",
+    "Received",
     "Schedule",
     "ScheduleRun",
-    "SlackSeen",
     "Suggestion",
     "SuggestionReply",
     "UTCDateTime",

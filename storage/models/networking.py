@@ -76,7 +76,7 @@ class Pair(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("pairing_rounds.id", ondelete="CASCADE"), index=True)
     member_a: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     member_b: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    member_c: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_c: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     prompt: Mapped[str | None] = mapped_column(Text)
 
 

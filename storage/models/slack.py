@@ -1,13 +1,10 @@
 """Slack's tables: the installations of Convene in member libraries' workspaces, kept in the shape slack_sdk's
 SQLAlchemy installation and OAuth state stores read and write (a test checks that they stay the same as the
-installed slack_sdk's), and the deliveries from Slack already acted on."""
+installed slack_sdk's)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, func
-from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
 
@@ -73,12 +70,3 @@ oauth_states = Table(
     Column("state", String(200), nullable=False),
     Column("expire_at", DateTime, nullable=False),
 )
-
-
-class SlackSeen(Base):
-    """A delivery from Slack already acted on: `event:<event_id>` or `request:<signature>`."""
-
-    __tablename__ = "slack_seen"
-
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    seen_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,5 +1,3 @@
-from sqlalchemy import event
-
 from tests.conftest import Chat
 
 
@@ -134,16 +132,3 @@ async def test_accept_and_decline_need_an_offer_and_tell_the_volunteer(chat: Cha
     to_bea = [d.reply.text for d in sent if d.target_kind == "member"]
     assert len(to_bea) == 1 and "could not take up your offer" in to_bea[0]
     assert "no open offer" in (await chat.say("Ada", "accept @bea diversity")).text
-
-
-async def test_an_offer_spells_out_the_statuses_its_partial_indexes_are_kept_by(chat: Chat) -> None:
-    """SQLite plans a statement again at every execution if a bound status could decide whether a partial index
-    applies; the open call and the live offer are looked up with the status written into the SQL."""
-    await chat.say("Ada", 'group new "Diversity" kind:task')
-    await chat.say("Ada", "call diversity")
-    await chat.say("Bea", "help")
-    statements: list[str] = []
-    event.listen(chat.core.db.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    assert "offered to serve" in (await chat.say("Bea", "volunteer diversity")).text
-    assert any("FROM calls" in s and "calls.status = 'open'" in s for s in statements)
-    assert any("FROM volunteer_offers" in s and "volunteer_offers.status = 'offered'" in s for s in statements)

@@ -8,7 +8,7 @@ import time
 from sqlalchemy import func, select
 
 from bot.slack.adapter import REPLAY_WINDOW, Recent
-from storage.models import SlackSeen
+from storage.models import Received
 from tests.slack.conftest import ADMIN, Workspace, sign
 
 
@@ -46,7 +46,7 @@ async def test_an_event_delivered_four_times_acts_once(workspace: Workspace) -> 
     await asyncio.sleep(0.2)  # anything a repeat had started would have reached the fake by now
     assert len(api.to("views.publish")) == 1
     async with ws.parts.db.read() as session:
-        seen = await session.scalar(select(func.count()).where(SlackSeen.key == "event:Ev0FOURTIMES"))
+        seen = await session.scalar(select(func.count()).where(Received.key == "slack:event:Ev0FOURTIMES"))
     assert seen == 1
 
 
@@ -72,4 +72,4 @@ async def test_a_replay_is_refused_by_another_process_too(workspace: Workspace) 
     slack.adapter._recent = Recent(REPLAY_WINDOW)  # as if the replay reached another copy of Convene
     assert (await ws.post(write, form, headers))[0] == 401  # refused by the record in the database
     async with ws.parts.db.read() as session:
-        assert await session.scalar(select(func.count()).where(SlackSeen.key.like("request:%"))) == 1
+        assert await session.scalar(select(func.count()).where(Received.key.like("slack:request:%"))) == 1

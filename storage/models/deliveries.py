@@ -1,4 +1,5 @@
-"""The outbox: every message Convene sends that is not the immediate answer to its asker."""
+"""Deliveries both ways: the outbox (every message Convene sends that is not the immediate answer to its asker),
+and the platforms' deliveries already acted on."""
 
 from __future__ import annotations
 
@@ -45,3 +46,13 @@ class Outbox(Base):
     sent_ref: Mapped[str | None] = mapped_column(String(80))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class Received(Base):
+    """A platform's delivery already acted on (`Request.delivery`: `slack:request:<signature>`,
+    `slack:event:<event_id>`), so that a retry or a replay does nothing twice, whichever process it reaches."""
+
+    __tablename__ = "received"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
