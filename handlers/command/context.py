@@ -30,7 +30,8 @@ class CoreConfig:
 
 @dataclass
 class Ctx:
-    session: AsyncSession  # the command's unit of work: one transaction, read-only unless the command writes
+    session: AsyncSession  # the command's unit of work: one transaction, read-only unless `writes`
+    writes: bool  # the command, with these arguments, may change something (`Command.writes_with`)
     request: Request
     me: Member
     is_admin: bool
@@ -137,7 +138,7 @@ class Ctx:
         raise self.fail(f"There is no group called “{word.text}”.{hint}")
 
     async def _group_named(self, name: str) -> Group | None:
-        return await queries.group_named(self.session, name, lock=self.command.writes)
+        return await queries.group_named(self.session, name, lock=self.writes)
 
     async def person_from(self, word: Word) -> Member:
         session, me = self.session, self.me

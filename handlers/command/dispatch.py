@@ -44,6 +44,7 @@ class Convene:
         `again`, `repeat`), so that no adapter parses a command itself."""
         cmd: Command | None = None
         text = ""
+        writes = False
         try:
             text = self._text(request)
             args = tokenize(text)
@@ -53,7 +54,8 @@ class Convene:
             unknown = sorted(set(args.options) - cmd.options)
             if unknown:
                 raise UserError(f"`{cmd.name}` has no option {unknown[0]}:.", usage=cmd.usage)
-            reply = await self._run(cmd, args, request)
+            writes = cmd.writes_with(args)
+            reply = await self._run(cmd, writes, args, request)
         except UserError as err:
             reply = error_reply(err, cmd)
         except Exception:
@@ -69,7 +71,7 @@ class Convene:
                 f"Sorry, something went wrong on our side and nothing was changed. "
                 f"If it happens again, tell the steering group the reference {ref}."
             )
-        return self._described(reply, cmd, text, request)
+        return self._described(reply, cmd, writes, text, request)
 
     def _text(self, request: Request) -> str:
         """The command the request stands for, as typed: a form's values are written out as options."""
@@ -80,7 +82,7 @@ class Convene:
             return cmd.form.command_text(cmd.name, request.submitted.values)
         return request.action.value if request.action is not None else (request.text or "")
 
-    def _described(self, reply: Reply, cmd: Command | None, text: str, request: Request) -> Reply:
+    def _described(self, reply: Reply, cmd: Command | None, writes: bool, text: str, request: Request) -> Reply:
         if cmd is None:
             return reply
         done = not (reply.failed or reply.repeat or reply.form is not None)
@@ -88,33 +90,40 @@ class Convene:
         if reply.failed and request.submitted is not None and cmd.form is not None:
             names = [f.name for f in cmd.form.fields]
             field = field if field in names else names[0]  # a form shows every problem beside one of its fields
-        again = text if done and not cmd.writes and len(text) <= AGAIN_LIMIT else None
-        return replace(reply, command=cmd.name, wrote=done and cmd.writes, again=again, field=field)
+        again = text if done and not writes and len(text) <= AGAIN_LIMIT else None
+        return replace(reply, command=cmd.name, wrote=done and writes, again=again, field=field)
 
-    async def _run(self, cmd: Command, args: Args, request: Request) -> Reply:
+    async def _run(self, cmd: Command, writes: bool, args: Args, request: Request) -> Reply:
         """Run the command in its unit of work, as the speaker the database knows. Someone new, or whom the
         platform now names differently, is saved first in a write unit of their own, so that they are known
         from their first word whatever becomes of the command."""
         s = request.speaker
         for saved in (False, True):
-            async with self.db.unit(write=cmd.writes) as session:
+            async with self.db.unit(write=writes) as session:
                 found = await queries.speaker(session, s.platform, s.workspace, s.user_id)
                 if found is not None and (saved or found[0].display_name == s.display_name):
                     if (
-                        cmd.writes
+                        writes
                         and request.delivery is not None
                         and not await queries.first_delivery(session, request.delivery, request.now)
                     ):
                         return Reply("This request was delivered before and acted on then.", repeat=True)
-                    return await self._command(session, cmd, args, request, *found)
+                    return await self._command(session, writes, cmd, args, request, *found)
             await self.member_id(request)
         raise AssertionError("a member saved a moment ago is not there")
 
     async def _command(
-        self, session: AsyncSession, cmd: Command, args: Args, request: Request, me: Member, listed_admin: bool
+        self,
+        session: AsyncSession,
+        writes: bool,
+        cmd: Command,
+        args: Args,
+        request: Request,
+        me: Member,
+        listed_admin: bool,
     ) -> Reply:
         is_admin = listed_admin or f"{me.platform}:{me.user_id}" in self.config.admins
-        ctx = Ctx(session, request, me, is_admin, self.config, cmd, args)
+        ctx = Ctx(session, writes, request, me, is_admin, self.config, cmd, args)
         if cmd.role == "admin" and not is_admin:
             raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))
         if request.forms and cmd.form is not None and not args.words and not args.options:

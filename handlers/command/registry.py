@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 Role = Literal["all", "chair", "admin"]
 Run = Callable[["Ctx"], Awaitable["Reply"]]
 Prefill = Callable[["Ctx"], Awaitable[dict[str, str | None]]]
+ReadsWhen = Callable[[Args], bool]
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,15 @@ class Command:
     role: Role = "all"
     options: frozenset[str] = frozenset()
     writes: bool = True  # False: it changes nothing, and runs in a read unit (no write lock)
+    reads_when: ReadsWhen | None = None  # the arguments with which a command that writes only shows something
     group_word: bool = False  # the first positional word names a group (resolved before the role check)
     examples: tuple[str, ...] = ()
     form: Form | None = None  # asked for, where the platform has forms, when given without arguments
     prefill: Prefill | None = None  # the form's first values (a profile's current ones)
+
+    def writes_with(self, args: Args) -> bool:
+        """Whether the command, given these arguments, may change something (and so runs in a write unit)."""
+        return self.writes and not (self.reads_when is not None and self.reads_when(args))
 
 
 class Registry:
@@ -52,6 +58,7 @@ class Registry:
         role: Role = "all",
         options: tuple[str, ...] = (),
         writes: bool = True,
+        reads_when: ReadsWhen | None = None,
         group_word: bool = False,
         examples: tuple[str, ...] = (),
         form: Form | None = None,
@@ -67,6 +74,7 @@ class Registry:
                     role=role,
                     options=frozenset(options),
                     writes=writes,
+                    reads_when=reads_when,
                     group_word=group_word,
                     examples=examples,
                     form=form,

@@ -166,6 +166,7 @@ async def add_prompt(ctx: Ctx) -> Reply:
     role="chair",
     group_word=True,
     options=("every", "cron", "tz", "holidays"),
+    reads_when=lambda args: not args.options and not (args.words and args.words[-1].text.lower() == "off"),
     usage='prompts <group> every:"monday 10:00"|cron:"…"|off [tz:…] [holidays:skip|post]',
     summary="post networking prompts to a group's channel on a schedule",
     examples=('prompts wellbeing every:"monday 10:00"', 'prompts wellbeing cron:"30 9 * * tue,thu"'),
