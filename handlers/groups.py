@@ -66,9 +66,16 @@ async def directory(ctx: Ctx) -> Reply:
     )
     if "open" in kinds:
         found = [g for g in found if g.id in calls or g.kind == "community"]
+    listed_ids = [g.id for g in found]
     counts = Counter(
         dict(
-            (await ctx.session.execute(select(Membership.group_id, func.count()).group_by(Membership.group_id)))
+            (
+                await ctx.session.execute(
+                    select(Membership.group_id, func.count())
+                    .where(Membership.group_id.in_(listed_ids))
+                    .group_by(Membership.group_id)
+                )
+            )
             .tuples()
             .all()
         )
@@ -77,7 +84,7 @@ async def directory(ctx: Ctx) -> Reply:
     chair_names = (
         select(Membership.group_id, Member.display_name)
         .join(Member, Member.id == Membership.member_id)
-        .where(Membership.role == "chair")
+        .where(Membership.group_id.in_(listed_ids), Membership.role == "chair")
         .order_by(Membership.since, Membership.id)
     )
     for gid, name in await ctx.session.execute(chair_names):

@@ -98,9 +98,14 @@ async def _steering(ctx: Ctx) -> list[Section]:
         sections.append(Section("", buttons=(Button("Read all", "suggestions", "suggestions new"),)))
 
     groups = (await session.scalars(select(Group).where(Group.status != "closed").order_by(Group.name))).all()
-    chairs = set(await session.scalars(select(Membership.group_id).where(Membership.role == "chair")))
+    ids = [g.id for g in groups]
+    chairs = set(
+        await session.scalars(
+            select(Membership.group_id).where(Membership.group_id.in_(ids), Membership.role == "chair").distinct()
+        )
+    )
     open_calls = set(await session.scalars(select(Call.group_id).where(Call.status == "open")))
-    members = set(await session.scalars(select(Membership.group_id)))
+    members = set(await session.scalars(select(Membership.group_id).where(Membership.group_id.in_(ids)).distinct()))
     attention = []
     for g in groups:
         if g.kind == "task" and g.ends_on is not None and g.ends_on < ctx.today:

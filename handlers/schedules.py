@@ -3,17 +3,17 @@ delivered or failed (`deliveries`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
 from handlers.command.messages import Reply, Section
-from handlers.command.occurrences import rule_of
+from handlers.command.occurrences import active_schedules, rule_of
 from handlers.command.registry import command
 from handlers.command.timing import describe
-from storage.models import Group, Outbox, Schedule, ScheduleRun
+from storage.models import Group, Outbox, Schedule
 
 
 async def describe_schedule(session: AsyncSession, schedule: Schedule) -> str:
@@ -40,27 +40,17 @@ async def describe_schedule(session: AsyncSession, schedule: Schedule) -> str:
 )
 async def list_schedules(ctx: Ctx) -> Reply:
     ctx.no_more_words(0)
-    rows = (await ctx.session.scalars(select(Schedule).where(Schedule.active.is_(True)).order_by(Schedule.id))).all()
+    rows = await active_schedules(ctx.session)
     if not rows:
         return Reply(
             "Nothing is scheduled. Chairs set prompts with `prompts <group> every:…`; "
             "the steering group sets pairing rounds with `pairing every:2w`."
         )
-    last = dict(
-        (
-            await ctx.session.execute(
-                select(ScheduleRun.schedule_id, func.max(ScheduleRun.fire_at)).group_by(ScheduleRun.schedule_id)
-            )
-        )
-        .tuples()
-        .all()
-    )
     entries: list[tuple[datetime | None, str]] = []
-    for s in rows:
+    for s, ran in rows:
         rule = rule_of(s)
         nxt = rule.next_after(ctx.now)
         when = f"next {nxt.astimezone(rule.zone):%a %Y-%m-%d %H:%M} {rule.tz}" if nxt else "no further dates"
-        ran = last.get(s.id)
         line = f"{await describe_schedule(ctx.session, s)} — {describe(rule)}; {when}"
         if ran is not None:
             line += f"; last {ran.astimezone(rule.zone):%Y-%m-%d %H:%M}"
@@ -74,6 +64,7 @@ async def list_schedules(ctx: Ctx) -> Reply:
 
 
 DELIVERY_LIMIT = 20
+SENT_COUNTED = timedelta(days=7)
 
 
 @command(
@@ -88,10 +79,21 @@ async def deliveries(ctx: Ctx) -> Reply:
     words = [w.text.lower() for w in ctx.args.words]
     if words not in ([], ["failed"]):
         raise ctx.fail(f"I don't understand “{ctx.args.words[0].text}” here.")
-    counts = dict(
-        (await ctx.session.execute(select(Outbox.status, func.count()).group_by(Outbox.status))).tuples().all()
+    # Counted by the (status, due) index: every row waiting or failed, and those sent in the last week (the
+    # outbox keeps every message ever sent: counting them all would grow with history).
+    week_ago = ctx.now - SENT_COUNTED
+    counted = (Outbox.status.in_(("pending", "sending", "failed"))) | (
+        (Outbox.status == "sent") & (Outbox.due_at >= week_ago)
     )
-    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "sending", "sent", "failed"))
+    counts = dict(
+        (await ctx.session.execute(select(Outbox.status, func.count()).where(counted).group_by(Outbox.status)))
+        .tuples()
+        .all()
+    )
+    summary = (
+        f"{counts.get('pending', 0)} pending, {counts.get('sending', 0)} sending, "
+        f"{counts.get('sent', 0)} sent in the last {SENT_COUNTED.days} days, {counts.get('failed', 0)} failed"
+    )
     query = select(Outbox).order_by(Outbox.id.desc()).limit(DELIVERY_LIMIT)
     if words:
         query = query.where(Outbox.status == "failed")

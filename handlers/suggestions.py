@@ -65,7 +65,9 @@ async def inbox(ctx: Ctx) -> Reply:
     replies = dict(
         (
             await ctx.session.execute(
-                select(SuggestionReply.suggestion_id, func.count()).group_by(SuggestionReply.suggestion_id)
+                select(SuggestionReply.suggestion_id, func.count())
+                .where(SuggestionReply.suggestion_id.in_([s.id for s in rows]))
+                .group_by(SuggestionReply.suggestion_id)
             )
         )
         .tuples()

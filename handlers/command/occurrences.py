@@ -70,30 +70,30 @@ class Due:
     fire_at: datetime
 
 
+async def active_schedules(
+    session: AsyncSession, schedule_id: int | None = None
+) -> list[tuple[Schedule, datetime | None]]:
+    """The active schedules (or the one with this id, if active), in id order, each with the fire time of the
+    last occurrence it ran or skipped (None if none): looked up per schedule by its unique (schedule, fire
+    time) index, so the cost does not grow with the runs recorded."""
+    last_run = select(func.max(ScheduleRun.fire_at)).where(ScheduleRun.schedule_id == Schedule.id).scalar_subquery()
+    query = select(Schedule, last_run).where(Schedule.active.is_(True)).order_by(Schedule.id)
+    if schedule_id is not None:
+        query = query.where(Schedule.id == schedule_id)
+    return [(schedule, ran) for schedule, ran in (await session.execute(query)).tuples()]
+
+
 async def due_occurrences(
     db: Database, now: datetime, *, grace: timedelta | None, schedule_id: int | None = None
 ) -> tuple[list[Due], list[Due]]:
     """Occurrences not yet run up to `now`, in fire-time order: (to run, too late to run). With a grace
     period, those more than `grace` old are too late; without one (the console's clock) none is."""
     async with db.read() as session:
-        query = select(Schedule).where(Schedule.active.is_(True))
-        if schedule_id is not None:
-            query = query.where(Schedule.id == schedule_id)
-        schedules = (await session.scalars(query)).all()
-        last = dict(
-            (
-                await session.execute(
-                    select(ScheduleRun.schedule_id, func.max(ScheduleRun.fire_at)).group_by(ScheduleRun.schedule_id)
-                )
-            )
-            .tuples()
-            .all()
-        )
+        schedules = await active_schedules(session, schedule_id)
     run: list[Due] = []
     late: list[Due] = []
-    for schedule in schedules:
+    for schedule, ran in schedules:
         since = max(schedule.updated_at, now - LOOK_BACK)
-        ran = last.get(schedule.id)
         if ran is not None:
             since = max(since, ran.replace(tzinfo=UTC) if ran.tzinfo is None else ran)
         for fire in rule_of(schedule).occurrences(since, now):

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
@@ -243,14 +243,14 @@ def _scope(ctx: Ctx, group: Group | None) -> str:
 @command(
     "pairing",
     options=("until", "every", "day", "group", "tz", "holidays"),
-    usage="pairing on|off|snooze until:YYYY-MM-DD|status  ·  pairing every:2w [day:tue] [group:…] (admin)",
+    usage="pairing on|off|snooze until:YYYY-MM-DD  ·  pairing every:2w [day:tue] [group:…] (admin)",
     summary="opt in to cross-library coffee pairing, pause it, or see your pairing",
     examples=("pairing on", "pairing snooze until:2027-03-01", "pairing every:2w day:tue"),
 )
 async def pairing(ctx: Ctx) -> Reply:
     if ctx.option("every") is not None:
         return await _set_rounds(ctx)
-    word = ctx.word(0, "of on, off, snooze or status").text.lower()
+    word = ctx.word(0, "of on, off or snooze").text.lower()
     if word == "met":
         return await _checkin(ctx)
     ctx.no_more_words(1)
@@ -284,8 +284,6 @@ async def pairing(ctx: Ctx) -> Reply:
             raise ctx.fail("You are not opted in to pairing; `pairing on` opts you in.")
         optin.snoozed_until, optin.updated_at = until, ctx.now
         return Reply(f"Pairing is paused for you: no rounds before {until}. `pairing on` resumes it now.")
-    if word == "status":
-        return await _status(ctx, optin)
     raise ctx.fail(f"I don't understand “{word}” here.")
 
 
@@ -306,32 +304,45 @@ async def _checkin(ctx: Ctx) -> Reply:
     return Reply(f"Thanks! I've noted that {ANSWER_WORDS[answer]}.")
 
 
-async def checkin_counts(session: AsyncSession, since: datetime | None = None) -> Counter[str]:
-    """Check-in answers, counted for reports: `met`, `planned`, `not`, and `pairs` for the rounds' pairs."""
-    answers = select(CheckIn.answer, func.count()).join(Pair, Pair.id == CheckIn.pair_id)
-    pairs = select(func.count()).select_from(Pair)
-    if since is not None:
-        answers = answers.join(PairingRound, PairingRound.id == Pair.round_id).where(PairingRound.started_at >= since)
-        pairs = pairs.join(PairingRound, PairingRound.id == Pair.round_id).where(PairingRound.started_at >= since)
-    counts: Counter[str] = Counter(dict((await session.execute(answers.group_by(CheckIn.answer))).tuples().all()))
-    counts["pairs"] = await session.scalar(pairs) or 0
+async def checkin_counts(session: AsyncSession, round_id: int) -> Counter[str]:
+    """A round's check-in answers, counted: `met`, `planned`, `not`, and `pairs` for the round's pairs."""
+    answers = (
+        select(CheckIn.answer, func.count())
+        .join(Pair, Pair.id == CheckIn.pair_id)
+        .where(Pair.round_id == round_id)
+        .group_by(CheckIn.answer)
+    )
+    counts: Counter[str] = Counter(dict((await session.execute(answers)).tuples().all()))
+    counts["pairs"] = await session.scalar(select(func.count()).where(Pair.round_id == round_id)) or 0
     return counts
 
 
-async def _status(ctx: Ctx, optin: PairingOptIn | None) -> Reply:
+@command(
+    "pairing status",
+    writes=False,
+    usage="pairing status",
+    summary="whether you are opted in to pairing, your latest pairing and when the next round is",
+    examples=("pairing status",),
+)
+async def status(ctx: Ctx) -> Reply:
+    ctx.no_more_words(0)
+    optin = await _optin(ctx)
     if optin is None or not optin.active:
         lines = ["You are not opted in to pairing. `pairing on` opts you in."]
     elif optin.snoozed_until is not None and optin.snoozed_until > ctx.today:
         lines = [f"You are opted in to pairing, paused until {optin.snoozed_until}."]
     else:
         lines = ["You are opted in to pairing."]
-    mine = await ctx.session.scalar(
-        select(Pair)
-        .join(PairingRound, PairingRound.id == Pair.round_id)
-        .where(or_(Pair.member_a == ctx.me.id, Pair.member_b == ctx.me.id, Pair.member_c == ctx.me.id))
-        .order_by(PairingRound.started_at.desc(), Pair.id.desc())
-        .limit(1)
-    )
+    # The member's pairs, found by each member column's index (never by walking the rounds); a pair is written
+    # when its round runs, so the latest has the greatest id.
+    me = ctx.me.id
+    theirs = union_all(
+        select(Pair.id).where(Pair.member_a == me),
+        select(Pair.id).where(Pair.member_b == me),
+        select(Pair.id).where(Pair.member_c == me),
+    ).subquery()
+    latest = await ctx.session.scalar(select(func.max(theirs.c.id)))
+    mine = await ctx.session.get(Pair, latest) if latest is not None else None
     if mine is not None:
         ids = [i for i in (mine.member_a, mine.member_b, mine.member_c) if i is not None and i != ctx.me.id]
         others = await queries.members_for(ctx.session, ids)
@@ -351,7 +362,7 @@ async def _status(ctx: Ctx, optin: PairingOptIn | None) -> Reply:
         last = await ctx.session.scalar(select(PairingRound).order_by(PairingRound.started_at.desc()).limit(1))
         lines.append(f"Opted in: {opted}.")
         if last is not None:
-            counts = await checkin_counts(ctx.session, last.started_at)
+            counts = await checkin_counts(ctx.session, last.id)
             lines.append(
                 f"Last round {last.started_at:%Y-%m-%d}: {last.people} people, {counts['pairs']} pairs; "
                 f"check-ins: {counts['met']} met, {counts['planned']} planned, {counts['not']} did not meet."

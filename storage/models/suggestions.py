@@ -24,7 +24,7 @@ class Suggestion(Base):
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(15), default="new")
+    status: Mapped[str] = mapped_column(String(15), default="new", index=True)
     created_at: Mapped[datetime]
 
     sender: Mapped[Member | None] = relationship(lazy="joined")

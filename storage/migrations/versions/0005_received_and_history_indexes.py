@@ -27,9 +27,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_received_seen_at'), 'received', ['seen_at'], unique=False)
     op.create_index(op.f('ix_pairs_member_c'), 'pairs', ['member_c'], unique=False)
+    op.create_index(op.f('ix_suggestions_status'), 'suggestions', ['status'], unique=False)
+    op.create_index(op.f('ix_volunteer_offers_member_id'), 'volunteer_offers', ['member_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_volunteer_offers_member_id'), table_name='volunteer_offers')
+    op.drop_index(op.f('ix_suggestions_status'), table_name='suggestions')
     op.drop_index(op.f('ix_pairs_member_c'), table_name='pairs')
     op.drop_index(op.f('ix_received_seen_at'), table_name='received')
     op.drop_table('received')
