@@ -318,4 +318,8 @@ async def close(ctx: Ctx) -> Reply:
             key=f"group-closed:group {g.id}",
             reply=Reply(f"{g.name} is now closed. Thank you, everyone who took part!", private=False),
         )
-    return Reply(f"Closed {g.name}." + (" Its open call for volunteers is closed too." if call else ""))
+    members = await ctx.session.scalar(select(func.count()).where(Membership.group_id == g.id)) or 0
+    return Reply(
+        f"Closed {g.name}, with {members} member{'' if members == 1 else 's'}."
+        + (" Its open call for volunteers is closed too." if call else "")
+    )

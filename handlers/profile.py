@@ -75,6 +75,7 @@ async def current(ctx: Ctx) -> dict[str, str | None]:
 @command(
     "profile",
     options=FIELDS,
+    reads_when=lambda args: not args.options,  # `profile` alone shows it
     form=PROFILE_FORM,
     prefill=current,
     usage="profile [institution:…] [title:…] [stage:early|mid|senior|leader] [interests:…] [tz:Europe/London]",

@@ -93,7 +93,7 @@ async def test_group_close_asks_for_the_case_study(chat: Chat) -> None:
     reply = await chat.say("Ada", "group close diversity")
     assert "has no case study yet" in reply.text and "group close diversity link:<link>" in reply.text
     reply = await chat.say("Ada", "group close diversity link:https://example.org/cs")
-    assert reply.text == "Closed Diversity. Its open call for volunteers is closed too."
+    assert reply.text == "Closed Diversity, with 0 members. Its open call for volunteers is closed too."
     page = await chat.say("Bea", "group diversity")
     assert "(closed)" in page.text and "Case study: Diversity case study — https://example.org/cs" in page.text
     assert page.all_buttons() == []
@@ -108,5 +108,5 @@ async def test_group_close_asks_for_the_case_study(chat: Chat) -> None:
 async def test_group_close_anyway_and_communities_need_no_case_study(chat: Chat) -> None:
     await chat.say("Ada", 'group new "Diversity" kind:task')
     await chat.say("Ada", 'group new "Rare Books" kind:community')
-    assert (await chat.say("Ada", "group close diversity anyway")).text == "Closed Diversity."
-    assert (await chat.say("Ada", "group close rare-books")).text == "Closed Rare Books."
+    assert (await chat.say("Ada", "group close diversity anyway")).text == "Closed Diversity, with 0 members."
+    assert (await chat.say("Ada", "group close rare-books")).text == "Closed Rare Books, with 0 members."
