@@ -10,7 +10,7 @@ from handlers.command.dispatch import Convene
 from handlers.command.messages import Reply
 from handlers.command.registry import Registry
 from storage.db import Database
-from storage.models import Institution
+from storage.models import Institution, Member
 from tests.conftest import Chat
 
 
@@ -49,3 +49,23 @@ async def test_a_renamed_speaker_is_saved(chat: Chat) -> None:
     request = chat.request("Bea", "profile")
     renamed = replace(request, speaker=replace(request.speaker, display_name="Beatrice"))
     assert "Name: Beatrice" in (await chat.core.handle(renamed)).text
+
+
+async def test_a_rename_and_a_rename_back_through_two_replicas_are_both_saved(chat: Chat, db: Database) -> None:
+    """The name saved is what the database holds, not what one process remembers."""
+    other = Convene(Database(db.url), chat.core.config)  # a second replica on the same database
+    try:
+
+        async def name_seen_by(core: Convene, display_name: str) -> str:
+            request = chat.request("Bea", "profile")
+            reply = await core.handle(replace(request, speaker=replace(request.speaker, display_name=display_name)))
+            return reply.text.split("Name: ")[1].split("\n")[0]
+
+        assert await name_seen_by(chat.core, "Bea") == "Bea"
+        assert await name_seen_by(other, "Beatrice") == "Beatrice"
+        assert await name_seen_by(chat.core, "Bea") == "Bea"  # renamed back: this replica had seen "Bea" before
+        async with db.read() as session:
+            names = list(await session.scalars(select(Member.display_name).where(Member.user_id == "bea")))
+        assert names == ["Bea"]
+    finally:
+        await other.db.dispose()
