@@ -1,42 +1,54 @@
-"""How fast Convene acknowledges Slack, next to a bare Bolt app that only acks (run by hand, not in CI).
+"""How fast Convene answers Slack, next to two baselines run in the same run (by hand, not in CI).
 
-    .venv/bin/python bench/slack_ack.py [--requests 2000] [--concurrency 16 64] [--rounds 3]
+    .venv/bin/python bench/slack_ack.py [--database sqlite postgresql] [--requests 1000] [--concurrency 16 64]
+                                        [--rounds 3] [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/]
+                                        [--skip throughput lock pairing]
 
-Starts the fake Slack Web API (tests/fakes/slack_api.py), then `convene serve` on a fresh SQLite database and
-a bare Bolt app, each in its own process; seeds 30 task groups with open calls through the slash command, and
-starts Convene again on that database, as after a restart, with each of 600 people known. Then it sends
-signed slash commands at each concurrency: reads (`groups`, `group <name>`), writes (`volunteer <group>`,
-each a new offer) and a mix (a new offer every tenth request: the reads wait behind the offers'
-transactions, but the replies Convene keeps for them stay good, as offers change no table a directory or a
-group page is made from). The two apps take turns, round after round, with the same requests, so that a
-noisy machine weighs on both alike; it prints the median requests per second, p50 and p99 for both apps, and
-the ratio of Convene's throughput to the bare app's.
+Three apps, each in its own process on its own fresh database, all answering signed slash commands (every
+request distinct: Convene refuses a replayed signature):
+- bare: a Bolt app with process_before_response=True whose listener only acknowledges (the limit);
+- peer: a "first draft" Bolt app with default settings whose listener does the work with a plain SQLAlchemy
+  session, as an engineer would write it first: a read selects the groups, a write inserts an offer row and
+  commits, and each acknowledges with a sentence;
+- convene: `convene serve`, its groups and calls made through the slash command, and each person known.
+They take turns with the same requests, round after round, so that a noisy machine weighs on all alike; the
+medians of the rounds are printed with Convene's throughput as a ratio of each baseline's.
 
-Two last passes report every callback that held Convene's event loop over 5 ms under the same load: one with
-asyncio's debug mode and its slow-callback warnings (debug mode makes every callback slower, so this is the
-pessimistic view), one timing each callback with debug mode off.
+Two more passes, on SQLite:
+- lock: another process holds SQLite's write lock for 10 s while reads and writes keep coming and /healthz is
+  asked every 50 ms; the slowest acknowledgement and the slowest health check, and whether every write
+  acknowledged with "Working on it…" was answered once the lock was gone;
+- pairing: 10,000 members and 500,000 pairs; ten members ask `pairing status` at once, twenty times, while
+  Convene times every callback of its event loop: those over 20 ms are listed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
 import os
+import random
 import re
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import DateTime, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,8 +59,9 @@ SECRET = "bench-signing-secret"
 TEAM = "T0LIBS"
 ADMIN = "U0ADMIN"
 GROUPS = 30
-PEOPLE = 600  # 30 groups x 600 people: enough new offers for every round
-SLOW = 0.005
+PEOPLE = 600  # 30 groups x 600 people: a new offer for every write request
+SLOW = float(os.environ.get("BENCH_SLOW", "0.02"))  # seconds: a callback held the loop too long
+APPS = ("bare", "peer", "convene")
 
 
 def free_port() -> int:
@@ -70,7 +83,7 @@ def signed(body: str) -> dict[str, str]:
 _serial = itertools.count(1)
 
 
-def command(user: str, text: str) -> str:
+def command(user: str, text: str, response_url: str = "http://127.0.0.1:1/respond") -> str:
     n = next(_serial)
     return urllib.parse.urlencode(
         {
@@ -85,34 +98,86 @@ def command(user: str, text: str) -> str:
             "text": text,
             "api_app_id": "A0CONVENE",
             "is_enterprise_install": "false",
-            "response_url": f"http://127.0.0.1:1/respond/{n}",
+            "response_url": f"{response_url}/{n}",
             "trigger_id": f"{n}.1.abc",
         }
     )
 
 
-# -- the two servers, each run in a child process of this script ---------------------------------------------
+# -- the two baselines, each run in a child process of this script -------------------------------------------
 
 
-def run_bare(port: int, api_url: str) -> None:
+class PeerBase(DeclarativeBase):
+    """The first-draft peer's own tables."""
+
+
+class Group(PeerBase):
+    __tablename__ = "peer_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class Offer(PeerBase):
+    __tablename__ = "peer_offers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    group_slug: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def run_baseline(kind: str, port: int, api_url: str, database_url: str) -> None:
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     async def main() -> None:
-        bolt = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token="xoxb-bench", base_url=api_url))
+        client = AsyncWebClient(token="xoxb-bench", base_url=api_url)
+        if kind == "bare":
+            bolt = AsyncApp(signing_secret=SECRET, client=client, process_before_response=True)
 
-        async def on_command(ack):  # type: ignore[no-untyped-def]
-            await ack()
+            async def only_ack(ack):  # type: ignore[no-untyped-def]
+                await ack()
 
-        bolt.command("/convene")(on_command)
+            bolt.command("/convene")(only_ack)
+        else:
+            engine = create_async_engine(database_url)
+            async with engine.begin() as conn:
+                await conn.run_sync(PeerBase.metadata.create_all)
+            sessions = async_sessionmaker(engine, expire_on_commit=False)
+            async with sessions() as session:
+                session.add_all(Group(slug=f"group-{g:02d}", name=f"Group {g:02d}") for g in range(GROUPS))
+                await session.commit()
+            bolt = AsyncApp(signing_secret=SECRET, client=client)
+
+            async def first_draft(ack, command):  # type: ignore[no-untyped-def]
+                words = command["text"].split()
+                async with sessions() as session:
+                    if words[0] == "volunteer":
+                        session.add(
+                            Offer(user_id=command["user_id"], group_slug=words[1], created_at=datetime.now(UTC))
+                        )
+                        await session.commit()
+                        await ack(f"Thank you! You have offered to serve on {words[1]}.")
+                    else:
+                        groups = (await session.scalars(select(Group).order_by(Group.name))).all()
+                        await ack("Groups: " + ", ".join(g.name for g in groups))
+
+            bolt.command("/convene")(first_draft)
 
         async def events(request: web.Request) -> web.StreamResponse:
             return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
         app = web.Application()
         app.router.add_post("/slack/events", events)
+
+        async def healthz(_request: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        app.router.add_get("/healthz", healthz)
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -121,55 +186,44 @@ def run_bare(port: int, api_url: str) -> None:
     asyncio.run(main())
 
 
-def run_convene_watched(mode: str) -> None:
-    """`convene serve`, reporting each callback that holds the loop over 5 ms: with asyncio's debug mode
-    ("debug", which slows every callback down), or by timing each callback and nothing else ("timed")."""
+def run_convene_timed() -> None:
+    """`convene serve`, printing each callback of its event loop that runs over SLOW seconds."""
     import asyncio.events
-    import logging
 
     from bot import web
     from bot.settings import load
 
-    if mode == "timed":
-        run = asyncio.events.Handle._run
+    run = asyncio.events.Handle._run
 
-        def timed(handle: asyncio.events.Handle) -> None:
-            began = time.perf_counter()
-            run(handle)
-            took = time.perf_counter() - began
-            if took > SLOW:
-                task = getattr(getattr(handle, "_callback", None), "__self__", None)  # a task's step: its coroutine
-                what = f"task {task.get_coro()!r}" if isinstance(task, asyncio.Task) else repr(handle)
-                print(f"Executing {what} took {took:.3f} seconds", file=sys.stderr, flush=True)
+    def timed(handle: asyncio.events.Handle) -> None:
+        began = time.perf_counter()
+        run(handle)
+        took = time.perf_counter() - began
+        if took > SLOW:
+            task = getattr(getattr(handle, "_callback", None), "__self__", None)  # a task's step: its coroutine
+            what = f"task {task.get_coro()!r}" if isinstance(task, asyncio.Task) else repr(handle)
+            print(f"Executing {what} took {took:.3f} seconds", file=sys.stderr, flush=True)
 
-        asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
-
-    async def main() -> None:
-        if mode == "debug":
-            loop = asyncio.get_running_loop()
-            loop.set_debug(True)
-            loop.slow_callback_duration = SLOW
-            logging.getLogger("asyncio").setLevel(logging.WARNING)
-        await web.serve(load(env_file=None))
-
-    asyncio.run(main())
+    asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
+    asyncio.run(web.serve(load(env_file=None)))
 
 
 # -- load ------------------------------------------------------------------------------------------------
 
 
-async def wait_until_up(url: str, within: float = 30.0) -> None:
+async def wait_until_up(base: str, within: float = 60.0) -> None:
     deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as session:
         while True:
             try:
-                async with session.post(url, data=b"", headers={"Content-Type": "text/plain"}) as r:
-                    await r.read()
-                    return
+                async with session.get(f"{base}/healthz") as r:
+                    if r.status == 200:
+                        return
             except aiohttp.ClientError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.2)
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{base} did not come up")
+            await asyncio.sleep(0.2)
 
 
 async def load(url: str, bodies: list[str], concurrency: int) -> tuple[float, list[float], int]:
@@ -213,55 +267,29 @@ def workloads(requests: int) -> dict[str, Callable[[], list[str]]]:
     def writes() -> list[str]:
         return [command(p, f"volunteer group-{g:02d}") for g, p in itertools.islice(offers, requests)]
 
-    def mixed() -> list[str]:
-        """Reads with a new offer every tenth request."""
-        bodies = reads()
-        for i, (g, p) in zip(range(0, requests, 10), offers, strict=False):
-            bodies[i] = command(p, f"volunteer group-{g:02d}")
-        return bodies
-
-    return {"read": reads, "write": writes, "mixed": mixed}
+    return {"read": reads, "write": writes}
 
 
-async def seed(url: str) -> None:
+async def seed_convene(url: str) -> None:
     async with aiohttp.ClientSession() as session:
         for g in range(GROUPS):
             for text in (f'group new "Group {g:02d}" kind:task seats:50', f"call group-{g:02d}"):
                 body = command(ADMIN, text)
                 async with session.post(url, data=body.encode(), headers=signed(body)) as r:
                     assert r.status == 200, await r.text()
-        for n in range(PEOPLE):  # each person speaks once, so names come from the cache, as in steady use
-            body = command(f"U{n:05d}", "help")
-            async with session.post(url, data=body.encode(), headers=signed(body)) as r:
-                assert r.status == 200
+    await load(url, [command(f"U{n:05d}", "help") for n in range(PEOPLE)], 16)  # each person known
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """A child process whose output goes to a file (a pipe nobody reads until the end would fill and stall it)."""
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=out, cwd=ROOT)
 
 
-async def seeded(args: list[str], env: dict[str, str], log: Path, url: str) -> subprocess.Popen[bytes]:
-    """Convene, started on a database seeded by an earlier run of it, as a server is after a restart (it
-    rehearses what members ask first before it listens, which it cannot do on an empty database)."""
-    first = start(args, env, log)
-    try:
-        await wait_until_up(url)
-        await seed(url)
-    finally:
-        first.terminate()
-        first.wait(10)
-    again = start(args, env, log)
-    await wait_until_up(url)
-    await load(url, [command(f"U{n:05d}", "help") for n in range(PEOPLE)], 16)  # everyone known again
-    return again
-
-
-def convene_env(api_url: str, port: int, db: str) -> dict[str, str]:
+def convene_env(api_url: str, port: int, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("CONVENE_", "SLACK_"))}
     env.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{db}",
+        DATABASE_URL=database_url,
         SLACK_BOT_TOKEN="xoxb-bench",
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=api_url,
@@ -269,106 +297,315 @@ def convene_env(api_url: str, port: int, db: str) -> dict[str, str]:
         CONVENE_LOG_LEVEL="WARNING",
         PORT=str(port),
         HOST="127.0.0.1",
+        PYTHONPATH=str(ROOT),
     )
     return env
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--each-round", action="store_true", help="print every round as it ends")
-    parser.add_argument("--no-debug-pass", action="store_true")
-    opts = parser.parse_args()
+class Databases:
+    """Fresh databases for the run: SQLite files in a temporary folder, or PostgreSQL databases made for it
+    (and dropped after it) on the server `pg_url` names."""
 
-    fake = FakeSlack()
-    for n in range(PEOPLE):
-        fake.person(f"U{n:05d}", f"Person {n}")
-    fake.person(ADMIN, "Ada")
-    await fake.start()
-    workdir = Path(tempfile.mkdtemp(prefix="convene-bench-"))
-    convene_port, bare_port = free_port(), free_port()
-    convene_url = f"http://127.0.0.1:{convene_port}/slack/events"
-    bare_url = f"http://127.0.0.1:{bare_port}/slack/events"
-    convene = await seeded(
-        [str(ROOT / ".venv/bin/convene"), "serve"],
-        convene_env(fake.url, convene_port, str(workdir / "c.db")),
-        workdir / "convene.log",
-        convene_url,
-    )
-    bare = start([sys.executable, __file__, "--bare", str(bare_port), fake.url], dict(os.environ), workdir / "bare.log")
-    results: dict[tuple[str, str, int], list[tuple[float, float, float, int]]] = {}
+    def __init__(self, workdir: Path, pg_url: str) -> None:
+        self.workdir = workdir
+        self.pg_url = pg_url.rstrip("/")
+        self.made: list[str] = []
+
+    async def new(self, kind: str, name: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite+aiosqlite:///{self.workdir / name}.db"
+        import asyncpg
+
+        database = f"convene_bench_{name}_{os.getpid()}"
+        server = await asyncpg.connect(self.pg_url.replace("postgresql+asyncpg", "postgresql") + "/postgres")
+        try:
+            await server.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            await server.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            await server.close()
+        self.made.append(database)
+        return f"{self.pg_url}/{database}"
+
+    async def drop(self) -> None:
+        if not self.made:
+            return
+        import asyncpg
+
+        server = await asyncpg.connect(self.pg_url.replace("postgresql+asyncpg", "postgresql") + "/postgres")
+        try:
+            for database in self.made:
+                await server.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        finally:
+            await server.close()
+
+
+Result = tuple[float, float, float, int]  # req/s, p50 s, p99 s, failures
+
+
+async def throughput(fake: FakeSlack, dbs: Databases, kind: str, opts: argparse.Namespace) -> None:
+    workdir = dbs.workdir
+    ports = {app: free_port() for app in APPS}
+    base = {app: f"http://127.0.0.1:{ports[app]}" for app in APPS}
+    processes = [
+        start(
+            [sys.executable, __file__, "--baseline", "bare", str(ports["bare"]), fake.url, "-"],
+            dict(os.environ),
+            workdir / "bare.log",
+        ),
+        start(
+            [sys.executable, __file__, "--baseline", "peer", str(ports["peer"]), fake.url, await dbs.new(kind, "peer")],
+            dict(os.environ),
+            workdir / "peer.log",
+        ),
+        start(
+            [str(ROOT / ".venv/bin/convene"), "serve"],
+            convene_env(fake.url, ports["convene"], await dbs.new(kind, "convene")),
+            workdir / "convene.log",
+        ),
+    ]
+    results: dict[tuple[str, str, int], list[Result]] = {}
     try:
-        await wait_until_up(bare_url)
-        await load(bare_url, [command("U00000", "help") for _ in range(200)], 16)  # warm it up
+        for app in APPS:
+            await wait_until_up(base[app])
+        await seed_convene(f"{base['convene']}/slack/events")
+        for app in ("bare", "peer"):  # warm up
+            await load(f"{base[app]}/slack/events", [command("U00000", "groups") for _ in range(200)], 16)
         loads = workloads(opts.requests)
         for concurrency in opts.concurrency:
             for _ in range(opts.rounds):
-                for kind, make in loads.items():
-                    bodies = make()  # the same requests to both apps, the bare one first
-                    for name, url in (("bare", bare_url), ("convene", convene_url)):
-                        rps, lat, failed = await load(url, bodies, concurrency)
-                        if opts.each_round:
-                            p99 = percentile(lat, 99) * 1000
-                            print(f"round: {kind:6} {concurrency:>3} {name:8} {rps:6.0f} req/s, p99 {p99:5.1f} ms")
-                        results.setdefault((kind, name, concurrency), []).append(
+                for load_kind, make in loads.items():
+                    bodies = make()  # the same requests to every app
+                    for app in APPS:
+                        rps, lat, failed = await load(f"{base[app]}/slack/events", bodies, concurrency)
+                        results.setdefault((load_kind, app, concurrency), []).append(
                             (rps, percentile(lat, 50), percentile(lat, 99), failed)
                         )
     finally:
-        for process in (convene, bare):
+        for process in processes:
             process.terminate()
             process.wait(10)
     print(
-        f"\n{opts.requests} signed slash commands per run, {opts.rounds} rounds taking turns, SQLite, Convene and the"
-        " bare app in their own processes; medians of the rounds, and the ratio's lowest and highest round"
+        f"\n{kind}: {opts.requests} signed slash commands a run, {opts.rounds} rounds taking turns; medians of the"
+        " rounds; Convene's req/s as a ratio of each baseline's (median, and lowest-highest round)"
     )
-    print(f"{'load':6} {'conc':>4} {'app':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'fail':>5} {'ratio':>6}  range")
-    for (kind, name, concurrency), rounds in results.items():
+    print(
+        f"{'load':6} {'conc':>4} {'app':8} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'fail':>5}"
+        f"  {'/peer':>5} {'range':>9}  {'/bare':>5}"
+    )
+    for (load_kind, app, concurrency), rounds in results.items():
         rps, p50, p99 = (statistics.median(r[i] for r in rounds) for i in range(3))
         failed = sum(r[3] for r in rounds)
-        ratio = ""
-        if name == "convene":
-            bare_rounds = results[(kind, "bare", concurrency)]
-            ratios = [c[0] / b[0] for c, b in zip(rounds, bare_rounds, strict=True)]
-            ratio = f"{rps / statistics.median(b[0] for b in bare_rounds):6.2f}  {min(ratios):.2f}-{max(ratios):.2f}"
-        print(f"{kind:6} {concurrency:>4} {name:8} {rps:8.0f} {p50 * 1000:8.1f} {p99 * 1000:8.1f} {failed:>5} {ratio}")
-
-    if not opts.no_debug_pass:
-        for mode in ("debug", "timed"):
-            await watched_pass(fake, workdir, opts.requests, mode)
-    await fake.close()
+        line = f"{load_kind:6} {concurrency:>4} {app:8} {rps:7.0f} {p50 * 1000:7.1f} {p99 * 1000:7.1f} {failed:>5}"
+        if app == "convene":
+            peer = results[(load_kind, "peer", concurrency)]
+            bare = results[(load_kind, "bare", concurrency)]
+            ratios = [c[0] / p[0] for c, p in zip(rounds, peer, strict=True)]
+            line += f"  {rps / statistics.median(p[0] for p in peer):5.2f} {min(ratios):4.2f}-{max(ratios):4.2f}"
+            line += f"  {rps / statistics.median(b[0] for b in bare):5.2f}"
+        print(line)
 
 
-async def watched_pass(fake: FakeSlack, workdir: Path, requests: int, mode: str) -> None:
-    port = free_port()
-    env = convene_env(fake.url, port, str(workdir / f"{mode}.db"))
-    log_path = workdir / f"{mode}.log"
-    url = f"http://127.0.0.1:{port}/slack/events"
-    server = await seeded([sys.executable, __file__, "--convene-watched", mode], env, log_path, url)
+def hold_lock(path: str, seconds: float, held: threading.Event) -> None:
+    other = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
-        loaded_from = log_path.stat().st_size  # start-up and seeding are not under the load
-        loads = workloads(min(requests, 500))
-        for make in loads.values():
-            await load(url, make(), 16)
-        loaded_until = log_path.stat().st_size  # nor is stopping
+        other.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(seconds)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def lock_pass(fake: FakeSlack, dbs: Databases, seconds: float = 10.0) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    url = await dbs.new("sqlite", "locked")
+    server = start(
+        [str(ROOT / ".venv/bin/convene"), "serve"], convene_env(fake.url, port, url), dbs.workdir / "lock.log"
+    )
+    try:
+        await wait_until_up(base)
+        await seed_convene(f"{base}/slack/events")
+        held = threading.Event()
+        holder = threading.Thread(target=hold_lock, args=(url.split("///", 1)[1], seconds, held))
+        holder.start()
+        await asyncio.to_thread(held.wait, 10)
+        began = time.monotonic()
+        acks: list[tuple[float, int, str]] = []
+        health: list[float] = []
+        people = itertools.cycle(f"U{n:05d}" for n in range(PEOPLE))
+        offers = itertools.product(range(GROUPS), [f"U{n:05d}" for n in range(PEOPLE)])
+        async with aiohttp.ClientSession() as session:
+
+            async def asker(i: int) -> None:
+                n = 0
+                while time.monotonic() - began < seconds:
+                    n += 1
+                    if (i + n) % 2:
+                        g, who = next(offers)
+                        text = f"volunteer group-{g:02d}"
+                    else:
+                        who, text = next(people), "groups"
+                    body = command(who, text, fake.response_url("lock").rsplit("/", 1)[0])
+                    t = time.monotonic()
+                    async with session.post(f"{base}/slack/events", data=body.encode(), headers=signed(body)) as r:
+                        answer = await r.text()
+                    acks.append((time.monotonic() - t, r.status, answer))
+
+            async def checker() -> None:
+                while time.monotonic() - began < seconds:
+                    t = time.monotonic()
+                    async with session.get(f"{base}/healthz") as r:
+                        await r.read()
+                    health.append(time.monotonic() - t)
+                    await asyncio.sleep(0.05)
+
+            await asyncio.gather(checker(), *(asker(i) for i in range(16)))
+        await asyncio.to_thread(holder.join)
+        working = sum("Working on it" in a for _, _, a in acks)
+        with contextlib.suppress(TimeoutError):  # every write answered, or a minute gone
+            await fake.wait_for_response(lambda _b: len(fake.responses) >= working, within=60)
+        print(
+            f"\nlock: another process held SQLite's write lock for {seconds:.0f} s: {len(acks)} commands, the slowest"
+            f" acknowledged in {max(a for a, _, _ in acks) * 1000:.0f} ms ({sum(s != 200 for _, s, _ in acks)} not"
+            f" 200; {working} acknowledged with “Working on it…”, {len(fake.responses)} of them answered by"
+            f" response_url after the release); /healthz asked {len(health)} times, slowest"
+            f" {max(health) * 1000:.0f} ms, p50 {statistics.median(health) * 1000:.0f} ms"
+        )
     finally:
         server.terminate()
         server.wait(10)
-    with log_path.open("rb") as log:
-        log.seek(loaded_from)
-        err = log.read(loaded_until - loaded_from).decode(errors="replace")
+
+
+async def pairing_data(url: str, members: int = 10_000, pairs: int = 500_000) -> None:
+    """Members of one Slack workspace, opted in to pairing, and rounds of pairs written straight in."""
+    from sqlalchemy import insert
+
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.models import Institution, Member, Pair, PairingOptIn, PairingRound
+
+    db = Database(url)
+    await upgrade(db)
+    rng = random.Random(1)
+    now = datetime(2027, 1, 5, 10, tzinfo=UTC)
+    per_round = members // 2
+    async with db.write() as session:
+        await session.execute(insert(Institution), [{"name": f"Library {i}"} for i in range(40)])
+        await session.execute(
+            insert(Member),
+            [
+                dict(
+                    platform="slack",
+                    workspace=TEAM,
+                    user_id=f"U{i:05d}",
+                    display_name=f"Person {i}",
+                    institution_id=rng.randrange(40) + 1,
+                    stage=rng.choice(("early", "mid", "senior", "leader")),
+                    tz="Europe/London",
+                    created_at=now,
+                )
+                for i in range(members)
+            ],
+        )
+        await session.execute(
+            insert(PairingOptIn),
+            [dict(member_id=i + 1, active=True, since=now, updated_at=now) for i in range(members)],
+        )
+        rounds = pairs // per_round
+        await session.execute(
+            insert(PairingRound),
+            [
+                dict(
+                    occurrence=f"bench {r}",
+                    platform="slack",
+                    workspace=TEAM,
+                    started_at=now,
+                    checkin_at=now,
+                    people=members,
+                    left_out=0,
+                )
+                for r in range(rounds)
+            ],
+        )
+        ids = list(range(1, members + 1))
+        for r in range(rounds):
+            rng.shuffle(ids)
+            await session.execute(
+                insert(Pair),
+                [dict(round_id=r + 1, member_a=ids[2 * k], member_b=ids[2 * k + 1]) for k in range(per_round)],
+            )
+    await db.dispose()
+
+
+async def pairing_pass(fake: FakeSlack, dbs: Databases) -> None:
+    url = await dbs.new("sqlite", "pairing")
+    await pairing_data(url)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = dbs.workdir / "pairing.log"
+    server = start([sys.executable, __file__, "--convene-timed"], convene_env(fake.url, port, url), log)
+    try:
+        await wait_until_up(base)
+        await load(f"{base}/slack/events", [command("U09999", "pairing status")], 1)  # a first request
+        loaded_from = log.stat().st_size
+        latencies: list[float] = []
+        for burst in range(20):
+            bodies = [command(f"U{(burst * 10 + k) * 37 % 10_000:05d}", "pairing status") for k in range(10)]
+            _, lat, failed = await load(f"{base}/slack/events", bodies, 10)
+            assert failed == 0
+            latencies += lat
+        loaded_until = log.stat().st_size
+    finally:
+        server.terminate()
+        server.wait(10)
+    with log.open("rb") as f:
+        f.seek(loaded_from)
+        err = f.read(loaded_until - loaded_from).decode(errors="replace")
     slow = re.findall(r"Executing (.+?) took (\d+\.\d+) seconds", err)
-    how = "asyncio debug mode (every callback slowed)" if mode == "debug" else "each callback timed, debug mode off"
-    print(f"\n{how}, under the load at 16 concurrent: {len(slow)} callbacks over {SLOW * 1000:.0f} ms")
+    print(
+        f"\npairing: 10,000 members, 500,000 pairs; ten members ask `pairing status` at once, 20 times:"
+        f" p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {percentile(latencies, 99) * 1000:.0f} ms;"
+        f" {len(slow)} callbacks held the loop over {SLOW * 1000:.0f} ms"
+    )
     for what, took in sorted(slow, key=lambda s: -float(s[1]))[:10]:
         print(f"  {float(took) * 1000:6.1f} ms  {what[:150]}")
 
 
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
+    parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip", nargs="*", default=[], choices=("throughput", "lock", "pairing"))
+    opts = parser.parse_args()
+
+    fake = FakeSlack()
+    for n in range(max(PEOPLE, 10_000)):
+        fake.person(f"U{n:05d}", f"Person {n}")
+    fake.person(ADMIN, "Ada")
+    await fake.start()
+    dbs = Databases(Path(tempfile.mkdtemp(prefix="convene-bench-")), opts.pg_url)
+    try:
+        if "throughput" not in opts.skip:
+            for kind in opts.database:
+                await throughput(fake, dbs, kind, opts)
+        if "lock" not in opts.skip:
+            await lock_pass(fake, dbs)
+        if "pairing" not in opts.skip:
+            await pairing_pass(fake, dbs)
+    finally:
+        await dbs.drop()
+        await fake.close()
+    print(f"\nlogs in {dbs.workdir}")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--bare":
-        run_bare(int(sys.argv[2]), sys.argv[3])
-    elif len(sys.argv) > 2 and sys.argv[1] == "--convene-watched":
-        run_convene_watched(sys.argv[2])
+    if len(sys.argv) > 1 and sys.argv[1] == "--baseline":
+        run_baseline(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--convene-timed":
+        run_convene_timed()
     else:
         asyncio.run(main())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
@@ -59,36 +58,31 @@ async def directory(ctx: Ctx) -> Reply:
     if unknown:
         raise ctx.fail(f"I can list task or community groups, or open ones, but not “{sorted(unknown)[0]}”.")
     kind = next((k for k in GROUP_KINDS if k in kinds), None)
-    listed = select(Group).where(Group.status != "closed").order_by(Group.kind.desc(), Group.name)
-    found = list(await ctx.session.scalars(listed.where(Group.kind == kind) if kind else listed))
-    calls: dict[int, date | None] = dict(
-        (await ctx.session.execute(select(Call.group_id, Call.closes_on).where(Call.status == "open"))).tuples().all()
-    )
-    if "open" in kinds:
-        found = [g for g in found if g.id in calls or g.kind == "community"]
-    listed_ids = [g.id for g in found]
-    counts = Counter(
-        dict(
-            (
-                await ctx.session.execute(
-                    select(Membership.group_id, func.count())
-                    .where(Membership.group_id.in_(listed_ids))
-                    .group_by(Membership.group_id)
-                )
-            )
-            .tuples()
-            .all()
+    # One query: each group with its member count, its chairs' names and its open call, each looked up by the
+    # group's own indexes.
+    of_group = Membership.group_id == Group.id
+    open_call = (Call.group_id == Group.id) & (Call.status == "open")
+    listed = (
+        select(
+            Group,
+            select(func.count()).where(of_group).scalar_subquery(),
+            select(func.aggregate_strings(Member.display_name, ", "))
+            .join(Membership, Membership.member_id == Member.id)
+            .where(of_group, Membership.role == "chair")
+            .scalar_subquery(),
+            select(Call.id).where(open_call).exists(),
+            select(Call.closes_on).where(open_call).scalar_subquery(),
         )
+        .where(Group.status != "closed")
+        .order_by(Group.kind.desc(), Group.name)
     )
-    chairs: dict[int, list[str]] = {}
-    chair_names = (
-        select(Membership.group_id, Member.display_name)
-        .join(Member, Member.id == Membership.member_id)
-        .where(Membership.group_id.in_(listed_ids), Membership.role == "chair")
-        .order_by(Membership.since, Membership.id)
-    )
-    for gid, name in await ctx.session.execute(chair_names):
-        chairs.setdefault(gid, []).append(name)
+    rows = (await ctx.session.execute(listed.where(Group.kind == kind) if kind else listed)).tuples().all()
+    if "open" in kinds:
+        rows = [r for r in rows if r[3] or r[0].kind == "community"]
+    found = [g for g, *_ in rows]
+    counts = {g.id: count for g, count, *_ in rows}
+    chairs = {g.id: names for g, _, names, *_ in rows if names}
+    calls: dict[int, date | None] = {g.id: closes for g, _, _, calling, closes in rows if calling}
     if not found:
         return Reply("No groups match. The steering group creates them with `group new`.")
     sections = []
@@ -97,7 +91,7 @@ async def directory(ctx: Ctx) -> Reply:
         fields = [
             ("Kind", KIND_NAMES[g.kind]),
             ("Status", g.status),
-            ("Chairs", ", ".join(chairs.get(g.id, [])) or "none yet"),
+            ("Chairs", chairs.get(g.id) or "none yet"),
             ("Members", str(counts[g.id])),
         ]
         if left is not None:
@@ -137,17 +131,30 @@ async def show(ctx: Ctx) -> Reply:
             .order_by(Membership.role.desc(), Membership.since, Membership.id)
         )
     ).all()
-    call = await session.scalar(open_call_of(g.id))
     milestones = (
         await session.scalars(select(Milestone).where(Milestone.group_id == g.id).order_by(Milestone.number))
     ).all()
-    latest = await session.scalar(
-        select(ProgressUpdate)
+    # Its open call, latest progress update and case study: one row, each joined by the group's own index.
+    latest = (
+        select(ProgressUpdate.id)
         .where(ProgressUpdate.group_id == g.id)
         .order_by(ProgressUpdate.posted_at.desc(), ProgressUpdate.id.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    study = await session.scalar(select(CaseStudy).where(CaseStudy.group_id == g.id))
+    about = (
+        await session.execute(
+            select(
+                Call.id, Call.closes_on, ProgressUpdate.posted_at, ProgressUpdate.text, CaseStudy.title, CaseStudy.link
+            )
+            .select_from(Group)
+            .outerjoin(Call, (Call.group_id == Group.id) & (Call.status == "open"))
+            .outerjoin(ProgressUpdate, ProgressUpdate.id == latest)
+            .outerjoin(CaseStudy, CaseStudy.group_id == Group.id)
+            .where(Group.id == g.id)
+        )
+    ).one()
+    call_id, closes_on, posted_at, progress, study_title, study_link = about
     lines = [f"{g.name} — {KIND_NAMES[g.kind]} ({g.status})"]
     if g.theme:
         lines.append(f"Theme: {g.theme}")
@@ -160,20 +167,20 @@ async def show(ctx: Ctx) -> Reply:
         lines.append(f"Channel: {g.channel}")
     if g.starts_on or g.ends_on:
         lines.append(f"Runs: {g.starts_on or '?'} to {g.ends_on or '?'}")
-    if call:
-        lines.append("Call for volunteers: open" + (f" until {call.closes_on}" if call.closes_on else ""))
+    if call_id is not None:
+        lines.append("Call for volunteers: open" + (f" until {closes_on}" if closes_on else ""))
     if milestones:
         lines.append("Milestones:")
         lines += [
             f"  {m.number}. {m.title} — due {m.due_on}" + (f", done {m.done_on}" if m.done_on else "")
             for m in milestones
         ]
-    if latest:
-        lines.append(f"Latest progress ({latest.posted_at:%Y-%m-%d}): {latest.text}")
-    if study:
-        lines.append(f"Case study: {study.title} — {study.link}")
+    if posted_at is not None:
+        lines.append(f"Latest progress ({posted_at:%Y-%m-%d}): {progress}")
+    if study_title is not None:
+        lines.append(f"Case study: {study_title} — {study_link}")
     text = "\n".join(lines)
-    return Reply(text, sections=(Section(text, buttons=action_buttons(g, call is not None)),))
+    return Reply(text, sections=(Section(text, buttons=action_buttons(g, call_id is not None)),))
 
 
 def _channel(ctx: Ctx, raw: str | None, slug: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
@@ -35,24 +35,29 @@ async def insert_returning_id(session: AsyncSession, model: type[Base], **values
 # -- people ---------------------------------------------------------------------------------------------------
 
 
-def _by_identity(platform: str, workspace: str, user_id: str) -> Any:
-    return (Member.platform == platform) & (Member.workspace == workspace) & (Member.user_id == user_id)
+# Asked at every command: built once, with named parameters, so that SQLAlchemy neither builds them again nor
+# works out their cache key again at each execution.
+_IDENTITY = (
+    (Member.platform == bindparam("platform"))
+    & (Member.workspace == bindparam("workspace"))
+    & (Member.user_id == bindparam("user_id"))
+)
+_MEMBER = select(Member).where(_IDENTITY)
+_SPEAKER = select(Member, Admin.member_id).outerjoin(Admin, Admin.member_id == Member.id).where(_IDENTITY)
+
+
+def _identity(platform: str, workspace: str, user_id: str) -> dict[str, str]:
+    return {"platform": platform, "workspace": workspace, "user_id": user_id}
 
 
 async def member_by_identity(session: AsyncSession, platform: str, workspace: str, user_id: str) -> Member | None:
-    return await session.scalar(select(Member).where(_by_identity(platform, workspace, user_id)))
+    return await session.scalar(_MEMBER, _identity(platform, workspace, user_id))
 
 
 async def speaker(session: AsyncSession, platform: str, workspace: str, user_id: str) -> tuple[Member, bool] | None:
     """The member with this identity (their institution loaded with them) and whether a row in `admins` puts
     them in the steering group, in one query; None if they have never used Convene."""
-    row = (
-        await session.execute(
-            select(Member, Admin.member_id)
-            .outerjoin(Admin, Admin.member_id == Member.id)
-            .where(_by_identity(platform, workspace, user_id))
-        )
-    ).one_or_none()
+    row = (await session.execute(_SPEAKER, _identity(platform, workspace, user_id))).one_or_none()
     return None if row is None else (row[0], row[1] is not None)
 
 
@@ -117,14 +122,14 @@ async def all_groups(session: AsyncSession) -> Sequence[Group]:
     return (await session.scalars(select(Group).order_by(Group.name))).all()
 
 
+_GROUP_NAMED = select(Group).where((Group.slug == bindparam("name")) | (func.lower(Group.name) == bindparam("name")))
+_GROUP_NAMED_LOCKED = _GROUP_NAMED.with_for_update().execution_options(populate_existing=True)
+
+
 async def group_named(session: AsyncSession, name: str, *, lock: bool = False) -> Group | None:
     """The group with this slug or name (in any case). With `lock`, its row is locked until the transaction
     ends (`FOR UPDATE` on PostgreSQL; SQLite's write transactions run one at a time already), and read afresh."""
-    key = name.strip().lower()
-    query = select(Group).where((Group.slug == key) | (func.lower(Group.name) == key))
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return await session.scalar(query)
+    return await session.scalar(_GROUP_NAMED_LOCKED if lock else _GROUP_NAMED, {"name": name.strip().lower()})
 
 
 async def memberships(session: AsyncSession, group_id: int) -> Sequence[Membership]:
