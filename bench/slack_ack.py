@@ -41,7 +41,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +52,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
+from tests.fakes.slack_api import FakeSlack, slash_command  # noqa: E402
 
 SECRET = "bench-signing-secret"
 TEAM = "T0LIBS"
@@ -85,23 +84,7 @@ _serial = itertools.count(1)
 
 def command(user: str, text: str, response_url: str = "http://127.0.0.1:1/respond") -> str:
     n = next(_serial)
-    return urllib.parse.urlencode(
-        {
-            "token": "x",
-            "team_id": TEAM,
-            "team_domain": "libraries",
-            "channel_id": "C0GENERAL",
-            "channel_name": "general",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/convene",
-            "text": text,
-            "api_app_id": "A0CONVENE",
-            "is_enterprise_install": "false",
-            "response_url": f"{response_url}/{n}",
-            "trigger_id": f"{n}.1.abc",
-        }
-    )
+    return slash_command(TEAM, user, text, response_url=f"{response_url}/{n}", trigger=n)
 
 
 # -- the two baselines, each run in a child process of this script -------------------------------------------

@@ -11,14 +11,13 @@ import signal
 import socket
 import sys
 import time
-import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, slash_command
 from tests.slack.conftest import SECRET, sign
 
 ROOT = Path(__file__).parents[2]
@@ -43,23 +42,7 @@ class Served:
     async def command(self, user: str, text: str) -> tuple[int, str, float]:
         """Send `/convene text` as `user`, signed; the status, the body and the seconds the answer took."""
         n = next(_serial)
-        body = urllib.parse.urlencode(
-            {
-                "token": "deprecated-verification-token",
-                "team_id": self.api.team,
-                "team_domain": "libraries",
-                "channel_id": "C0GENERAL",
-                "channel_name": "general",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": "/convene",
-                "text": text,
-                "api_app_id": "A0CONVENE",
-                "is_enterprise_install": "false",
-                "response_url": self.api.response_url(f"serve{n}"),
-                "trigger_id": f"{n}.1234567890.abcdef",
-            }
-        )
+        body = slash_command(self.api.team, user, text, response_url=self.api.response_url(f"serve{n}"), trigger=n)
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
         began = time.monotonic()
         async with self.http.post(f"{self.url}/slack/events", data=body.encode(), headers=headers) as answer:

@@ -19,6 +19,7 @@ import base64
 import itertools
 import json
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -322,6 +323,37 @@ class FakeSlack:
             "is_enterprise_install": False,
         }
         return granted
+
+
+def slash_command(
+    team: str,
+    user: str,
+    text: str,
+    *,
+    response_url: str,
+    trigger: int,
+    user_name: str | None = None,
+    channel: str = "C0GENERAL",
+    channel_name: str = "general",
+) -> str:
+    """A slash command's form-encoded body, as Slack sends it to the app's request URL."""
+    return urllib.parse.urlencode(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": team,
+            "team_domain": "libraries",
+            "channel_id": channel,
+            "channel_name": channel_name,
+            "user_id": user,
+            "user_name": (user_name or user).lower(),
+            "command": "/convene",
+            "text": text,
+            "api_app_id": "A0CONVENE",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": f"{trigger}.1234567890.abcdef",
+        }
+    )
 
 
 @pytest.fixture

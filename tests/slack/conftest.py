@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.web import make_app
 from scheduler.pacing import Pacer
 from storage.models import Outbox
-from tests.fakes.slack_api import FakeSlack, slack_api  # noqa: F401  (the fixture)
+from tests.fakes.slack_api import FakeSlack, slack_api, slash_command  # noqa: F401  (the fixture)
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ADMIN = "U0ADA"
@@ -57,22 +57,15 @@ class Workspace:
 
     def command_body(self, user: str, text: str, channel: str = "C0GENERAL", channel_name: str = "general") -> str:
         n = self._next()
-        return urllib.parse.urlencode(
-            {
-                "token": "deprecated-verification-token",
-                "team_id": self.team,
-                "team_domain": "libraries",
-                "channel_id": channel,
-                "channel_name": channel_name,
-                "user_id": user,
-                "user_name": PEOPLE.get(user, user).lower(),
-                "command": "/convene",
-                "text": text,
-                "api_app_id": "A0CONVENE",
-                "is_enterprise_install": "false",
-                "response_url": self.api.response_url(f"cmd{n}"),
-                "trigger_id": f"{n}.1234567890.abcdef",
-            }
+        return slash_command(
+            self.team,
+            user,
+            text,
+            response_url=self.api.response_url(f"cmd{n}"),
+            trigger=n,
+            user_name=PEOPLE.get(user, user),
+            channel=channel,
+            channel_name=channel_name,
         )
 
     async def command(self, user: str, text: str, **where: str) -> dict[str, Any]:
