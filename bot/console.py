@@ -27,6 +27,7 @@ CLOCK_STEP = re.compile(r"\+(\d+)([mhdw])")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 LONDON = ZoneInfo("Europe/London")
 MAX_CLOCK_STOPS = 1_000  # moments one :clock step stops at, at most
+MAX_CLOCK_STEP = timedelta(days=5 * 365)
 HELP = (
     ":as NAME  speak as someone else · a number presses that button · :clock +3d  move the clock "
     "(m, h, d, w) · :quit  leave"
@@ -121,7 +122,11 @@ class Console:
         if not m:
             self.say(f"The clock is at {self.now():%Y-%m-%d %H:%M} UTC. Usage: :clock +3d (m, h, d or w)")
             return
-        target = self.now() + timedelta(**{UNITS[m.group(2)]: int(m.group(1))})
+        step = timedelta(**{UNITS[m.group(2)]: min(int(m.group(1)), 10**7)})  # 10**7 weeks still fits a timedelta
+        if step > MAX_CLOCK_STEP:
+            self.say(f"The clock moves at most {MAX_CLOCK_STEP.days // 365} years at a time. Usage: :clock +3d")
+            return
+        target = self.now() + step
         parts = self.parts
         await ensure_reminders(parts.db, self.now())
         for _ in range(MAX_CLOCK_STOPS):
@@ -154,7 +159,7 @@ class Console:
     async def _ask(self, request: Request) -> None:
         core = self.parts.core
         member_id = await core.member_id(request)
-        if await admin.grant_first_admin(self.parts.db, member_id, request.now):
+        if await admin.grant_first_admin(self.parts.db, member_id, request.now, self.parts.core.config.admins):
             self.say(f"({self.speaker} is the first to speak here, so is an admin: the steering group.)")
         text, self.buttons = render(await core.handle(request))
         self.say(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import exists, select
@@ -10,13 +11,21 @@ from handlers.command.context import Ctx
 from handlers.command.messages import Reply
 from handlers.command.registry import command
 from storage.db import Database
-from storage.models import Admin
+from storage.models import Admin, Member
 
 
-async def grant_first_admin(db: Database, member_id: int, now: datetime) -> bool:
-    """Make this member an admin if nobody is one yet (the console's first speaker); True if they were made one."""
+async def grant_first_admin(db: Database, member_id: int, now: datetime, configured: Collection[str]) -> bool:
+    """Make this member an admin if the database is the console's own and has no steering group yet (the
+    console's first speaker): no admin in the database or in the configuration (`configured`, CONVENE_ADMINS),
+    and no member of a real platform (a database Slack or Teams also uses has its steering group there).
+    True if they were made one."""
+    if configured:
+        return False
     async with db.write() as session:
-        if await session.scalar(select(exists().where(Admin.member_id.is_not(None)))):
+        if await session.scalar(select(exists().select_from(Admin))):
+            return False
+        speaker = await session.get_one(Member, member_id)
+        if await session.scalar(select(exists().where(Member.platform != speaker.platform))):
             return False
         session.add(Admin(member_id=member_id, added_by=None, added_at=now))
         return True
@@ -30,7 +39,7 @@ async def grant_first_admin(db: Database, member_id: int, now: datetime) -> bool
     examples=("admin add @alice",),
 )
 async def add(ctx: Ctx) -> Reply:
-    person = await ctx.person_from(ctx.word(0, "person"))
+    person = await ctx.person_from(ctx.word(0, "person"), create=True)
     ctx.no_more_words(1)
     if (
         f"{person.platform}:{person.user_id}" in ctx.config.admins

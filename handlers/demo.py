@@ -63,10 +63,12 @@ GROUPS = (  # name, kind, theme, about, seats
 
 
 async def seed(db: Database, now: datetime, *, platform: str = "console", workspace: str = "console") -> bool:
-    """Add the sample consortium to an empty database; False (and nothing written) if it has groups already."""
+    """Add the sample consortium to an empty database: one that has no member, library, group or schedule yet.
+    False, and nothing written, if anything is there (the demo's people would meet people of the same name)."""
     async with db.write() as session:
-        if await session.scalar(select(exists().where(Group.id.is_not(None)))):
-            return False
+        for model in (Member, Institution, Group, Schedule):
+            if await session.scalar(select(exists().select_from(model))):
+                return False
         libraries = [Institution(name=n) for n in LIBRARIES]
         session.add_all(libraries)
         await session.flush()

@@ -16,6 +16,7 @@ from storage.models import GROUP_KINDS, Call, CaseStudy, Group, Member, Membersh
 
 KIND_NAMES = {"task": "task-and-finish group", "community": "community of practice"}
 DEFAULT_TASK_SEATS = 12
+CHANNEL_LIMIT = 80  # Slack's longest channel name, and what groups.channel holds
 
 
 def seats_left(group: Group, taken: int) -> int | None:
@@ -191,6 +192,8 @@ def _channel(ctx: Ctx, raw: str | None, slug: str) -> str:
         raise ctx.fail(f"channel: takes a channel, like #{slug}, not “{raw}”.", field="channel")
     word: Word = words[0]
     assert word.channel is not None
+    if len(word.channel) > CHANNEL_LIMIT:
+        raise ctx.fail(f"channel: a channel's name is at most {CHANNEL_LIMIT} characters.", field="channel")
     return word.channel
 
 

@@ -10,6 +10,7 @@ from handlers.command.forms import Field, Form
 from handlers.command.grammar import closest, zone
 from handlers.command.messages import Reply, Section
 from handlers.command.registry import command
+from storage import queries
 from storage.models import CAREER_STAGES, Institution, Member
 
 FIELDS = ("institution", "title", "stage", "interests", "tz")
@@ -34,9 +35,10 @@ async def institution_named(ctx: Ctx, name: str) -> tuple[Institution, str]:
     if found is not None:
         return found, ""
     known = [i.name for i in await ctx.session.scalars(select(Institution))]
-    found = Institution(name=name)
-    ctx.session.add(found)
-    await ctx.session.flush()
+    # Two people naming the same new library at once: the second finds the first's row.
+    await ctx.session.execute(queries.insert_unless_taken(ctx.session, Institution, "name").values(name=name))
+    found = await ctx.session.scalar(select(Institution).where(Institution.name == name))
+    assert found is not None
     guess = closest(name, known)
     return (
         found,

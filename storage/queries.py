@@ -35,6 +35,8 @@ async def insert_returning_id(session: AsyncSession, model: type[Base], **values
 # -- people ---------------------------------------------------------------------------------------------------
 
 
+DISPLAY_NAME_LIMIT = 120  # what members.display_name holds
+
 # Asked at every command: built once, with named parameters, so that SQLAlchemy neither builds them again nor
 # works out their cache key again at each execution.
 _IDENTITY = (
@@ -72,7 +74,9 @@ async def ensure_member(
     now: datetime,
 ) -> Member:
     """The member with this identity, created if new (safe when two requests create them at once), with the
-    display name the platform gives now: it is written only when it differs from the one stored."""
+    display name the platform gives now (its first `DISPLAY_NAME_LIMIT` characters): it is written only when it
+    differs from the one stored."""
+    display_name = display_name[:DISPLAY_NAME_LIMIT]
     values: dict[str, Any] = dict(
         platform=platform,
         workspace=workspace,

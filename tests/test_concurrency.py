@@ -84,3 +84,30 @@ async def test_a_new_person_arriving_on_many_requests_at_once_is_one_member(db_u
             await core.db.dispose()
     assert all("Your profile:" in r.text for r in replies)
     assert len(ids) == 1
+
+
+async def test_the_same_thing_made_at_once_by_many_is_made_once_and_nobody_is_told_something_went_wrong(
+    chat: Chat, db_url: str
+) -> None:
+    await chat.say("Ada", "help")
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    many = await cores(db_url)
+    try:
+        texts = [
+            'group new "Same Name" kind:task',
+            'milestone add diversity "Plan" due:2099-01-01',
+            "join readers",
+            'profile institution:"Brand New Library"',
+        ]
+        await chat.say("Ada", 'group new "Diversity" kind:task')
+        replies = await asyncio.gather(
+            *(many[i % ENGINES].handle(ask("Ada", text)) for text in texts for i in range(ENGINES * 2))
+        )
+    finally:
+        for core in many:
+            await core.db.dispose()
+    assert not any("went wrong" in r.text for r in replies), [r.text for r in replies if "went wrong" in r.text]
+    made = [r.text for r in replies if r.text.startswith("Created")]
+    assert len(made) == 1
+    async with chat.core.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Membership)) == 1

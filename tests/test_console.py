@@ -84,3 +84,13 @@ def test_unknown_setting_stops_start_up_with_its_name(db_url: str) -> None:
     assert "Unknown setting CONVENE_ADMNIS. Did you mean CONVENE_ADMINS?" in done.stderr
     bad = run_console(db_url, "help\n", env={"CONVENE_ADMINS": "bea"})
     assert bad.returncode == 2 and "CONVENE_ADMINS" in bad.stderr and "platform:user_id" in bad.stderr
+
+
+def test_a_huge_clock_step_is_refused_and_the_demo_never_meets_people_already_there(db_url: str) -> None:
+    first = run_console(db_url, ":as Owen\nhelp\n", "--no-demo")  # someone with a demo person's name
+    assert first.returncode == 0, first.stderr
+    done = run_console(db_url, ":clock +9999999d\n:clock +99999999999999999999w\ngroups\n")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.count("The clock moves at most 5 years at a time.") == 2
+    assert "A sample consortium" not in done.stdout  # the database was not empty: no demo
+    assert "No groups match" in done.stdout

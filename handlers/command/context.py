@@ -9,12 +9,14 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.errors import UserError
-from handlers.command.grammar import Args, Word, closest, parse_date, parse_int
+from handlers.command.grammar import MAX_ID, Args, Word, closest, parse_date, parse_int
 from handlers.command.messages import Reply, Request
 from handlers.command.outbox import member_row, outbox_row
 from handlers.command.registry import Command
 from storage import queries
 from storage.models import Group, Member
+
+MAX_USER_ID = 64  # the longest platform user id a member row holds (members.user_id)
 
 
 @dataclass(frozen=True)
@@ -140,23 +142,29 @@ class Ctx:
     async def _group_named(self, name: str) -> Group | None:
         return await queries.group_named(self.session, name, lock=self.writes)
 
-    async def person_from(self, word: Word) -> Member:
+    async def person_from(self, word: Word, *, create: bool = False) -> Member:
+        """The member a word names: a mention (`<@U1>`, or `@name` in the console) or a member reference from a
+        button (`<member:7>`), within the speaker's own workspace only. With `create`, someone the platform
+        knows but Convene has not met yet becomes a member (only a command that writes may ask that)."""
         session, me = self.session, self.me
         if word.member_id is not None:
-            found = await session.get(Member, word.member_id)
-            if found is None:
-                raise self.fail("That person is no longer known to Convene.")
+            found = await session.get(Member, word.member_id) if word.member_id <= MAX_ID else None
+            if found is None or (found.platform, found.workspace) != (me.platform, me.workspace):
+                raise self.fail("That person is not known to Convene in this workspace.")
             return found
         if word.mention is None:
             raise self.fail(f"“{word.text}” is not a person: mention them, like @name.")
+        if len(word.mention) > MAX_USER_ID:
+            raise self.fail(f"“{word.text[:40]}…” is not a person I know: mention them, like @name.")
         found = await queries.member_by_identity(session, me.platform, me.workspace, word.mention)
         if found is None and me.platform == "console":
             found = await queries.member_by_identity(session, me.platform, me.workspace, word.mention.lower())
         if found is not None:
             return found
         known = self.request.mentions.get(word.mention)
-        if known is None and me.platform != "console":
+        if not create or (known is None and me.platform != "console"):
             raise self.fail(f"I don't know {word.text} yet: they need to use Convene once first.")
+        assert self.writes, "only a command that writes may add a member"
         user_id = word.mention.lower() if me.platform == "console" else word.mention
         return await queries.ensure_member(
             session,

@@ -11,6 +11,7 @@ import logging
 import secrets
 from dataclasses import replace
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import CoreConfig, Ctx
@@ -28,6 +29,7 @@ ROLE_REFUSALS = {
     "admin": "Only the steering group (Convene's admins) can use `{name}`.",
     "chair": "Only the chairs of {group} (and the steering group) can use `{name}` for it.",
 }
+CLASHED = "Someone changed the same thing at the same moment, so nothing was done. Please try again."
 AGAIN_LIMIT = 200  # the longest command a reply can be asked for again by (it travels in a button's value)
 
 
@@ -58,6 +60,13 @@ class Convene:
             reply = await self._run(cmd, writes, args, request)
         except UserError as err:
             reply = error_reply(err, cmd)
+        except IntegrityError as err:  # a unique rule met a change made at the same moment: nothing was kept
+            log.warning(
+                "`%s` met a change made at the same moment (%s); nothing was kept",
+                cmd.name if cmd is not None else "a request",
+                type(err.orig).__name__,
+            )
+            reply = error_reply(UserError(CLASHED), cmd)
         except Exception:
             ref = secrets.token_hex(4)
             log.exception(

@@ -16,6 +16,7 @@ SINGLE_QUOTES = {"'": "'", "‘": "’"}
 _OPTION = re.compile(r"([A-Za-z][A-Za-z_-]*):(?!//)")
 _SLACK_USER = re.compile(r"<@([A-Z0-9a-z_.-]+)(?:\|[^>]*)?>")
 _MEMBER_REF = re.compile(r"<member:(\d+)>")
+MAX_ID = 2**31 - 1  # the largest row id either database holds (PostgreSQL's integer)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLACK_CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]*))?>")
 
@@ -153,6 +154,7 @@ def parse_time(text: str, tz: str) -> datetime:
 
 
 def parse_int(text: str, what: str, *, low: int = 1, high: int = 10_000) -> int:
+    """A whole number from `low` to `high` (at most `MAX_ID`, what the databases hold), or a UserError."""
     if not re.fullmatch(r"\d+", text) or not low <= int(text) <= high:
         raise UserError(f"“{text}” is not a valid {what}: give a whole number from {low} to {high}.")
     return int(text)

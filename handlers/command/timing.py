@@ -3,6 +3,12 @@ read from the words people type, and evaluated by an APScheduler trigger.
 
 Fire times are derived only from the rule, its time zone and the bank holidays, never from a job store, so
 two processes computing the same schedule name the same occurrences.
+
+The cron expression is matched against wall-clock time in the rule's zone (SPEC.md §5): APScheduler's cron
+trigger runs on naive wall-clock times (in UTC, which has no clock changes), and each wall-clock time it gives
+is then placed in the zone. A wall-clock time that happens twice in autumn fires once, at its first
+occurrence; one that does not happen in spring fires at the next minute that does (02:00 for 01:30 in
+London on the spring change day).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from handlers.command.errors import UserError
 
 DEFAULT_TZ = "Europe/London"
 DEFAULT_TIME = "10:00"
+RULE_LIMIT = 80  # characters of an every: or cron: rule (schedules.rule holds it with its option's name)
+SEARCH_LIMIT = 5_000  # wall-clock candidates looked at for one fire time: a rule that never fires stops here
+GAP_LIMIT_MINUTES = 180  # the longest stretch of wall-clock time a clock change skips (two hours, anywhere)
 _DAYS = {
     "mon": "mon",
     "monday": "mon",
@@ -82,7 +91,7 @@ class Rule:
         return True
 
     def occurrences(self, after: datetime, until: datetime) -> Iterator[datetime]:
-        """Fire times in (after, until], in UTC, in order."""
+        """Fire times in (after, until], in UTC, in order (each strictly later than the one before)."""
         trigger = self.trigger()
         fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
         while fire is not None and fire <= until:
@@ -101,22 +110,41 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-class RuleTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type hints
-    """An APScheduler trigger for a rule: the cron trigger in the rule's time zone (so a daylight-saving change
-    moves nothing by an hour), skipping fire times the rule does not accept."""
+def wall_clock_instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The moment (in UTC) at which clocks in `zone` show the naive time `wall`: its first occurrence if autumn
+    shows it twice, or the first minute after it that clocks show if spring skips it."""
+    for step in range(GAP_LIMIT_MINUTES + 1):
+        shown = wall + timedelta(minutes=step)
+        moment = shown.replace(tzinfo=zone, fold=0).astimezone(UTC)
+        if moment.astimezone(zone).replace(tzinfo=None) == shown:  # clocks do show it
+            return moment if step == 0 else moment.replace(second=0, microsecond=0)
+    raise ValueError(f"{wall} is not shown by clocks in {zone.key} within {GAP_LIMIT_MINUTES} minutes")
 
-    __slots__ = ("cron", "rule")
+
+class RuleTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type hints
+    """An APScheduler trigger for a rule: the cron expression matched on wall-clock time in the rule's zone
+    (see the module), skipping fire times the rule does not accept (bank holidays, weeks not counted)."""
+
+    __slots__ = ("rule", "wall_clock")
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
-        self.cron = CronTrigger.from_crontab(rule.cron, timezone=rule.zone)
+        self.wall_clock = CronTrigger.from_crontab(rule.cron, timezone=UTC)  # naive wall-clock times, as UTC
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        fire: datetime | None = self.cron.get_next_fire_time(previous_fire_time, now)
-        for _ in range(5_000):  # about ten years of daily candidates: a rule that never fires ends here
-            if fire is None or self.rule.accepts(fire):
+        """The first fire time at or after `now` (aware), in UTC; None if the rule never fires again (within
+        `SEARCH_LIMIT` wall-clock candidates, about ten years of daily ones)."""
+        zone = self.rule.zone
+        wall = now.astimezone(zone).replace(tzinfo=None)
+        for _ in range(SEARCH_LIMIT):
+            candidate = self.wall_clock.get_next_fire_time(None, wall.replace(tzinfo=UTC))
+            if candidate is None:
+                return None
+            wall = candidate.replace(tzinfo=None)
+            fire = wall_clock_instant(wall, zone)
+            if fire >= now and self.rule.accepts(fire):
                 return fire
-            fire = self.cron.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+            wall += timedelta(microseconds=1)  # on, in wall-clock time: every pass moves forward
         return None
 
     def __str__(self) -> str:
@@ -134,7 +162,12 @@ def _time_fields(text: str) -> tuple[int, int]:
 
 
 def parse_every(text: str, *, default_day: str | None = None) -> tuple[str, int]:
-    """`monday 10:00`, `weekdays 9:30`, `tue,thu`, `2w`, `2w tue 14:00` → (crontab, every_weeks)."""
+    """`monday 10:00`, `weekdays 9:30`, `tue,thu`, `2w`, `2w tue 14:00` → (crontab, every_weeks). Raises
+    UserError for empty or over-long text (`RULE_LIMIT`) and for words it does not know."""
+    if not text.strip():
+        raise UserError('Say when, like every:"monday 10:00", every:weekdays or every:2w.')
+    if len(text) > RULE_LIMIT:
+        raise UserError(f"every: is too long: {len(text)} characters, the limit is {RULE_LIMIT}.")
     words = text.lower().replace(",", " , ").split()
     days: list[str] = []
     hour, minute = _time_fields(DEFAULT_TIME)
@@ -164,6 +197,9 @@ def parse_every(text: str, *, default_day: str | None = None) -> tuple[str, int]
 
 
 def parse_cron(text: str, tz: str) -> str:
+    """Five crontab fields, checked, as one string. Raises UserError for anything else (`RULE_LIMIT` at most)."""
+    if len(text) > RULE_LIMIT:
+        raise UserError(f"cron: is too long: {len(text)} characters, the limit is {RULE_LIMIT}.")
     fields = text.split()
     if len(fields) != 5:
         raise UserError(

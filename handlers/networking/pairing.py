@@ -35,6 +35,7 @@ from storage.models import (
     Schedule,
 )
 
+RUN_AGAIN_AFTER = timedelta(minutes=10)  # `pairing now` twice within this is a double press, not two rounds
 ANSWER_WORDS = {"met": "you met", "planned": "you have a date planned", "not": "you didn't manage to meet"}
 
 
@@ -89,6 +90,10 @@ def checkin_reply(pair_id: int, others: list[Member]) -> Reply:
     )
 
 
+class RoundAlreadyRun(Exception):
+    """A round of this occurrence was run already (by a request at the same moment, or by another process)."""
+
+
 async def run_round(
     session: AsyncSession,
     *,
@@ -103,7 +108,8 @@ async def run_round(
     tz: str = DEFAULT_TZ,
 ) -> RoundResult:
     """Pair the opted-in, unsnoozed members of a workspace (or of a group) and write the introductions and
-    check-ins to the outbox, keyed by the round's occurrence."""
+    check-ins to the outbox, keyed by the round's occurrence. Raises RoundAlreadyRun if a round of this
+    occurrence is there already (nothing is written)."""
     today = now.astimezone(zone(tz)).date()
     query = (
         select(Member.id, Member.institution_id, Member.stage)
@@ -134,7 +140,9 @@ async def run_round(
     recent = recent_pairs(tuple(x for x in row if x is not None) for row in history)
     result = match(people, recent, occurrence)
     checkin_at = now + checkin_after
-    rnd = PairingRound(
+    round_id = await queries.insert_returning_id(
+        session,
+        PairingRound,
         occurrence=occurrence,
         schedule_id=schedule_id,
         group_id=group_id,
@@ -145,12 +153,12 @@ async def run_round(
         people=len(people),
         left_out=len(result.unplaced),
     )
-    session.add(rnd)
-    await session.flush()
+    if round_id is None:
+        raise RoundAlreadyRun(occurrence)
     rng = random.Random(occurrence)
     pairs = [
         Pair(
-            round_id=rnd.id,
+            round_id=round_id,
             member_a=g[0],
             member_b=g[1],
             member_c=g[2] if len(g) > 2 else None,
@@ -203,7 +211,7 @@ async def run_round(
             )
         )
     await queries.enqueue(session, rows)
-    return RoundResult(rnd.id, len(people), len(pairs), sum(len(g) == 3 for g in result.groups), len(result.unplaced))
+    return RoundResult(round_id, len(people), len(pairs), sum(len(g) == 3 for g in result.groups), len(result.unplaced))
 
 
 def checkin_delay(every_weeks: int) -> timedelta:
@@ -430,17 +438,43 @@ async def pairing_now(ctx: Ctx) -> Reply:
     ctx.no_more_words(0)
     group = await _group_option(ctx)
     scope = _scope(ctx, group)
-    result = await run_round(
-        ctx.session,
-        platform=group.platform if group else ctx.me.platform,
-        workspace=group.workspace if group else ctx.me.workspace,
-        group_id=group.id if group else None,
-        schedule_id=None,
-        occurrence=f"now {scope}:{ctx.now:%Y-%m-%dT%H:%M:%S}",
-        now=ctx.now,
-        checkin_after=checkin_delay(1),
-        window_weeks=ctx.config.pairing_window_weeks,
+    platform = group.platform if group else ctx.me.platform
+    workspace = group.workspace if group else ctx.me.workspace
+    where = group.name if group else "everyone opted in"
+    recent = await ctx.session.scalar(
+        select(PairingRound)
+        .where(
+            PairingRound.started_at > ctx.now - RUN_AGAIN_AFTER,
+            PairingRound.platform == platform,
+            PairingRound.workspace == workspace,
+            PairingRound.group_id.is_(None) if group is None else PairingRound.group_id == group.id,
+        )
+        .order_by(PairingRound.started_at.desc())
+        .limit(1)
     )
+    if recent is not None:
+        raise ctx.fail(_just_run(recent, where))
+    try:
+        result = await run_round(
+            ctx.session,
+            platform=platform,
+            workspace=workspace,
+            group_id=group.id if group else None,
+            schedule_id=None,
+            occurrence=f"now {scope}:{ctx.now:%Y-%m-%dT%H:%M}",
+            now=ctx.now,
+            checkin_after=checkin_delay(1),
+            window_weeks=ctx.config.pairing_window_weeks,
+        )
+    except RoundAlreadyRun:  # pressed twice at once: the other press's round is the one
+        raise ctx.fail(f"A pairing round for {where} was just run, a moment ago; it is not run twice.") from None
     if result.people == 0:
         raise ctx.fail("No one is opted in to pairing yet: members opt in with `pairing on`.")
     return Reply(f"Pairing round done: {result.summary()}. Each pair gets a group DM introducing them.")
+
+
+def _just_run(recent: PairingRound, where: str) -> str:
+    return (
+        f"A pairing round for {where} was just run, at {recent.started_at:%H:%M:%S} UTC ({recent.people} people): "
+        f"it is not run twice. `pairing now` runs another after {RUN_AGAIN_AFTER.seconds // 60} minutes."
+    )

@@ -123,8 +123,10 @@ async def test_seats_and_chairs_are_limited(chat: Chat) -> None:
 async def test_accept_and_decline_need_an_offer_and_tell_the_volunteer(chat: Chat) -> None:
     await chat.say("Ada", 'group new "Diversity" kind:task')
     await chat.say("Ada", "call diversity")
-    assert "bea has no open offer to serve on Diversity" in (await chat.say("Ada", "accept @bea diversity")).text
+    assert "I don't know @bea yet" in (await chat.say("Ada", "accept @bea diversity")).text  # nobody is made up
     assert "is not a person" in (await chat.say("Ada", "accept bea diversity")).text
+    await chat.say("Bea", "help")
+    assert "Bea has no open offer to serve on Diversity" in (await chat.say("Ada", "accept @bea diversity")).text
     assert "Say which group" in (await chat.say("Ada", "accept @bea")).text
     await chat.say("Bea", "volunteer diversity")
     assert "Declined Bea's offer" in (await chat.say("Ada", "decline @bea diversity")).text

@@ -1,5 +1,6 @@
 """Rules and their trigger: local times hold across the clock changes, bank holidays are skipped."""
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -111,3 +112,66 @@ def test_cron_is_checked_and_described() -> None:
     with pytest.raises(UserError, match="not a valid cron"):
         parse_cron("0 25 * * mon", "Europe/London")
     assert describe(Rule("0 10 * * mon", 2)) == "Mondays at 10:00 (Europe/London), every 2 weeks, not on bank holidays"
+
+
+# Every shape a schedule can take, through the hour each clock change of 2027 moves. Taking at most LIMIT fire
+# times bounds the test whatever the trigger does: a trigger that yielded one instant for ever fills the slice.
+CHANGES = {  # zone: (the spring change day, the autumn change day), in 2027
+    "Europe/London": (date(2027, 3, 28), date(2027, 10, 31)),
+    "America/New_York": (date(2027, 3, 14), date(2027, 11, 7)),
+}
+SHAPES = [
+    parse_every("day 01:30")[0],
+    parse_every("day 02:30")[0],
+    parse_every("day 00:30")[0],
+    parse_every("sunday 01:30")[0],
+    parse_every("weekdays 01:00")[0],
+    "0 * * * *",
+    "*/15 * * * *",
+    "30 1,2 * * *",
+    "0 0-3 * * *",
+    "* 1 * * *",
+]
+LIMIT = 2_000
+
+
+@pytest.mark.parametrize("zone", sorted(CHANGES))
+@pytest.mark.parametrize("cron", SHAPES)
+def test_every_schedule_shape_crosses_both_clock_changes_once_per_wall_clock_time(zone: str, cron: str) -> None:
+    rule = Rule(cron, tz=zone, skip_holidays=False)
+    tz = ZoneInfo(zone)
+    for change in CHANGES[zone]:
+        start = datetime.combine(change - timedelta(days=1), datetime.min.time(), tz)
+        end = start + timedelta(days=3)
+        fires = list(itertools.islice(rule.occurrences(start, end), LIMIT))
+        assert len(fires) < LIMIT, f"{cron} in {zone}: the trigger did not move on"
+        assert all(a < b for a, b in pairwise(fires)), "fire times strictly later, each after the one before"
+        walls = [f.astimezone(tz).replace(tzinfo=None, fold=0) for f in fires]
+        # A wall-clock time fires once, even in the hour autumn repeats; a daily shape fires at most once a day.
+        assert len(walls) == len(set(walls)), [str(w) for w in walls if walls.count(w) > 1]
+        if cron.split()[1].isdigit() and cron.split()[0].isdigit():
+            days = [w.date() for w in walls]
+            assert len(days) == len(set(days)), f"{cron} in {zone} fired twice on one day"
+        assert fires == sorted(set(fires))
+
+
+def test_a_time_the_spring_change_skips_fires_at_the_next_minute_clocks_show() -> None:
+    fires = list(
+        Rule("30 1 * * *", skip_holidays=False).occurrences(
+            datetime(2027, 3, 27, tzinfo=UTC), datetime(2027, 3, 29, 3, tzinfo=UTC)
+        )
+    )
+    assert local(fires) == ["Sat 2027-03-27 01:30 GMT", "Sun 2027-03-28 02:00 BST", "Mon 2027-03-29 01:30 BST"]
+
+
+def test_a_time_the_autumn_change_repeats_fires_at_its_first_showing_only() -> None:
+    fires = list(
+        Rule("30 1 * * *", skip_holidays=False).occurrences(
+            datetime(2027, 10, 30, tzinfo=UTC), datetime(2027, 11, 1, 3, tzinfo=UTC)
+        )
+    )
+    assert local(fires) == ["Sat 2027-10-30 01:30 BST", "Sun 2027-10-31 01:30 BST", "Mon 2027-11-01 01:30 GMT"]
+    # asked from within the repeated hour, the next is the next day's
+    assert Rule("30 1 * * *", skip_holidays=False).next_after(datetime(2027, 10, 31, 1, 10, tzinfo=UTC)) == datetime(
+        2027, 11, 1, 1, 30, tzinfo=UTC
+    )

@@ -1,12 +1,15 @@
 """Cross-library pairing: the matching rules over many rounds, and the commands, DMs and check-ins."""
 
+import asyncio
 import random
 import re
 
 from sqlalchemy import select
 
+from handlers.command.dispatch import Convene
 from handlers.networking.matching import Person, match, pair_key, recent_pairs
-from storage.models import Institution, Member, Pair
+from storage.db import Database
+from storage.models import Institution, Member, Pair, PairingRound
 from tests.conftest import Chat
 
 STAGES = ("early", "mid", "senior", "leader")
@@ -199,3 +202,30 @@ async def test_pairs_are_kept_for_history(chat: Chat) -> None:
         assert len((await session.scalars(select(Pair))).all()) == 1
     chat.advance(weeks=12)
     assert "paired 2 people in 1 group" in (await chat.say("Ada", "pairing now")).text  # the window has passed
+
+
+async def test_pairing_now_pressed_twice_runs_one_round_and_says_so(chat: Chat, db_url: str) -> None:
+    await make_people(chat, [("Gil", "A", "early"), ("Hal", "B", "mid"), ("Ivy", "C", "senior"), ("Jo", "D", "mid")])
+    for name in ("Gil", "Hal", "Ivy", "Jo"):
+        await chat.say(name, "pairing on")
+    # Two admins at the same moment, through two engines (as two processes would).
+    other = Convene(Database(db_url), chat.core.config)
+    try:
+        at_once = await asyncio.gather(
+            chat.core.handle(chat.request("Ada", "pairing now")), other.handle(chat.request("Ada", "pairing now"))
+        )
+    finally:
+        await other.db.dispose()
+    done = [r for r in at_once if r.text.startswith("Pairing round done")]
+    refused = [r for r in at_once if r.failed]
+    assert len(done) == 1 and len(refused) == 1, [r.text for r in at_once]
+    assert "was just run" in refused[0].text and "something went wrong" not in refused[0].text
+    chat.advance(seconds=30)  # a second press, a little later
+    again = await chat.say("Ada", "pairing now")
+    assert (
+        again.failed and "A pairing round for everyone opted in was just run, at 09:30:00 UTC (4 people)" in again.text
+    )
+    async with chat.core.db.read() as session:
+        assert len((await session.scalars(select(PairingRound))).all()) == 1
+    chat.advance(minutes=15)
+    assert (await chat.say("Ada", "pairing now")).text.startswith("Pairing round done")
