@@ -49,9 +49,12 @@ class Settings(BaseSettings):
         else:
             raise ValueError("give admins as platform:user_id, separated by commas")
         for entry in entries:
-            platform, _, user = entry.partition(":")
-            if not platform or not user:
-                raise ValueError(f"{entry!r} is not platform:user_id (for example slack:U0123ABCD or console:alice)")
+            parts = entry.split(":")
+            if len(parts) not in (2, 3) or not all(parts):
+                raise ValueError(
+                    f"{entry!r} is not platform:workspace:user_id (for example slack:T0123ABCD:U0456EFGH), "
+                    "or platform:user_id where Convene serves one workspace (slack:U0456EFGH, console:alice)"
+                )
         return frozenset(entries)
 
     @field_validator("convene_command")

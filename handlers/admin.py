@@ -42,7 +42,7 @@ async def add(ctx: Ctx) -> Reply:
     person = await ctx.person_from(ctx.word(0, "person"), create=True)
     ctx.no_more_words(1)
     if (
-        f"{person.platform}:{person.user_id}" in ctx.config.admins
+        ctx.config.names_admin(person.platform, person.workspace, person.user_id)
         or await ctx.session.get(Admin, person.id) is not None
     ):
         raise ctx.fail(f"{person.display_name} is already in the steering group.")
@@ -65,7 +65,7 @@ async def add(ctx: Ctx) -> Reply:
 async def remove(ctx: Ctx) -> Reply:
     person = await ctx.person_from(ctx.word(0, "person"))
     ctx.no_more_words(1)
-    if f"{person.platform}:{person.user_id}" in ctx.config.admins:
+    if ctx.config.names_admin(person.platform, person.workspace, person.user_id):
         raise ctx.fail(
             f"{person.display_name} is an admin by configuration (CONVENE_ADMINS); "
             "change the configuration to remove them."

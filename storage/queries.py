@@ -107,13 +107,15 @@ async def members_for(session: AsyncSession, ids: Sequence[int]) -> dict[int, Me
 
 async def steering_group(session: AsyncSession, configured: Collection[str]) -> list[Member]:
     """The steering group as members, by id: those added with `admin add`, and those named in the configuration
-    (`platform:user_id`, CONVENE_ADMINS) who have used Convene."""
+    (CONVENE_ADMINS: `platform:workspace:user_id`, or `platform:user_id` where one workspace is served) who
+    have used Convene."""
     found = {m.id: m for m in await admin_members(session)}
     for entry in sorted(configured):
-        platform, _, user_id = entry.partition(":")
-        rows = (
-            await session.scalars(select(Member).where(Member.platform == platform, Member.user_id == user_id))
-        ).all()
+        platform, *where, user_id = entry.split(":")
+        query = select(Member).where(Member.platform == platform, Member.user_id == user_id)
+        if where:
+            query = query.where(Member.workspace == where[0])
+        rows = (await session.scalars(query)).all()
         for m in rows:
             found.setdefault(m.id, m)
     return sorted(found.values(), key=lambda m: m.id)

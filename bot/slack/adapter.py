@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -43,7 +44,12 @@ ACK_WITHIN = 2.0
 REPLAY_WINDOW = 5 * 60.0  # Bolt refuses a request whose timestamp is older than this
 JSON = "application/json;charset=utf-8"
 NUDGE_GATHER = 0.05  # seconds the outbox waits after a change for the changes that come with it
+NOT_INSTALLED = (
+    "Convene is not installed in this Slack workspace, so it cannot act here. "
+    "Ask your workspace's admins to install it."
+)
 Ack = Callable[..., Awaitable[Any]]
+Next = Callable[[], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 
@@ -233,7 +239,7 @@ class SlackAdapter:
                 return
         await work()
 
-    async def first_time(self, body: dict[str, Any], req: Any, next: Callable[[], Awaitable[None]]) -> Any:
+    async def first_time(self, body: dict[str, Any], req: Any, next: Next) -> Any:
         """Bolt middleware, after the signature check. A signed request this process has seen in the last five
         minutes (the time its signature is valid) is refused at once. Every delivery is named for the listener
         (`delivery` in Bolt's context): a request by its signature, an event by its id, which Slack's retries
@@ -248,6 +254,19 @@ class SlackAdapter:
                     log.warning("a signed request was replayed: refused")
                     return BoltResponse(status=401, body="")
                 req.context["delivery"] = f"slack:request:{signature[-64:]}"
+        await next()
+        return None
+
+    async def one_workspace(self, context: AsyncBoltContext, body: dict[str, Any], next: Next) -> Any:
+        """Bolt middleware where a single bot token serves one workspace: a request from any other workspace is
+        refused (and logged), never answered with that token."""
+        installed = context.authorize_result.team_id if context.authorize_result is not None else None
+        if installed and context.team_id and context.team_id != installed:
+            log.warning("a request from Slack workspace %s, where Convene is not installed: refused", context.team_id)
+            if "command" in body:
+                answer = {"response_type": "ephemeral", "text": NOT_INSTALLED}
+                return BoltResponse(status=200, body=json.dumps(answer), headers={"content-type": JSON})
+            return BoltResponse(status=200, body="")
         await next()
         return None
 

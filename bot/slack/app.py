@@ -67,6 +67,7 @@ class SlackRuntime:
         oauth = settings.slack_client_id is not None
         if oauth and settings.slack_client_secret is None:
             raise SettingsError("SLACK_CLIENT_SECRET is required with SLACK_CLIENT_ID (the OAuth install flow).")
+        _check_admins(settings.convene_admins, several_workspaces=oauth)
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         self.session = aiohttp.ClientSession()
         store = (
@@ -111,6 +112,8 @@ class SlackRuntime:
         )
         if oauth:
             self.bolt.enable_token_revocation_listeners()
+        if not oauth:
+            self.bolt.use(self.adapter.one_workspace)
         register(self.bolt, self.adapter, settings.convene_command)
 
     @property
@@ -174,6 +177,19 @@ class SlackRuntime:
 
     async def close(self) -> None:
         await self.session.close()
+
+
+def _check_admins(admins: frozenset[str], *, several_workspaces: bool) -> None:
+    """CONVENE_ADMINS names a Slack admin with their workspace (`slack:T…:U…`); the short form `slack:U…` is
+    kept only where Convene serves one workspace (a single bot token), where it means that workspace."""
+    short = sorted(a for a in admins if a.startswith("slack:") and a.count(":") == 1)
+    if short and several_workspaces:
+        raise SettingsError(
+            f"CONVENE_ADMINS: {', '.join(short)} names no workspace, but Convene is installed in several (OAuth): "
+            "write slack:<team id>:<user id>, for example slack:T0123ABCD:U0456EFGH."
+        )
+    if short:
+        log.info("CONVENE_ADMINS: %s admin of the one Slack workspace this bot token serves", ", ".join(short))
 
 
 def _same_tables(store: AsyncSQLAlchemyInstallationStore, state_store: AsyncSQLAlchemyOAuthStateStore) -> None:

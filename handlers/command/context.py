@@ -21,13 +21,20 @@ MAX_USER_ID = 64  # the longest platform user id a member row holds (members.use
 
 @dataclass(frozen=True)
 class CoreConfig:
-    admins: frozenset[str] = frozenset()  # "platform:user_id"
+    # The steering group by configuration (CONVENE_ADMINS): "platform:workspace:user_id", or "platform:user_id"
+    # where Convene serves one workspace of that platform (the runtime checks that at start-up).
+    admins: frozenset[str] = frozenset()
     command: str = "/convene"
     announce_channel: str | None = None  # where calls for volunteers are posted when asked for in private
     # Set up group channels (Slack): say hello in a new group's channel (Slack creates it then) and bring
     # accepted volunteers and joiners into it.
     create_channels: bool = False
     pairing_window_weeks: int = 12  # no pair repeats within this many weeks
+
+    def names_admin(self, platform: str, workspace: str, user_id: str) -> bool:
+        """Whether the configuration puts this identity in the steering group: named with its workspace, or in
+        the short form without one."""
+        return f"{platform}:{workspace}:{user_id}" in self.admins or f"{platform}:{user_id}" in self.admins
 
 
 @dataclass

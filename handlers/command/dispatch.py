@@ -131,7 +131,7 @@ class Convene:
         me: Member,
         listed_admin: bool,
     ) -> Reply:
-        is_admin = listed_admin or f"{me.platform}:{me.user_id}" in self.config.admins
+        is_admin = listed_admin or self.config.names_admin(me.platform, me.workspace, me.user_id)
         ctx = Ctx(session, writes, request, me, is_admin, self.config, cmd, args)
         if cmd.role == "admin" and not is_admin:
             raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import build
+from bot.settings import SettingsError
 from bot.slack.app import INSTALL_PATH, OAUTH_STATE_SECONDS, REDIRECT_PATH, SCOPES
 from bot.web import make_app
 from storage.db import Database
@@ -37,7 +38,12 @@ async def site(db_url: str, slack_api: FakeSlack) -> AsyncIterator[Workspace]:  
     """Convene serving with only the OAuth app's credentials: no bot token of its own, so the only tokens it
     can use are those its installations stored."""
     settings = settings_for(
-        db_url, slack_api, slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET
+        db_url,
+        slack_api,
+        slack_bot_token=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        convene_admins=f"slack:{NEW_TEAM}:U0STEER",
     )
     parts = await build(settings, {}, migrate=False)
     # No cookie jar: each request below carries exactly the state cookie the test gives it (a browser's).
@@ -178,3 +184,9 @@ async def _install(ws: Workspace, db_url: str) -> str:
     assert again.status == 401
     assert len(api.attempts("oauth.v2.access")) == 1
     return token
+
+
+async def test_oauth_needs_admins_named_with_their_workspace(db_url: str, slack_api: FakeSlack) -> None:  # noqa: F811
+    settings = settings_for(db_url, slack_api, slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret="s")
+    with pytest.raises(SettingsError, match="slack:U0ADA names no workspace"):
+        await build(settings, {}, migrate=False)

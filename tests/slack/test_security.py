@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.slack.adapter import REPLAY_WINDOW, Recent
@@ -73,3 +75,17 @@ async def test_a_replay_is_refused_by_another_process_too(workspace: Workspace) 
     assert (await ws.post(write, form, headers))[0] == 401  # refused by the record in the database
     async with ws.parts.db.read() as session:
         assert await session.scalar(select(func.count()).where(Received.key.like("slack:request:%"))) == 1
+
+
+async def test_a_request_from_a_workspace_the_token_does_not_serve_is_refused(
+    workspace: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
+    ws, api = workspace, workspace.api
+    ws.team = "T9999"  # the bot token is T0LIBS's
+    with caplog.at_level(logging.WARNING, logger="convene.slack"):
+        answer = await ws.command(ADMIN, 'group new "Takeover" kind:task')
+    assert answer["response_type"] == "ephemeral" and "not installed in this Slack workspace" in answer["text"]
+    assert api.to("users.info") == []  # nothing asked of Slack with a token that is not that workspace's
+    assert any("T9999" in r.getMessage() and "refused" in r.getMessage() for r in caplog.records)
+    ws.team = "T0LIBS"
+    assert "Takeover" not in (await ws.command(ADMIN, "groups"))["text"]
