@@ -19,11 +19,14 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -100,10 +103,10 @@ class SlackAdapter:
         if reply.repeat:
             log.warning("a signed request was replayed: refused")
             return BoltResponse(status=401, body="")
-        if reply.form is not None:
+        if reply.form is not None:  # opened after the acknowledgement: it never waits for the Web API
             await ack()
-            view = blocks.modal(reply.form, reply.command or "", {"channel": body.get("channel_id")})
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            context = {"channel": body.get("channel_id")}
+            self.spawn(self._open_form(client, body.get("trigger_id"), reply, context, body.get("response_url")))
             return None
         self._after(team, user, reply)
         message = blocks.message(reply, origin=reply.again, ref=_ref(reply))
@@ -123,6 +126,26 @@ class SlackAdapter:
             delivery=delivery,
         )
         return await self.core.handle(request)
+
+    async def _open_form(
+        self,
+        client: AsyncWebClient,
+        trigger: str | None,
+        reply: Reply,
+        context: dict[str, str | None],
+        response_url: str | None,
+    ) -> None:
+        """Open the reply's form as a modal; if Slack cannot (an expired trigger, Slack slow or down), answer
+        with the command's usage by the response URL instead."""
+        assert reply.form is not None
+        try:
+            if not trigger:
+                raise ValueError("no trigger_id")
+            await client.views_open(trigger_id=trigger, view=blocks.modal(reply.form, reply.command or "", context))
+        except (SlackApiError, TimeoutError, aiohttp.ClientError, ValueError) as err:
+            reason = err.response.get("error") if isinstance(err, SlackApiError) else type(err).__name__
+            log.info("the form for `%s` could not be opened (%s): its usage was sent instead", reply.command, reason)
+            await self._respond(response_url, replace(reply, form=None))
 
     async def _answer_later(self, task: asyncio.Future[Reply], response_url: str | None, team: str, user: str) -> None:
         reply = await task
@@ -161,9 +184,8 @@ class SlackAdapter:
         reply = await self.core.handle(request)
         if reply.repeat:
             return
-        if reply.form is not None and body.get("trigger_id"):
-            view = blocks.modal(reply.form, reply.command or "", {"channel": channel.get("id")})
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
+        if reply.form is not None:
+            await self._open_form(client, body.get("trigger_id"), reply, {"channel": channel.get("id")}, response_url)
             return
         origin = blocks.origin_of(pressed.get("block_id"))
         if container.get("type") == "view":  # the App Home
@@ -182,10 +204,10 @@ class SlackAdapter:
         otherwise the modal closes and the result is told to the person. A command slower than `ACK_WITHIN`
         closes the modal first, and its result is told when it is ready."""
         view = body["view"]
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _metadata(view.get("private_metadata"))
         team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
         user = body["user"]["id"]
-        channel = meta.get("channel")
+        channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
         request = await self._request(
             client,
             team,
@@ -431,6 +453,15 @@ class SlackAdapter:
             response_type="ephemeral" if private else "in_channel",
             replace_original=replace_original,
         )
+
+
+def _metadata(text: str | None) -> dict[str, Any]:
+    """A modal's private_metadata as Convene wrote it (`blocks.modal`): a JSON object, or nothing usable."""
+    try:
+        found = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _ref(reply: Reply) -> str | None:

@@ -18,10 +18,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.signature import SignatureVerifier
 
 from bot.settings import Settings, SettingsError
 from bot.slack.adapter import SlackAdapter
 from bot.slack.identity import People
+from bot.slack.inbound import refusal
 from bot.slack.listeners import register
 from bot.slack.messenger import Clients, SlackMessenger
 from handlers.command.dispatch import Convene
@@ -64,6 +66,7 @@ class SlackRuntime:
                 "SLACK_SIGNING_SECRET is required to receive Slack's requests over HTTP "
                 "(or set SLACK_APP_TOKEN to use Socket Mode)."
             )
+        self.verifier = SignatureVerifier(secret or "")
         oauth = settings.slack_client_id is not None
         if oauth and settings.slack_client_secret is None:
             raise SettingsError("SLACK_CLIENT_SECRET is required with SLACK_CLIENT_ID (the OAuth install flow).")
@@ -137,6 +140,12 @@ class SlackRuntime:
         app.cleanup_ctx.append(self._running)
 
     async def events(self, request: web.Request) -> web.StreamResponse:
+        """Slack's requests: refused here if not signed or not shaped as Slack sends them (`inbound`), else Bolt's."""
+        refused = refusal(await request.read(), request.headers, self.verifier)
+        if refused is not None:
+            status, reason = refused
+            log.warning("refused a request to %s (%d): %s", EVENTS_PATH, status, reason)
+            return web.Response(status=status)
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 

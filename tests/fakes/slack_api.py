@@ -59,6 +59,7 @@ class FakeSlack:
     grants: dict[str, dict[str, Any]] = field(default_factory=dict)  # OAuth code -> oauth.v2.access's answer
     installed: dict[str, dict[str, Any]] = field(default_factory=dict)  # issued bot token -> auth.test's answer
     handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds Slack takes to answer it
     sockets: list[web.WebSocketResponse] = field(default_factory=list)  # Socket Mode connections, oldest first
     socket_received: list[dict[str, Any]] = field(default_factory=list)  # what the app sent on them
     port: int = 0
@@ -237,6 +238,8 @@ class FakeSlack:
         if auth.startswith("Basic "):  # client credentials (oauth.v2.access), as HTTP Basic
             client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
             args.update(client_id=client_id, client_secret=client_secret)
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)
