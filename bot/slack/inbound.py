@@ -67,25 +67,34 @@ def _event_problem(event: Any) -> str | None:
     return None
 
 
+OBJECTS = ("user", "team", "channel", "container", "message", "enterprise", "view", "state")  # objects when there
+TEXTS = ("type", "trigger_id", "response_url", "callback_id", "action_ts")  # strings when there
+
+
 def _interaction_problem(payload: Any) -> str | None:
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
         return "a payload that is not an object with a type"
-    user = payload.get("user")
-    if not isinstance(user, dict) or not isinstance(user.get("id"), str) or not user["id"]:
-        return "an interaction without a user"
-    for key in ("team", "channel", "container", "message", "enterprise"):
+    for key in OBJECTS:
         if payload.get(key) is not None and not isinstance(payload[key], dict):
             return f"an interaction whose {key} is not an object"
+    for key in TEXTS:
+        if payload.get(key) is not None and not isinstance(payload[key], str):
+            return f"an interaction whose {key} is not a string"
+    user = payload.get("user") or {}
+    if not isinstance(user.get("id"), str) or not user["id"]:
+        return "an interaction without a user"
+    for key in ("id", "username", "team_id"):
+        if user.get(key) is not None and not isinstance(user[key], str):
+            return f"an interaction whose user {key} is not a string"
     team = payload.get("team") or {}
     if team.get("id") is not None and not isinstance(team["id"], str):
         return "an interaction whose team id is not a string"
-    kind = payload["type"]
-    if kind == "block_actions":
-        actions = payload.get("actions")
-        if not isinstance(actions, list) or not actions:
-            return "block_actions without actions"
+    actions = payload.get("actions")
+    if actions is not None or payload["type"] == "block_actions":
+        if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
+            return "actions that are not a list of objects"
         first = actions[0]
-        if not isinstance(first, dict) or not isinstance(first.get("action_id"), str):
+        if not isinstance(first.get("action_id"), str):
             return "an action without an action_id"
         for key in ("value", "block_id"):
             if first.get(key) is not None and not isinstance(first[key], str):
@@ -93,16 +102,21 @@ def _interaction_problem(payload: Any) -> str | None:
         chosen = first.get("selected_option")
         if chosen is not None and not (isinstance(chosen, dict) and isinstance(chosen.get("value", ""), str)):
             return "an action whose selected option is not an option"
-    if kind in ("view_submission", "view_closed"):
-        view = payload.get("view")
-        if not isinstance(view, dict) or not isinstance(view.get("callback_id", ""), str):
-            return f"{kind} without a view"
-        if not isinstance(view.get("private_metadata", ""), str):
-            return f"{kind} whose private_metadata is not a string"
+    view = payload.get("view")
+    if view is not None or payload["type"] in ("view_submission", "view_closed"):
+        if not isinstance(view, dict):
+            return f"{payload['type']} without a view"
+        for key in ("type", "callback_id", "private_metadata", "id"):
+            if view.get(key) is not None and not isinstance(view[key], str):
+                return f"a view whose {key} is not a string"
         state = view.get("state")
-        if kind == "view_submission" and not (isinstance(state, dict) and isinstance(state.get("values"), dict)):
+        if payload["type"] == "view_submission" and not (
+            isinstance(state, dict) and isinstance(state.get("values"), dict)
+        ):
             return "a view_submission without state values"
         values = state.get("values", {}) if isinstance(state, dict) else {}
-        if not all(isinstance(b, dict) and all(isinstance(e, dict) for e in b.values()) for b in values.values()):
-            return "a view_submission whose state values are not objects"
+        if not isinstance(values, dict) or not all(
+            isinstance(b, dict) and all(isinstance(e, dict) for e in b.values()) for b in values.values()
+        ):
+            return "a view whose state values are not objects"
     return None
