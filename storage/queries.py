@@ -179,6 +179,11 @@ async def first_delivery(session: AsyncSession, key: str, now: datetime) -> bool
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
+async def delivered(session: AsyncSession, key: str) -> bool:
+    """Whether a platform's delivery was recorded as acted on (`first_delivery`)."""
+    return await session.scalar(select(Received.key).where(Received.key == key)) is not None
+
+
 async def forget_deliveries(session: AsyncSession, before: datetime) -> int:
     """Forget the deliveries recorded before `before` (a platform retries for minutes, not days); how many."""
     result = await session.execute(delete(Received).where(Received.seen_at < before))

@@ -98,7 +98,7 @@ class SlackAdapter:
             reply = await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
         except TimeoutError:  # slow today: acknowledge now, answer by the response URL when ready
             await ack(text="Working on it…", response_type="ephemeral")
-            self.spawn(self._answer_later(task, body.get("response_url"), team, user))
+            self.spawn(self._answer_later(task, body.get("response_url"), team, user, delivery))
             return None
         if reply.repeat:
             log.warning("a signed request was replayed: refused")
@@ -108,7 +108,7 @@ class SlackAdapter:
             context = {"channel": body.get("channel_id")}
             self.spawn(self._open_form(client, body.get("trigger_id"), reply, context, body.get("response_url")))
             return None
-        self._after(team, user, reply)
+        self._after(team, user, reply, delivery)
         message = blocks.message(reply, origin=reply.again, ref=_ref(reply))
         answer = json.dumps({"response_type": "ephemeral" if reply.private else "in_channel", **message})
         return BoltResponse(status=200, body=answer, headers={"content-type": JSON})
@@ -147,12 +147,14 @@ class SlackAdapter:
             log.info("the form for `%s` could not be opened (%s): its usage was sent instead", reply.command, reason)
             await self._respond(response_url, replace(reply, form=None))
 
-    async def _answer_later(self, task: asyncio.Future[Reply], response_url: str | None, team: str, user: str) -> None:
+    async def _answer_later(
+        self, task: asyncio.Future[Reply], response_url: str | None, team: str, user: str, delivery: str | None
+    ) -> None:
         reply = await task
         if reply.repeat:
             return
         await self._respond(response_url, reply)
-        self._after(team, user, reply)
+        self._after(team, user, reply, delivery)
 
     async def press(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack, delivery: str | None = None) -> None:
         await ack()
@@ -197,7 +199,7 @@ class SlackAdapter:
             await self._post_to(response_url, blocks.with_notice(reply, message), replace_original=True)
         else:
             await self._respond(response_url, reply)
-        self._after(team, user, reply)
+        self._after(team, user, reply, delivery)
 
     async def submit(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack, delivery: str | None = None) -> None:
         """A modal sent back: a problem is shown beside the form's field it concerns (the modal stays open);
@@ -222,26 +224,30 @@ class SlackAdapter:
             reply = await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
         except TimeoutError:
             await ack()
-            self.spawn(self._submitted_later(task, team, channel, user))
+            self.spawn(self._submitted_later(task, team, channel, user, delivery))
             return
         if reply.failed and reply.field is not None:
             await ack(response_action="errors", errors={reply.field: blocks.clip(reply.text.split("\n")[0], 300)})
             return
         await ack()
         if not reply.repeat:
-            self.spawn(self._tell_submitter(team, channel, user, reply))
+            self.spawn(self._tell_submitter(team, channel, user, reply, delivery))
 
-    async def _submitted_later(self, task: asyncio.Future[Reply], team: str, channel: str | None, user: str) -> None:
+    async def _submitted_later(
+        self, task: asyncio.Future[Reply], team: str, channel: str | None, user: str, delivery: str | None
+    ) -> None:
         reply = await task
         if not reply.repeat:
-            await self._tell_submitter(team, channel, user, reply)
+            await self._tell_submitter(team, channel, user, reply, delivery)
 
-    async def _tell_submitter(self, team: str, channel: str | None, user: str, reply: Reply) -> None:
+    async def _tell_submitter(
+        self, team: str, channel: str | None, user: str, reply: Reply, delivery: str | None
+    ) -> None:
         if channel and not str(channel).startswith("D"):
             await self.messenger.ephemeral(team, channel, user, reply)
         else:
             await self.messenger.direct(team, user, reply)
-        self._after(team, user, reply)
+        self._after(team, user, reply, delivery)
 
     async def home_opened(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, delivery: str | None = None
@@ -401,11 +407,15 @@ class SlackAdapter:
             delivery=delivery,
         )
 
-    def _after(self, team: str, user: str, reply: Reply) -> None:
-        """What follows a change: the outbox sends its messages now, and the person's Home is refreshed."""
+    def _after(self, team: str, user: str, reply: Reply, delivery: str | None) -> None:
+        """What follows an answer. After a change, the outbox sends its messages now and the person's Home is
+        refreshed. Otherwise the delivery is recorded, after the acknowledgement, so that a replay of it is
+        refused by any process (a change records it in its own transaction)."""
         if reply.wrote:
             self._nudge.set()
             self.refresh_home(team, user)
+        elif delivery is not None and not reply.repeat:
+            self.spawn(self.core.remember(delivery, self.clock()))
 
     async def _more(
         self,

@@ -15,6 +15,7 @@ from handlers.command.messages import Speaker
 log = logging.getLogger("convene.slack")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 PLATFORM = "slack"
+MENTIONS_LOOKED_UP = 10  # people one command can name; a command with more mentions looks up no more
 
 
 class People:
@@ -31,7 +32,9 @@ class People:
         return found or Speaker(PLATFORM, team, user, fallback or user)
 
     async def mentions(self, client: AsyncWebClient, team: str, text: str) -> dict[str, Speaker]:
-        ids = sorted(set(MENTION.findall(text)))
+        """The people mentioned in the text, looked up by users.info: the first `MENTIONS_LOOKED_UP` different
+        ones, in the order they are mentioned (no command takes more; the others go unknown)."""
+        ids = list(dict.fromkeys(MENTION.findall(text)))[:MENTIONS_LOOKED_UP]
         if not ids:
             return {}
         found = await asyncio.gather(*(self._lookup(client, team, u) for u in ids))

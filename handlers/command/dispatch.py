@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -111,15 +112,24 @@ class Convene:
             async with self.db.unit(write=writes) as session:
                 found = await queries.speaker(session, s.platform, s.workspace, s.user_id)
                 if found is not None and (saved or found[0].display_name == s.display_name):
-                    if (
-                        writes
-                        and request.delivery is not None
-                        and not await queries.first_delivery(session, request.delivery, request.now)
-                    ):
+                    if request.delivery is not None and await self._delivered_before(session, writes, request):
                         return Reply("This request was delivered before and acted on then.", repeat=True)
                     return await self._command(session, writes, cmd, args, request, *found)
             await self.member_id(request)
         raise AssertionError("a member saved a moment ago is not there")
+
+    async def _delivered_before(self, session: AsyncSession, writes: bool, request: Request) -> bool:
+        """Whether the request's delivery was acted on before. A command that writes records it now, in its own
+        transaction; one that reads only looks (its adapter records it after answering: `remember`)."""
+        assert request.delivery is not None
+        if writes:
+            return not await queries.first_delivery(session, request.delivery, request.now)
+        return await queries.delivered(session, request.delivery)
+
+    async def remember(self, delivery: str, now: datetime) -> None:
+        """Record a delivery that was answered without a change (a read), so that a replay of it is refused."""
+        async with self.db.write() as session:
+            await queries.first_delivery(session, delivery, now)
 
     async def _command(
         self,

@@ -169,3 +169,11 @@ async def test_a_read_is_acknowledged_in_json_and_shows_what_was_committed_befor
     await ws.command(ADMIN, 'group new "Wellbeing" kind:task')
     changed = await directory()
     assert "Wellbeing" in changed and "Wellbeing" not in first
+
+
+async def test_a_thousand_mentions_look_up_no_more_people_than_a_command_can_take(workspace: Workspace) -> None:
+    ws, api = workspace, workspace.api
+    mentions = " ".join(f"<@U{n:07d}>" for n in range(1000))
+    answer = await ws.command(ADMIN, f"accept {mentions} diversity")
+    assert "Usage: `accept" in answer["text"]
+    assert len(api.attempts("users.info")) <= 11  # the speaker, and at most ten of those mentioned
