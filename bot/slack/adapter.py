@@ -35,10 +35,10 @@ from bot.slack.identity import People
 from bot.slack.messenger import Clients, SlackMessenger
 from handlers.command.dispatch import Convene
 from handlers.command.messages import Action, Place, Reply, Request, Submission
+from handlers.command.outbox import sent_message
 from scheduler.outbox import Dispatcher
 from storage import queries
 from storage.db import Database
-from storage.models import Outbox
 
 log = logging.getLogger("convene.slack")
 
@@ -170,7 +170,8 @@ class SlackAdapter:
         container = body.get("container") or {}
         response_url = body.get("response_url")
         if name == blocks.MORE:
-            await self._more(client, team, user, value, response_url, channel)
+            message_ts = container.get("message_ts") if isinstance(container.get("message_ts"), str) else None
+            await self._more(client, team, user, value, response_url, channel, message_ts)
             return
         request = await self._request(
             client,
@@ -425,16 +426,20 @@ class SlackAdapter:
         value: str,
         response_url: str | None,
         channel: dict[str, Any],
+        message_ts: str | None,
     ) -> None:
         page_text, _, ref = value.partition("|")
-        page = int(page_text) if page_text.isdigit() else 1
-        if ref.startswith("row:") and ref[4:].isdigit():
-            async with self.db.read() as session:
-                row = await session.get(Outbox, int(ref[4:]))
-            if row is None:
+        page = int(page_text) if page_text.isdigit() and len(page_text) < 6 else 1
+        if ref.startswith("row:"):
+            row = int(ref[4:]) if ref[4:].isdigit() and len(ref) < 24 else 0
+            sent = await sent_message(
+                self.db, row, platform="slack", workspace=team, user_id=user, message_ref=message_ts
+            )
+            if sent is None:
+                log.warning("a More button for a message that is not %s's was refused", user)
+                await self._respond(response_url, Reply("That message is not one you can page through."))
                 return
-            reply = Reply.from_json(row.payload)
-            message = blocks.message(reply, page=page, ref=ref)
+            message = blocks.message(sent, page=page, ref=ref)
         elif ref.startswith("cmd:"):
             reply = await self.core.handle(
                 await self._request(client, team, user, None, text=ref[4:], channel=channel.get("id"))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from handlers.command.grammar import MAX_ID
 from handlers.command.messages import Reply
-from storage.models import Member
+from storage.db import Database
+from storage.models import Member, Outbox
 
 
 def outbox_row(
@@ -54,3 +56,23 @@ def member_row(member: Member, reply: Reply, *, key: str, due: datetime, now: da
         due=due,
         now=now,
     )
+
+
+async def sent_message(
+    db: Database, row_id: int, *, platform: str, workspace: str, user_id: str, message_ref: str | None
+) -> Reply | None:
+    """A message Convene sent (outbox row `row_id`), for the person asking to page through it; None unless it is
+    theirs to see (SPEC.md §6: an identifier that comes back from a client is checked against the person).
+    Theirs: sent to them (alone or in a group DM) in their workspace, or posted in a channel as the very
+    message they are looking at (`message_ref`, the platform's reference of the message the button is on)."""
+    if not 1 <= row_id <= MAX_ID:
+        return None
+    async with db.read() as session:
+        row = await session.get(Outbox, row_id)
+    if row is None or (row.platform, row.workspace) != (platform, workspace) or row.status != "sent":
+        return None
+    if row.target_kind in ("member", "members"):
+        mine = user_id in row.target.split(",")
+    else:
+        mine = message_ref is not None and row.sent_ref == message_ref
+    return Reply.from_json(row.payload) if mine else None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.slack.adapter import REPLAY_WINDOW, Recent
-from storage.models import Received
+from storage.models import Outbox, Received
 from tests.slack.conftest import ADMIN, Workspace, sign
 
 
@@ -95,3 +97,43 @@ async def test_a_request_from_a_workspace_the_token_does_not_serve_is_refused(
     assert any("T9999" in r.getMessage() and "refused" in r.getMessage() for r in caplog.records)
     ws.team = "T0LIBS"
     assert "Takeover" not in (await ws.command(ADMIN, "groups"))["text"]
+
+
+def more_button(row_id: int) -> list[dict[str, Any]]:
+    """A "More" button as Convene puts on a long message, here with a value someone may have crafted."""
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "More (2 of 2)"},
+        "action_id": "convene_more.0",
+        "value": f"1|row:{row_id}",
+    }
+    return [{"type": "actions", "block_id": "more1", "elements": [button]}]
+
+
+async def test_a_more_button_pages_only_through_a_message_that_is_the_pressers(workspace: Workspace) -> None:
+    ws, api = workspace, workspace.api
+    await ws.command(ADMIN, "help")
+    await ws.command("U0BEA", 'suggest "Named and private: my manager blocks my training"')
+    await ws.command(ADMIN, 'group new "Diversity" kind:task channel:#general')
+    await ws.command(ADMIN, "call diversity")
+    await ws.deliver()
+    async with ws.parts.db.read() as session:
+        to_ada = await session.scalar(select(Outbox).where(Outbox.key.like("suggestion 1: to admin%")))
+        announced = await session.scalar(select(Outbox).where(Outbox.key.like("call %: announce")))
+    assert to_ada is not None and to_ada.target == ADMIN and announced is not None and announced.sent_ref
+
+    # Cal crafts the value of a More button for Ada's private notice, and for the announcement from elsewhere.
+    before = len(api.responses)
+    await ws.press("U0CAL", "More (2 of 2)", more_button(to_ada.id), message_ts="1800000999.000100")
+    await ws.press("U0CAL", "More (2 of 2)", more_button(announced.id), message_ts="1800000999.000100")
+    await ws.press("U0CAL", "More (2 of 2)", more_button(99999999999999999999), message_ts="1800000999.000100")
+    refused = await api.wait_for_response(lambda _b: len(api.responses) >= before + 3)
+    shown = " ".join(json.dumps(r) for r in api.responses[before:])
+    assert "my manager" not in shown and "Call for volunteers" not in shown
+    assert sum("not one you can page through" in r["text"] for r in api.responses[before:]) == 3, refused
+
+    # Ada pages through her own notice; anyone in the channel through the announcement they are looking at.
+    await ws.press(ADMIN, "More (2 of 2)", more_button(to_ada.id), message_ts="1800000001.000100")
+    await api.wait_for_response(lambda b: "my manager blocks my training" in b.get("text", ""))
+    await ws.press("U0CAL", "More (2 of 2)", more_button(announced.id), message_ts=announced.sent_ref)
+    await api.wait_for_response(lambda b: "Call for volunteers: Diversity" in b.get("text", ""))
