@@ -35,7 +35,9 @@ Block = dict[str, Any]
 
 
 def escape(text: str) -> str:
-    """Text as Slack's mrkdwn shows it literally: `<group>` in a usage line is not a link."""
+    """Text as Slack's mrkdwn shows it literally: `<group>` in a usage line is not a link, and `<!channel>`,
+    `<@U…>` or `<https://…|label>` typed by a member notifies nobody and hides no link. Every mrkdwn text and
+    every message's notification `text` passes here; plain_text objects and input values need not."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -237,7 +239,7 @@ def message(reply: Reply, *, page: int = 1, origin: str | None = None, ref: str 
     if index + 1 < len(all_pages) and ref is not None:
         blocks.append(more_button(index + 1, len(all_pages), ref))
     text = reply.text if index == 0 else f"(part {index + 1} of {len(all_pages)}) {reply.text}"
-    return {"text": clip(text, MESSAGE_TEXT), "blocks": blocks}
+    return {"text": escape(clip(text, MESSAGE_TEXT)), "blocks": blocks}
 
 
 def with_notice(result: Reply, message: dict[str, Any]) -> dict[str, Any]:
@@ -246,7 +248,8 @@ def with_notice(result: Reply, message: dict[str, Any]) -> dict[str, Any]:
     body = list(message["blocks"])
     more = [body.pop()] if body and str(body[-1].get("block_id", "")).startswith("more") else []
     body = body[: MESSAGE_BLOCKS - 1 - len(more)]
-    return {"text": clip(f"{result.text}\n\n{message['text']}", MESSAGE_TEXT), "blocks": [head, *body, *more]}
+    text = f"{escape(clip(result.text, MESSAGE_TEXT))}\n\n{message['text']}"
+    return {"text": text, "blocks": [head, *body, *more]}
 
 
 def home_view(reply: Reply) -> dict[str, Any]:
