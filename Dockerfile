@@ -10,7 +10,7 @@ RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    DATABASE_URL=sqlite+aiosqlite:////data/convene.db PORT=3000 HOST=0.0.0.0
+    DATABASE_URL=sqlite+aiosqlite:////data/convene.db CONVENE_KEY_FILE=/data/convene.key PORT=3000 HOST=0.0.0.0
 COPY --from=build /install /usr/local
 RUN useradd --system --create-home --uid 10001 convene && mkdir /data && chown convene /data
 USER convene

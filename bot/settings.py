@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     convene_workspace_rate: float = Field(default=4.0, gt=0, le=100)  # outbox posts a second to one workspace
     convene_misfire_grace: int = Field(default=3600, ge=60)  # seconds a missed scheduled occurrence is still sent
     convene_pairing_window_weeks: int = Field(default=12, ge=1, le=52)  # no pair repeats within this many weeks
+    convene_secret_key: SecretStr | None = None  # the key that seals anonymous senders' addresses (Fernet)
+    convene_key_file: str | None = None  # where that key is kept when not given (default: beside the database)
     port: int = Field(default=3000, ge=1, le=65535)
     host: str = "0.0.0.0"
     slack_bot_token: SecretStr | None = None

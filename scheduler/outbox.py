@@ -16,19 +16,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Update, and_, or_, select, update
 from sqlalchemy.orm import aliased
 
 from handlers.command.messages import Reply
+from handlers.command.outbox import REDACTED, REDACTED_TEXT, SEALED
+from handlers.command.sealing import SealBroken, Sealer
 from scheduler.pacing import Pacer
 from storage.db import Database
 from storage.models import Outbox
 
 log = logging.getLogger("convene.outbox")
+
 
 # An edit waiting to be sent while a newer edit of the same message waits or is under way is out of date: all
 # such are settled in one statement before each claim, rather than each claimed, loaded and found out (thirty
@@ -96,8 +99,10 @@ class Dispatcher:
         max_attempts: int = 8,
         base_backoff: timedelta = timedelta(seconds=5),
         pacers: Mapping[str, Pacer] | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.db = db
+        self.sealer = sealer  # opens sealed addresses (handlers.command.sealing), only to send
         self.messengers = messengers
         self.clock = clock
         self.batch = batch
@@ -186,10 +191,6 @@ class Dispatcher:
                 )
                 return
             edit_ref = original
-        messenger = self.messengers.get(row.platform)
-        if messenger is None:
-            await self._settle(row, status="failed", error=f"no messenger for platform {row.platform!r}")
-            return
         delivery = Delivery(
             row.id,
             row.key,
@@ -202,6 +203,20 @@ class Dispatcher:
             row.message_key,
             edit_ref,
         )
+        if row.target_kind == SEALED:  # opened here, in memory, for this one send
+            try:
+                if self.sealer is None:
+                    raise SealBroken("no key to open sealed addresses")
+                address = self.sealer.open(row.target)
+            except SealBroken as err:
+                await self._settle(row, status="failed", error=str(err))
+                return
+            delivery = replace(delivery, platform=address.platform, workspace=address.workspace)
+            delivery = replace(delivery, target_kind="member", target=address.user_id)
+        messenger = self.messengers.get(delivery.platform)
+        if messenger is None:
+            await self._settle(row, status="failed", error=f"no messenger for platform {delivery.platform!r}")
+            return
         try:
             ref = await messenger.send(delivery)
         except DeliveryError as err:
@@ -263,7 +278,7 @@ class Dispatcher:
         attempts: int | None = None,
     ) -> None:
         sent = status == "sent"
-        values = {
+        values: dict[str, Any] = {
             "status": status,
             "lease_until": None,
             "sent_at": self.clock() if sent else row.sent_at,
@@ -272,6 +287,8 @@ class Dispatcher:
             "due_at": due if due is not None else row.due_at,
             "attempts": attempts if attempts is not None else row.attempts,
         }
+        if row.target_kind == SEALED and status in ("sent", "failed"):  # done with: nothing left to link
+            values.update(target=REDACTED, payload=Reply(REDACTED_TEXT).to_json())
         async with self.db.write() as session:
             await session.execute(update(Outbox).where(Outbox.id == row.id).values(values))
 

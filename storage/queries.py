@@ -83,7 +83,9 @@ async def ensure_member(
         user_id=user_id,
         display_name=display_name,
         tz=tz or "Europe/London",
-        created_at=now,
+        # The day only: the moment someone first spoke, next to the moment an anonymous suggestion was sent,
+        # could say who sent it.
+        created_at=now.replace(hour=0, minute=0, second=0, microsecond=0),
     )
     await session.execute(insert_unless_taken(session, Member), values)
     member = await member_by_identity(session, platform, workspace, user_id)

@@ -148,7 +148,8 @@ class Chat:
 async def chat(db: Database) -> Chat:
     recorder = Recorder()
     holder: dict[str, Chat] = {}
-    dispatcher = Dispatcher(db, {"console": recorder}, lambda: holder["chat"].now)
-    core = Convene(db, CoreConfig(admins=frozenset({"console:ada"}), announce_channel="#announcements"))
+    config = CoreConfig(admins=frozenset({"console:ada"}), announce_channel="#announcements")
+    dispatcher = Dispatcher(db, {"console": recorder}, lambda: holder["chat"].now, sealer=config.sealer)
+    core = Convene(db, config)
     holder["chat"] = Chat(core, dispatcher, recorder)
     return holder["chat"]

@@ -293,6 +293,13 @@ def _input(field: Field) -> Block:
             element["initial_value"] = field.value
     elif field.kind == "channel":
         element = {"type": "channels_select"}
+    elif field.kind == "flag":
+        box: Block = {"text": plain(field.label, OPTION_TEXT), "value": field.name}
+        if field.hint:
+            box["description"] = plain(field.hint, OPTION_TEXT)
+        element = {"type": "checkboxes", "options": [box]}
+        if field.value:
+            element["initial_options"] = [box]
     else:
         element = {"type": "plain_text_input", "multiline": field.kind == "long_text"}
         if field.value:
@@ -326,6 +333,9 @@ def submitted(state: dict[str, Any]) -> dict[str, str | None]:
         elif kind == "channels_select":
             channel = got.get("selected_channel")
             value = f"<#{channel}>" if channel else None
+        elif kind == "checkboxes":
+            ticked = got.get("selected_options") or []
+            value = "yes" if ticked else None
         else:
             value = got.get("value")
         values[name] = value

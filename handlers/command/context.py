@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.command.errors import UserError
 from handlers.command.grammar import MAX_ID, Args, Word, closest, parse_date, parse_int
 from handlers.command.messages import Reply, Request
-from handlers.command.outbox import member_row, outbox_row
+from handlers.command.outbox import member_row, outbox_row, sealed_row
 from handlers.command.registry import Command
+from handlers.command.sealing import Sealer
 from storage import queries
 from storage.models import Group, Member
 
@@ -30,6 +31,8 @@ class CoreConfig:
     # accepted volunteers and joiners into it.
     create_channels: bool = False
     pairing_window_weeks: int = 12  # no pair repeats within this many weeks
+    # The server's key for sealed addresses; the runtime gives the one kept beside the database (bot.app).
+    sealer: Sealer = field(default_factory=lambda: Sealer(Sealer.new_key()))
 
     def names_admin(self, platform: str, workspace: str, user_id: str) -> bool:
         """Whether the configuration puts this identity in the steering group: named with its workspace, or in
@@ -213,3 +216,8 @@ class Ctx:
 
     async def tell(self, member: Member, reply: Reply, *, key: str, due: datetime | None = None) -> None:
         await queries.enqueue(self.session, [member_row(member, reply, key=key, due=due or self.now, now=self.now)])
+
+    async def tell_sealed(self, sealed: str, reply: Reply, *, key: str) -> None:
+        """A direct message to whoever a sealed address (`handlers.command.sealing`) belongs to: the outbox opens
+        it only to send, and keeps neither the address nor the message once sent."""
+        await queries.enqueue(self.session, [sealed_row(sealed, reply, key=key, now=self.now)])

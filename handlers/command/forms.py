@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-FieldKind = Literal["text", "long_text", "choice", "date", "number", "channel"]
+# flag: a box to tick; ticked, the field's name is a word of the command (`anon`)
+FieldKind = Literal["text", "long_text", "choice", "date", "number", "channel", "flag"]
 
 # Quote pairs the grammar reads, tried in order; a value is wrapped in the first whose closing marks it lacks.
 _QUOTES = (('"', ('"', "”")), ("“", ("”", '"')), ("„", ("“",)), ("«", ("»",)))
@@ -40,7 +41,9 @@ class Form:
         words = [command]
         for f in self.fields:
             value = (values.get(f.name) or "").strip()
-            if value:
+            if f.kind == "flag":
+                words += [f.name] if value else []
+            elif value:
                 words.append(quote(value) if f.positional else f"{f.name}:{quote(value)}")
         return " ".join(words)
 

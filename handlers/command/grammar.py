@@ -77,7 +77,7 @@ def tokenize(text: str) -> Args:
                 i = close + 1
                 continue
         option = _OPTION.match(text, i)
-        if option:
+        if option and option.end() < n and not text[option.end()].isspace():  # `key:value`; a bare `word:` is a word
             key = option.group(1).lower()
             j = option.end()
             if j < n and text[j] in OPEN_QUOTES:

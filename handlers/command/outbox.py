@@ -58,6 +58,28 @@ def member_row(member: Member, reply: Reply, *, key: str, due: datetime, now: da
     )
 
 
+SEALED = "sealed"  # the platform, workspace and target kind of a row whose address is sealed
+ANONYMOUS = "anonymous sender"
+REDACTED = "(redacted)"  # a sealed row's target once it is sent or has failed for good
+REDACTED_TEXT = "A message to an anonymous sender. Once sent, neither its address nor its text is kept."
+
+
+def sealed_row(sealed: str, reply: Reply, *, key: str, now: datetime) -> dict[str, Any]:
+    """A row for a direct message to a sealed address: where it goes (platform and workspace too) is known only
+    once the outbox opens the seal to send it."""
+    return outbox_row(
+        key=key,
+        platform=SEALED,
+        workspace=SEALED,
+        target_kind=SEALED,
+        target=sealed,
+        label=ANONYMOUS,
+        reply=reply,
+        due=now,
+        now=now,
+    )
+
+
 async def sent_message(
     db: Database, row_id: int, *, platform: str, workspace: str, user_id: str, message_ref: str | None
 ) -> Reply | None:

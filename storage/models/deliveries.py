@@ -21,7 +21,8 @@ class Outbox(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         one_of("status", OUTBOX_STATUSES),
-        one_of("target_kind", ("channel", "member", "members")),  # members: a group DM, ids joined by ","
+        # members: a group DM, user ids joined by ","; sealed: one person's sealed address (handlers.command.sealing)
+        one_of("target_kind", ("channel", "member", "members", "sealed")),
         one_of("mode", ("post", "edit")),
         Index("ix_outbox_due", "status", "due_at"),
         # A message's post and its edits: a call's announcement gathers an edit at every offer.
@@ -33,7 +34,7 @@ class Outbox(Base):
     platform: Mapped[str] = mapped_column(String(20))
     workspace: Mapped[str] = mapped_column(String(64))
     target_kind: Mapped[str] = mapped_column(String(10))
-    target: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(300))
     target_label: Mapped[str] = mapped_column(String(120))
     message_key: Mapped[str | None] = mapped_column(String(120))
     mode: Mapped[str] = mapped_column(String(10), default="post")

@@ -14,8 +14,8 @@ SUGGESTION_STATUSES = ("new", "acknowledged", "planned", "done", "declined")
 
 
 class Suggestion(Base):
-    """A suggestion to the steering group. `sender_id` is kept, even when anonymous, only so that replies
-    reach the sender; no view shows it for an anonymous suggestion."""
+    """A suggestion to the steering group. An anonymous one has no sender: only `sealed_to`, its sender's address
+    sealed with the server's key (handlers.command.sealing), which the outbox alone opens to deliver a reply."""
 
     __tablename__ = "suggestions"
     __table_args__ = (one_of("status", SUGGESTION_STATUSES),)
@@ -23,6 +23,7 @@ class Suggestion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    sealed_to: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(15), default="new", index=True)
     created_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from bot.app import Parts, build
@@ -253,6 +254,7 @@ def settings_for(db_url: str, api: FakeSlack, **more: Any) -> Settings:
         slack_api_url=api.url,
         convene_admins=f"slack:{ADMIN}",
         convene_log_level="WARNING",
+        convene_secret_key=Fernet.generate_key().decode(),
     )
     values.update(more)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
