@@ -70,6 +70,10 @@ class Delivery:
     reply: Reply
     message_key: str | None = None
     edit_ref: str | None = None  # for an edit: the platform's reference of the message to change
+    # A row whose lease ran out while it was being sent: whether the platform got it is unknown, so a messenger
+    # that can look (Slack's message metadata) looks for it before sending again. `since`: when it was due.
+    recovering: bool = False
+    since: datetime | None = None
 
 
 class DeliveryError(Exception):
@@ -103,6 +107,7 @@ class Dispatcher:
     ) -> None:
         self.db = db
         self.sealer = sealer  # opens sealed addresses (handlers.command.sealing), only to send
+        self._recovering: set[int] = set()  # rows claimed after a lease ran out (see Delivery.recovering)
         self.messengers = messengers
         self.clock = clock
         self.batch = batch
@@ -133,6 +138,8 @@ class Dispatcher:
                 )
             )
             for row in rows:
+                if row.status == "sending":  # its lease ran out: the send before may or may not have arrived
+                    self._recovering.add(row.id)
                 row.status, row.lease_until, row.attempts = "sending", now + self.lease, row.attempts + 1
         return rows
 
@@ -179,6 +186,8 @@ class Dispatcher:
                 await asyncio.sleep(interval)
 
     async def _deliver(self, row: Outbox) -> None:
+        recovering = row.id in self._recovering
+        self._recovering.discard(row.id)
         edit_ref = None
         if row.mode == "edit":
             newer, original = await self._edit_state(row)
@@ -202,6 +211,8 @@ class Dispatcher:
             Reply.from_json(row.payload),
             row.message_key,
             edit_ref,
+            recovering=recovering,
+            since=row.due_at,
         )
         if row.target_kind == SEALED:  # opened here, in memory, for this one send
             try:

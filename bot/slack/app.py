@@ -45,6 +45,11 @@ SCOPES = (
     "channels:read",
     "groups:read",
     "channels:join",
+    # Reading Convene's own recent posts back, to see whether a post interrupted by a crash arrived (outbox).
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
     "channels:manage",
     "groups:write",
 )

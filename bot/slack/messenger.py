@@ -27,6 +27,8 @@ from handlers.command.messages import Reply
 from scheduler.outbox import Delivery, DeliveryError
 
 log = logging.getLogger("convene.slack")
+METADATA_EVENT = "convene_outbox"  # the metadata event type of every post, its payload the outbox row's key
+HISTORY_PAGES = 5  # pages of 200 messages read back at most, looking for a post interrupted by a crash
 
 # Errors that another attempt will not mend: the outbox gives up on the row at once and says why.
 PERMANENT = {
@@ -130,7 +132,12 @@ class SlackMessenger:
             if delivery.edit_ref:
                 response = await client.chat_update(channel=channel, ts=delivery.edit_ref, **message)
             else:
-                response = await self._post(client, channel, message)
+                arrived = await self._arrived(client, channel, delivery) if delivery.recovering else None
+                if arrived is not None:
+                    log.info("outbox row %s had arrived before its lease ran out: not sent again", delivery.id)
+                    return arrived
+                metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": delivery.key}}
+                response = await self._post(client, channel, {**message, "metadata": metadata})
         except SlackApiError as err:
             raise failure(err) from None
         except (TimeoutError, aiohttp.ClientError) as err:
@@ -203,6 +210,27 @@ class SlackMessenger:
             opened = await client.conversations_open(users=users)
             self._dms[key] = str(opened["channel"]["id"])
         return self._dms[key]
+
+    async def _arrived(self, client: AsyncWebClient, channel: str, delivery: Delivery) -> str | None:
+        """The ts of a message carrying this delivery's key in its metadata, posted to the channel since the
+        delivery was due (so a post Slack took before a crash, and Convene never recorded, is not made twice);
+        None if it is not there. Reads at most `HISTORY_PAGES` pages of the channel's history."""
+        oldest = f"{(delivery.since.timestamp() - 60):.6f}" if delivery.since else "0"
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            page = await client.conversations_history(
+                channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+            )
+            for message in page.get("messages") or []:
+                meta = message.get("metadata") or {}
+                if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == (
+                    delivery.key
+                ):
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
 
     async def _post(self, client: AsyncWebClient, channel: str, message: dict[str, Any]) -> Any:
         try:

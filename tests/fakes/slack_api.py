@@ -293,6 +293,9 @@ class FakeSlack:
             channel = self._channel(str(args["channel"]))
             ts = f"{1_800_000_000 + next(self._ts)}.000100"
             message = {"type": "message", "ts": ts, "text": args.get("text"), "blocks": args.get("blocks", [])}
+            metadata = args.get("metadata")
+            if metadata:
+                message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
             self.messages[(channel, ts)] = message
             return {**ok, "channel": channel, "ts": ts, "message": message}
         if method == "chat.update":
@@ -302,6 +305,14 @@ class FakeSlack:
                 return {"ok": False, "error": "message_not_found"}
             self.messages[key].update(text=args.get("text"), blocks=args.get("blocks", []))
             return {**ok, "channel": channel, "ts": args["ts"], "text": args.get("text")}
+        if method == "conversations.history":  # newest first, as Slack answers; metadata only when asked for
+            channel = self._channel(str(args["channel"]))
+            oldest = float(args.get("oldest") or 0)
+            found = [m for (c, ts), m in self.messages.items() if c == channel and float(ts) >= oldest]
+            found.sort(key=lambda m: float(str(m["ts"])), reverse=True)
+            with_meta = str(args.get("include_all_metadata")).lower() in ("1", "true")
+            shown = [m if with_meta else {k: v for k, v in m.items() if k != "metadata"} for m in found]
+            return {**ok, "messages": shown[: int(args.get("limit") or 100)], "has_more": False}
         if method == "chat.postEphemeral":
             return {**ok, "message_ts": f"{1_800_000_000 + next(self._ts)}.000200"}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
