@@ -54,9 +54,67 @@ def _shape_problem(body: str, content_type: str) -> str | None:
     return "neither an event, a slash command nor an interaction"
 
 
+# The types of the fields Bolt and Convene read, where they appear: Slack always sends these shapes.
+TOP: dict[str, type | tuple[type, ...]] = {
+    "type": str,
+    "token": str,
+    "api_app_id": str,
+    "team_id": str,
+    "user_id": str,
+    "enterprise_id": str,
+    "event_id": str,
+    "trigger_id": str,
+    "response_url": str,
+    "callback_id": str,
+    "action_ts": str,
+    "is_enterprise_install": bool,
+    "is_ext_shared_channel": bool,
+    "user": dict,
+    "team": dict,
+    "channel": dict,
+    "container": dict,
+    "message": dict,
+    "previous_message": dict,
+    "view": dict,
+    "state": dict,
+    "event": dict,
+    "enterprise": (dict, str),
+    "actions": list,
+    "authorizations": list,
+    "response_urls": list,
+}
+NESTED_TEXTS = ("id", "type", "team_id", "user_id", "enterprise_id", "callback_id", "private_metadata", "channel")
+
+
+def _typed(obj: dict[str, Any], where: str) -> str | None:
+    """The first field of `obj` (or of the objects in it) whose type is not the one Slack sends."""
+    for key, kind in TOP.items():
+        if obj.get(key) is not None and not isinstance(obj[key], kind):
+            return f"{where}{key} of the wrong type"
+    for key in ("user", "team", "channel", "container", "message", "previous_message", "view", "event", "enterprise"):
+        inner = obj.get(key)
+        if isinstance(inner, dict):
+            for text in NESTED_TEXTS:
+                if inner.get(text) is not None and not isinstance(inner[text], str):
+                    return f"{where}{key}.{text} of the wrong type"
+            if key == "event" and (problem := _typed(inner, "event.")):
+                return problem
+    for key in ("authorizations", "response_urls", "actions"):
+        items = obj.get(key) or []
+        if not all(isinstance(i, dict) for i in items):
+            return f"{where}{key} that are not objects"
+        for item in items:
+            for text in (*NESTED_TEXTS, "response_url", "action_id", "block_id", "value"):
+                if item.get(text) is not None and not isinstance(item[text], str):
+                    return f"{where}{key} with a {text} of the wrong type"
+    return None
+
+
 def _event_problem(event: Any) -> str | None:
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         return "an event body that is not an object with a type"
+    if problem := _typed(event, ""):
+        return problem
     if event["type"] == "url_verification":
         return None if isinstance(event.get("challenge"), str) else "a url_verification without a challenge"
     if event["type"] == "event_callback":
@@ -67,53 +125,30 @@ def _event_problem(event: Any) -> str | None:
     return None
 
 
-OBJECTS = ("user", "team", "channel", "container", "message", "enterprise", "view", "state")  # objects when there
-TEXTS = ("type", "trigger_id", "response_url", "callback_id", "action_ts")  # strings when there
-
-
 def _interaction_problem(payload: Any) -> str | None:
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
         return "a payload that is not an object with a type"
-    for key in OBJECTS:
-        if payload.get(key) is not None and not isinstance(payload[key], dict):
-            return f"an interaction whose {key} is not an object"
-    for key in TEXTS:
-        if payload.get(key) is not None and not isinstance(payload[key], str):
-            return f"an interaction whose {key} is not a string"
-    user = payload.get("user") or {}
-    if not isinstance(user.get("id"), str) or not user["id"]:
+    if problem := _typed(payload, ""):
+        return problem
+    if not (payload.get("user") or {}).get("id"):
         return "an interaction without a user"
-    for key in ("id", "username", "team_id"):
-        if user.get(key) is not None and not isinstance(user[key], str):
-            return f"an interaction whose user {key} is not a string"
-    team = payload.get("team") or {}
-    if team.get("id") is not None and not isinstance(team["id"], str):
-        return "an interaction whose team id is not a string"
     actions = payload.get("actions")
-    if actions is not None or payload["type"] == "block_actions":
-        if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
-            return "actions that are not a list of objects"
-        first = actions[0]
-        if not isinstance(first.get("action_id"), str):
-            return "an action without an action_id"
-        for key in ("value", "block_id"):
-            if first.get(key) is not None and not isinstance(first[key], str):
-                return f"an action whose {key} is not a string"
-        chosen = first.get("selected_option")
+    if payload["type"] == "block_actions":
+        if not actions or not isinstance(actions[0].get("action_id"), str):
+            return "block_actions without an action"
+        chosen = actions[0].get("selected_option")
         if chosen is not None and not (isinstance(chosen, dict) and isinstance(chosen.get("value", ""), str)):
             return "an action whose selected option is not an option"
     view = payload.get("view")
     if view is not None or payload["type"] in ("view_submission", "view_closed"):
-        if not isinstance(view, dict):
+        if not isinstance(view, dict) or not isinstance(view.get("type"), str):
             return f"{payload['type']} without a view"
-        for key in ("type", "callback_id", "private_metadata", "id"):
-            if view.get(key) is not None and not isinstance(view[key], str):
-                return f"a view whose {key} is not a string"
         state = view.get("state")
-        if payload["type"] == "view_submission" and not (
-            isinstance(state, dict) and isinstance(state.get("values"), dict)
-        ):
+        submitted = payload["type"] == "view_submission"
+        if submitted and not (isinstance(state, dict) and isinstance(state.get("values"), dict)):
             return "a view_submission without state values"
+        if state is not None and not isinstance(state, dict):
+            return "a view whose state is not an object"
         values = state.get("values", {}) if isinstance(state, dict) else {}
         if not isinstance(values, dict) or not all(
             isinstance(b, dict) and all(isinstance(e, dict) for e in b.values()) for b in values.values()

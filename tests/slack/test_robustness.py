@@ -37,6 +37,7 @@ good_user = st.just({"id": "U0BEA", "username": "bea", "team_id": "T0LIBS"})
 good_actions = st.just([{"action_id": "join.1", "block_id": "a1|groups", "value": "groups", "type": "button"}])
 good_view = st.fixed_dictionaries(
     {
+        "type": st.one_of(st.just("modal"), anything),
         "callback_id": st.just("convene_form"),
         "private_metadata": st.one_of(st.just('{"command": "group new"}'), st.text(max_size=10), anything),
         "state": st.one_of(
@@ -55,6 +56,11 @@ payloads = st.fixed_dictionaries(
         "channel": shaped(st.just({"id": "C0GENERAL", "name": "general"})),
         "trigger_id": shaped(st.just("1.2.abc")),
         "response_url": st.none(),
+        "authorizations": shaped(st.just([{"team_id": "T0LIBS", "user_id": "UCONVENE", "is_bot": True}])),
+        "enterprise": shaped(st.none()),
+        "response_urls": shaped(st.just([])),
+        "is_enterprise_install": shaped(st.just(False)),
+        "message": shaped(st.just({"type": "message", "ts": "1.2"})),
     }
 ).map(lambda d: {k: v for k, v in d.items() if v is not None})
 
