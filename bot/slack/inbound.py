@@ -83,7 +83,7 @@ TOP: dict[str, type | tuple[type, ...]] = {
     "authorizations": list,
     "response_urls": list,
 }
-NESTED_TEXTS = ("id", "type", "team_id", "user_id", "enterprise_id", "callback_id", "private_metadata", "channel")
+NESTED_TEXTS = ("id", "type", "team_id", "user_id", "enterprise_id", "callback_id", "private_metadata")
 
 
 def _typed(obj: dict[str, Any], where: str) -> str | None:
@@ -97,8 +97,13 @@ def _typed(obj: dict[str, Any], where: str) -> str | None:
             for text in NESTED_TEXTS:
                 if inner.get(text) is not None and not isinstance(inner[text], str):
                     return f"{where}{key}.{text} of the wrong type"
-            if key == "event" and (problem := _typed(inner, "event.")):
-                return problem
+            if key == "event":  # inside an event, user, channel and team are ids: strings
+                for text in ("user", "channel", "team", "user_team"):
+                    if inner.get(text) is not None and not isinstance(inner[text], str):
+                        return f"event.{text} of the wrong type"
+                for message in ("message", "previous_message"):
+                    if inner.get(message) is not None and not isinstance(inner[message], dict):
+                        return f"event.{message} of the wrong type"
     for key in ("authorizations", "response_urls", "actions"):
         items = obj.get(key) or []
         if not all(isinstance(i, dict) for i in items):
