@@ -177,7 +177,7 @@ async def show(ctx: Ctx) -> Reply:
             for m in milestones
         ]
     if posted_at is not None:
-        lines.append(f"Latest progress ({posted_at:%Y-%m-%d}): {progress}")
+        lines.append(f"Latest progress ({ctx.local(posted_at):%Y-%m-%d}): {progress}")
     if study_title is not None:
         lines.append(f"Case study: {study_title} — {study_link}")
     text = "\n".join(lines)

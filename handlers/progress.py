@@ -29,6 +29,8 @@ async def add_milestone(ctx: Ctx) -> Reply:
     due = ctx.option_date("due")
     if due is None:
         raise ctx.fail("Give the milestone a due date with due:YYYY-MM-DD.")
+    if due < ctx.today:
+        raise ctx.fail(f"due: must be today ({ctx.today}) or later, not {due}.", field="due")
     number = (await ctx.session.scalar(select(func.max(Milestone.number)).where(Milestone.group_id == g.id)) or 0) + 1
     ctx.session.add(Milestone(group_id=g.id, number=number, title=title, due_on=due))
     return Reply(

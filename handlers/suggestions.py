@@ -158,7 +158,7 @@ async def inbox(ctx: Ctx) -> Reply:
     sections = []
     for s in rows:
         sender = "anonymous" if s.anonymous else s.sender.display_name if s.sender else "a former member"
-        head = f"#{s.id} [{s.status}] from {sender}, {s.created_at:%Y-%m-%d}"
+        head = f"#{s.id} [{s.status}] from {sender}, {ctx.local(s.created_at):%Y-%m-%d}"
         answered = f" — {replies[s.id]} repl{'y' if replies[s.id] == 1 else 'ies'}" if s.id in replies else ""
         sections.append(Section(f"{head}{answered}\n“{s.text}”"))
     return Reply("Suggestions:\n" + "\n".join(s.text for s in sections), sections=tuple(sections))

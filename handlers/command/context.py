@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,7 @@ from handlers.command.messages import Reply, Request
 from handlers.command.outbox import member_row, outbox_row, sealed_row
 from handlers.command.registry import Command
 from handlers.command.sealing import Sealer
+from handlers.command.timing import DEFAULT_TZ
 from storage import queries
 from storage.models import Group, Member
 
@@ -58,8 +60,21 @@ class Ctx:
         return self.request.now
 
     @property
+    def zone(self) -> ZoneInfo:
+        """The speaker's time zone (their profile's; `Europe/London` if it names none Convene knows)."""
+        try:
+            return ZoneInfo(self.me.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(DEFAULT_TZ)
+
+    @property
     def today(self) -> date:
-        return self.now.date()
+        """The speaker's today, in their own time zone (SPEC.md §5): every date they type or read is theirs."""
+        return self.now.astimezone(self.zone).date()
+
+    def local(self, moment: datetime) -> datetime:
+        """A moment as the speaker's clock shows it."""
+        return moment.astimezone(self.zone)
 
     def fail(self, message: str, *, field: str | None = None) -> UserError:
         return UserError(message, usage=self.command.usage, field=field)

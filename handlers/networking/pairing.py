@@ -372,7 +372,7 @@ async def status(ctx: Ctx) -> Reply:
         if last is not None:
             counts = await checkin_counts(ctx.session, last.id)
             lines.append(
-                f"Last round {last.started_at:%Y-%m-%d}: {last.people} people, {counts['pairs']} pairs; "
+                f"Last round {ctx.local(last.started_at):%Y-%m-%d}: {last.people} people, {counts['pairs']} pairs; "
                 f"check-ins: {counts['met']} met, {counts['planned']} planned, {counts['not']} did not meet."
             )
     return Reply("\n".join(lines))
@@ -453,7 +453,7 @@ async def pairing_now(ctx: Ctx) -> Reply:
         .limit(1)
     )
     if recent is not None:
-        raise ctx.fail(_just_run(recent, where))
+        raise ctx.fail(_just_run(ctx, recent, where))
     try:
         result = await run_round(
             ctx.session,
@@ -473,8 +473,9 @@ async def pairing_now(ctx: Ctx) -> Reply:
     return Reply(f"Pairing round done: {result.summary()}. Each pair gets a group DM introducing them.")
 
 
-def _just_run(recent: PairingRound, where: str) -> str:
+def _just_run(ctx: Ctx, recent: PairingRound, where: str) -> str:
     return (
-        f"A pairing round for {where} was just run, at {recent.started_at:%H:%M:%S} UTC ({recent.people} people): "
+        f"A pairing round for {where} was just run, at {ctx.local(recent.started_at):%H:%M:%S} "
+        f"({recent.people} people): "
         f"it is not run twice. `pairing now` runs another after {RUN_AGAIN_AFTER.seconds // 60} minutes."
     )
