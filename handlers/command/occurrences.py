@@ -93,7 +93,9 @@ async def due_occurrences(
     run: list[Due] = []
     late: list[Due] = []
     for schedule, ran in schedules:
-        since = max(schedule.updated_at, now - LOOK_BACK)
+        # After downtime a server looks back no further than LOOK_BACK (what is older than the grace period is
+        # skipped anyway); the console's clock (no grace) runs every occurrence in order, however far it moves.
+        since = max(schedule.updated_at, now - LOOK_BACK) if grace is not None else schedule.updated_at
         if ran is not None:
             since = max(since, ran.replace(tzinfo=UTC) if ran.tzinfo is None else ran)
         for fire in rule_of(schedule).occurrences(since, now):
@@ -121,8 +123,17 @@ async def run_occurrence(db: Database, due: Due, now: datetime, config: CoreConf
         schedule = await session.get(Schedule, due.schedule_id)
         run = await session.get(ScheduleRun, run_id)
         assert run is not None
-        if schedule is None or not schedule.active or not rule_of(schedule).fires_at(due.fire_at):
-            run.status, run.note = "skipped", "the schedule changed before it ran"
+        reason = (
+            "the schedule was removed before it ran"
+            if schedule is None
+            else "the schedule was turned off before it ran"
+            if not schedule.active
+            else "the schedule's rule was changed before it ran"
+            if not rule_of(schedule).fires_at(due.fire_at)
+            else None
+        )
+        if reason is not None or schedule is None:
+            run.status, run.note = "skipped", reason
             return run.note
         occasion = Occasion(schedule, due.fire_at, now, config)
         note = await RUNNERS[schedule.kind](session, occasion)

@@ -110,6 +110,16 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def working_day_later(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """The same wall-clock time `days` days after `moment` in `zone`, moved on past a weekend or an England and
+    Wales bank holiday; in UTC. (Adding days in UTC would move a local time by an hour across a clock change.)"""
+    local = moment.astimezone(zone)
+    day = local.date() + timedelta(days=days)
+    while day.weekday() >= 5 or is_bank_holiday(day):
+        day += timedelta(days=1)
+    return wall_clock_instant(datetime.combine(day, local.time().replace(tzinfo=None)), zone)
+
+
 def wall_clock_instant(wall: datetime, zone: ZoneInfo) -> datetime:
     """The moment (in UTC) at which clocks in `zone` show the naive time `wall`: its first occurrence if autumn
     shows it twice, or the first minute after it that clocks show if spring skips it."""
@@ -192,12 +202,64 @@ def parse_every(text: str, *, default_day: str | None = None) -> tuple[str, int]
             )
     if not days:
         days = [default_day or "mon"]
-    dow = "*" if "*" in days else ",".join(dict.fromkeys(days))
+    dow = "*" if "*" in days else standard_weekdays(",".join(days), text)
     return f"{minute} {hour} * * {dow}", weeks
 
 
+WEEK = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # standard cron's order: Sunday is 0 (and 7)
+MONDAY_FIRST = (*WEEK[1:], WEEK[0])
+DAY_WORDS = {
+    "mon": "Mondays",
+    "tue": "Tuesdays",
+    "wed": "Wednesdays",
+    "thu": "Thursdays",
+    "fri": "Fridays",
+    "sat": "Saturdays",
+    "sun": "Sundays",
+}
+
+
+def _weekday(token: str, text: str) -> int:
+    """A day of the week as standard cron writes it (0-7, Sunday being 0 and 7, or a name), as 0-6."""
+    word = token.lower()[:3]
+    if word in WEEK:
+        return WEEK.index(word)
+    if token.isdigit() and 0 <= int(token) <= 7:
+        return int(token) % 7
+    raise UserError(f"cron:“{text}”: “{token}” is not a day of the week (0-7, Sunday being 0 and 7, or mon…sun).")
+
+
+def standard_weekdays(field: str, text: str) -> str:
+    """Standard cron's day-of-week field (Sunday = 0 and 7; lists, ranges, steps) as APScheduler reads it (which
+    counts Monday as 0): the days by name, Monday first, or `*` for every day."""
+    days: set[int] = set()
+    for part in field.split(","):
+        spread, _, step_text = part.partition("/")
+        if step_text and not (step_text.isdigit() and int(step_text) > 0):
+            raise UserError(f"cron:“{text}”: “/{step_text}” is not a step (a whole number of days).")
+        step = int(step_text) if step_text else 1
+        if spread == "*":
+            low, high = 0, 6
+        elif "-" in spread:
+            first, _, last = spread.partition("-")
+            low, high = _weekday(first, text), _weekday(last, text)
+            if last.strip() == "7" or last.lower().startswith("sun"):  # a range may end on Sunday written as 7
+                high = 7
+            if high < low:
+                raise UserError(f"cron:“{text}”: the days {spread} run backwards; write them in order, like 1-5.")
+        else:
+            low = high = _weekday(spread, text)
+            high = low if not step_text else 6
+        days.update(d % 7 for d in range(low, high + 1, step))
+    if days == set(range(7)):
+        return "*"
+    return ",".join(day for day in MONDAY_FIRST if WEEK.index(day) in days)
+
+
 def parse_cron(text: str, tz: str) -> str:
-    """Five crontab fields, checked, as one string. Raises UserError for anything else (`RULE_LIMIT` at most)."""
+    """Five crontab fields as standard cron means them (the day of the week counted from Sunday = 0, and 7),
+    checked, in the form the trigger evaluates (days by name). Raises UserError for anything else, or for text
+    longer than `RULE_LIMIT`."""
     if len(text) > RULE_LIMIT:
         raise UserError(f"cron: is too long: {len(text)} characters, the limit is {RULE_LIMIT}.")
     fields = text.split()
@@ -205,33 +267,62 @@ def parse_cron(text: str, tz: str) -> str:
         raise UserError(
             f'cron: takes five fields (minute hour day month weekday), like cron:"0 10 * * mon", not “{text}”.'
         )
+    fields[4] = standard_weekdays(fields[4], text)
+    cron = " ".join(fields)
     try:
-        CronTrigger.from_crontab(text, timezone=ZoneInfo(tz))
+        CronTrigger.from_crontab(cron, timezone=ZoneInfo(tz))
     except ValueError as err:
         raise UserError(f"cron:“{text}” is not a valid cron expression: {err}.") from None
-    return " ".join(fields)
+    return cron
+
+
+def _days_in_words(dow: str) -> str | None:
+    try:
+        dow = standard_weekdays(dow, dow)  # names and ranges of names, as every: writes them, made a list
+    except UserError:
+        return None
+    if dow == "*":
+        return "every day"
+    days = dow.split(",")
+    if not all(d in DAY_WORDS for d in days):
+        return None
+    if set(days) == {"mon", "tue", "wed", "thu", "fri"}:
+        return "weekdays"
+    if set(days) == {"sat", "sun"}:
+        return "weekends"
+    words = [DAY_WORDS[d] for d in days]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _times_in_words(minute: str, hour: str) -> str | None:
+    if minute.isdigit() and hour.isdigit():
+        return f"at {int(hour):02d}:{int(minute):02d}"
+    if minute.isdigit() and all(h.isdigit() for h in hour.split(",")):
+        times = [f"{int(h):02d}:{int(minute):02d}" for h in hour.split(",")]
+        return "at " + ", ".join(times[:-1]) + " and " + times[-1]
+    if minute.isdigit() and hour == "*":
+        return f"every hour at :{int(minute):02d}"
+    if minute.startswith("*/") and minute[2:].isdigit() and hour == "*":
+        return f"every {int(minute[2:])} minutes"
+    if minute.startswith("*/") and minute[2:].isdigit() and hour.isdigit():
+        return f"every {int(minute[2:])} minutes from {int(hour):02d}:00 to {int(hour):02d}:59"
+    if minute == "*" and hour.isdigit():
+        return f"every minute from {int(hour):02d}:00 to {int(hour):02d}:59"
+    return None
 
 
 def describe(rule: Rule) -> str:
-    """The rule in words: `Mondays at 10:00 (Europe/London), every 2 weeks, not on bank holidays`."""
+    """The rule in words, as a person would say it: `weekdays at 09:00 (Europe/London), every 2 weeks, not on
+    bank holidays`. A cron expression words cannot say plainly is quoted as it is, with its days in words."""
     minute, hour, dom, month, dow = rule.cron.split()
-    simple = dom == "*" and month == "*" and hour.isdigit() and minute.isdigit()
-    if simple:
-        names = {
-            "mon": "Mondays",
-            "tue": "Tuesdays",
-            "wed": "Wednesdays",
-            "thu": "Thursdays",
-            "fri": "Fridays",
-            "sat": "Saturdays",
-            "sun": "Sundays",
-            "mon-fri": "weekdays",
-            "*": "every day",
-        }
-        days = ", ".join(names.get(d, d) for d in dow.split(","))
-        text = f"{days} at {int(hour):02d}:{int(minute):02d}"
+    days, times = _days_in_words(dow), _times_in_words(minute, hour)
+    if dom == "*" and month == "*" and days is not None and times is not None:
+        if times.startswith("every"):
+            text = times if days == "every day" else f"{days}, {times}"
+        else:
+            text = f"{days} {times}"
     else:
-        text = f"cron “{rule.cron}”"
+        text = f"cron “{minute} {hour} {dom} {month} {dow}”"
     text += f" ({rule.tz})"
     if rule.every_weeks > 1:
         text += f", every {rule.every_weeks} weeks"

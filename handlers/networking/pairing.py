@@ -19,7 +19,7 @@ from handlers.command.messages import Button, Reply
 from handlers.command.occurrences import Occasion, rule_of, runs
 from handlers.command.outbox import member_row, outbox_row
 from handlers.command.registry import command
-from handlers.command.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_every
+from handlers.command.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_every, working_day_later
 from handlers.networking.matching import Person, match, recent_pairs
 from handlers.networking.prompts import BUILT_IN
 from storage import queries
@@ -70,6 +70,7 @@ def _introduce(person: Member) -> str:
 
 
 def intro_reply(people: list[Member], prompt: str, checkin: datetime) -> Reply:
+    """The introduction; `checkin` as the round's own clock shows it."""
     lines = [
         f"☕ Hello {names(people)}! You are paired for a coffee this round of Convene's cross-library networking.",
         *(_introduce(p) for p in people),
@@ -139,7 +140,7 @@ async def run_round(
     ).tuples()
     recent = recent_pairs(tuple(x for x in row if x is not None) for row in history)
     result = match(people, recent, occurrence)
-    checkin_at = now + checkin_after
+    checkin_at = working_day_later(now, checkin_after.days, zone(tz))
     round_id = await queries.insert_returning_id(
         session,
         PairingRound,
@@ -181,7 +182,7 @@ async def run_round(
                 target_kind="members",
                 target=",".join(p.user_id for p in who),
                 label=names(who),
-                reply=intro_reply(who, pair.prompt, checkin_at),
+                reply=intro_reply(who, pair.prompt, checkin_at.astimezone(zone(tz))),
                 due=now,
                 now=now,
             )

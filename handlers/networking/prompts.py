@@ -200,7 +200,7 @@ async def set_prompts(ctx: Ctx) -> Reply:
     else:
         assert cron is not None
         expr = parse_cron(cron, tz)
-        rule_text = f'cron:"{expr}"'
+        rule_text = f'cron:"{" ".join(cron.split())}"'  # as typed (standard cron); `cron` as the trigger reads it
     rule = Rule(expr, weeks, first_anchor(expr, tz, ctx.now, skip_holidays=holidays == "skip"), tz, holidays == "skip")
     if schedule is None:
         schedule = Schedule(

@@ -6,11 +6,13 @@ day the suite runs."""
 import io
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import time_machine
 
 from bot import console
 from bot.settings import Settings
+from handlers.command.timing import working_day_later
 
 # A Wednesday: two weeks and a day on hold Mondays 18 and 25 January (prompts at 10:00) and Tuesday 19 January
 # (the first fortnightly pairing round, at 10:00), with its check-ins a week later; no bank holiday among them.
@@ -39,3 +41,23 @@ async def test_two_weeks_on_the_console_clock_show_prompts_and_a_pairing_round(d
     assert "Deliveries waiting: 0; failed: 0." in text
     assert text.count("☕ Hello") == len(intros)  # moving on a day repeats nothing
     assert "The clock is now 2027-01-28 09:30 UTC." in text
+
+
+async def test_a_long_move_of_the_clock_runs_every_occurrence_on_its_day_in_order(db_url: str) -> None:
+    out = io.StringIO()
+    settings = Settings(_env_file=None, database_url=db_url)  # type: ignore[call-arg]
+    with time_machine.travel(WEDNESDAY, tick=False):
+        await console.run(settings, [":clock +19w"], out=out)
+    text = out.getvalue()
+    days = re.findall(r"^\[Mon (\d{4}-\d{2}-\d{2}) 10:00 Europe/London\]\n→ #scholarly-libraries: 💬", text, re.M)
+    # Every Monday from 18 January to 24 May 2027, but Easter Monday (29 March) and the early May bank holiday.
+    assert days[0] == "2027-01-18" and days[-1] == "2027-05-24" and len(days) == 19 - 2
+    assert "2027-03-29" not in days and "2027-05-03" not in days
+    assert days == sorted(days) and "late by" not in text
+
+
+def test_a_check_in_keeps_its_local_time_across_the_clock_change_and_falls_on_a_working_day() -> None:
+    """A round on Thursday 25 March 2027 at 10:00 GMT checks in three days later: Sunday, then Easter Monday, so
+    Tuesday 30 March, at 10:00 on the wall, now BST (09:00 UTC)."""
+    round_at = datetime(2027, 3, 25, 10, 0, tzinfo=UTC)
+    assert working_day_later(round_at, 3, ZoneInfo("Europe/London")) == datetime(2027, 3, 30, 9, 0, tzinfo=UTC)

@@ -89,7 +89,7 @@ def test_time_zones_other_than_london() -> None:
     ("text", "expected"),
     [
         ("monday 10:00", ("0 10 * * mon", 1)),
-        ("weekdays 9:30", ("30 9 * * mon-fri", 1)),
+        ("weekdays 9:30", ("30 9 * * mon,tue,wed,thu,fri", 1)),
         ("tue, thu 14:15", ("15 14 * * tue,thu", 1)),
         ("day 08:00", ("0 8 * * *", 1)),
         ("2w tue", ("0 10 * * tue", 2)),
@@ -175,3 +175,30 @@ def test_a_time_the_autumn_change_repeats_fires_at_its_first_showing_only() -> N
     assert Rule("30 1 * * *", skip_holidays=False).next_after(datetime(2027, 10, 31, 1, 10, tzinfo=UTC)) == datetime(
         2027, 11, 1, 1, 30, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize(
+    ("cron", "words", "first"),
+    [
+        ("0 9 * * 1-5", "weekdays at 09:00", "Mon 2027-01-11 09:00 GMT"),
+        ("0 9 * * 0", "Sundays at 09:00", "Sun 2027-01-17 09:00 GMT"),
+        ("0 9 * * 7", "Sundays at 09:00", "Sun 2027-01-17 09:00 GMT"),
+        ("0 9 * * 6,0", "weekends at 09:00", "Sat 2027-01-16 09:00 GMT"),
+        ("0 9 * * 5-7", "Fridays, Saturdays and Sundays at 09:00", "Fri 2027-01-15 09:00 GMT"),
+        ("30 8 * * */2", "Tuesdays, Thursdays, Saturdays and Sundays at 08:30", "Tue 2027-01-12 08:30 GMT"),
+        ("0 9,14 * * 1", "Mondays at 09:00 and 14:00", "Mon 2027-01-11 09:00 GMT"),
+        ("*/30 * * * 3", "Wednesdays, every 30 minutes", "Wed 2027-01-13 00:00 GMT"),
+    ],
+)
+def test_cron_means_what_standard_cron_means_and_is_said_in_words(cron: str, words: str, first: str) -> None:
+    """Sunday is 0 and 7 (SPEC.md §5); APScheduler itself counts Monday as 0."""
+    rule = Rule(parse_cron(cron, "Europe/London"), skip_holidays=False)
+    assert describe(rule) == f"{words} (Europe/London)"
+    fire = rule.next_after(datetime(2027, 1, 11, 0, 0, tzinfo=UTC) - timedelta(minutes=1))
+    assert fire is not None and local([fire]) == [first]
+
+
+def test_days_of_the_week_standard_cron_does_not_have_are_refused() -> None:
+    for bad in ("0 9 * * 8", "0 9 * * 5-1", "0 9 * * funday", "0 9 * * */0"):
+        with pytest.raises(UserError, match="cron:"):
+            parse_cron(bad, "Europe/London")

@@ -74,7 +74,7 @@ async def test_prompt_add_permissions(chat: Chat) -> None:
 async def test_cron_and_bad_rules(chat: Chat) -> None:
     await community(chat)
     reply = await chat.say("Ada", 'prompts makers cron:"30 9 * * tue,thu" tz:Europe/Dublin holidays:post')
-    assert "Tuesdays, Thursdays at 09:30 (Europe/Dublin)." in reply.text and "bank holidays" not in reply.text
+    assert "Tuesdays and Thursdays at 09:30 (Europe/Dublin)." in reply.text and "bank holidays" not in reply.text
     reply = await chat.say("Ada", 'prompts makers cron:"0 9 1 * *"')
     assert "cron “0 9 1 * *” (Europe/London), not on bank holidays" in reply.text
     assert "not a valid cron" in (await chat.say("Ada", 'prompts makers cron:"99 9 * * tue"')).text
