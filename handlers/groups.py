@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from handlers.command.context import Ctx
 from handlers.command.forms import Field, Form
@@ -16,6 +17,7 @@ from storage.models import GROUP_KINDS, Call, CaseStudy, Group, Member, Membersh
 
 KIND_NAMES = {"task": "task-and-finish group", "community": "community of practice"}
 DEFAULT_TASK_SEATS = 12
+MAX_CHAIRS = 2  # chairs a group has at most (SPEC.md §2)
 CHANNEL_LIMIT = 80  # Slack's longest channel name, and what groups.channel holds
 
 
@@ -23,22 +25,31 @@ def seats_left(group: Group, taken: int) -> int | None:
     return None if group.seats is None else max(group.seats - taken, 0)
 
 
-def action_buttons(group: Group, open_call: bool) -> tuple[Button, ...]:
-    """The buttons a member can press for a group: volunteer while a call is open, or join a community."""
-    if group.status == "closed":
+def calling(now: datetime) -> ColumnElement[bool]:
+    """A call for volunteers still taking offers at `now`: open, and not past its closing moment."""
+    return (Call.status == "open") & (Call.closes_at.is_(None) | (Call.closes_at > now))
+
+
+def action_buttons(
+    group: Group, *, calling: bool, seats: int | None = None, chairs: int = 0, member: bool = False
+) -> tuple[Button, ...]:
+    """The buttons someone can press for a group: join a community, or volunteer while a call takes offers
+    (as chair only while the group has fewer than its chairs). None for a closed or full group, nor for who
+    is in it already (`member`). `seats`: the seats left, None if the group has no limit."""
+    if group.status == "closed" or member or seats == 0:
         return ()
     if group.kind == "community":
         return (Button("Join", "join", f"join {group.slug}", "primary"),)
-    if open_call:
-        return (
-            Button("Volunteer as member", "volunteer", f"volunteer {group.slug} as:member", "primary"),
-            Button("Volunteer as chair", "volunteer", f"volunteer {group.slug} as:chair"),
-        )
-    return ()
+    if not calling:
+        return ()
+    as_member = Button("Volunteer as member", "volunteer", f"volunteer {group.slug} as:member", "primary")
+    as_chair = Button("Volunteer as chair", "volunteer", f"volunteer {group.slug} as:chair")
+    return (as_member, as_chair) if chairs < MAX_CHAIRS else (as_member,)
 
 
 def open_call_of(group_id: int) -> Select[tuple[Call]]:
-    """The group's open call for volunteers (at most one: a partial unique index keeps it so)."""
+    """The group's call for volunteers recorded open (at most one: a partial unique index keeps it so), whether
+    or not its closing date has passed."""
     return select(Call).where(Call.group_id == group_id, Call.status == "open")
 
 
@@ -46,69 +57,107 @@ async def open_call(ctx: Ctx, group: Group) -> Call | None:
     return await ctx.session.scalar(open_call_of(group.id))
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A group as the directory shows it to one person."""
+
+    group: Group
+    members: int
+    chairs: int
+    chair_names: str | None
+    calling: bool  # a call for volunteers is taking offers
+    closes_on: date | None
+    mine: bool  # the person asking is in it
+    study_title: str | None
+    study_link: str | None
+
+
 @command(
     "groups",
-    usage="groups [task|community] [open]",
+    usage="groups [task|community] [open|closed]",
     writes=False,
-    summary="the directory of groups: kind, status, chairs, members, seats left and open calls",
-    examples=("groups", "groups task open"),
+    summary="the directory of groups: kind, status, chairs, members, seats left and open calls; closed ones with "
+    "their case studies",
+    examples=("groups", "groups task open", "groups closed"),
 )
 async def directory(ctx: Ctx) -> Reply:
     kinds = {w.text.lower() for w in ctx.args.words}
-    unknown = kinds - {"task", "community", "open"}
+    unknown = kinds - {"task", "community", "open", "closed"}
     if unknown:
-        raise ctx.fail(f"I can list task or community groups, or open ones, but not “{sorted(unknown)[0]}”.")
+        raise ctx.fail(f"I can list task or community groups, open or closed ones, but not “{sorted(unknown)[0]}”.")
+    if {"open", "closed"} <= kinds:
+        raise ctx.fail("Ask for open groups or closed ones, not both.")
+    closed = "closed" in kinds
     kind = next((k for k in GROUP_KINDS if k in kinds), None)
-    # One query: each group with its member count, its chairs' names and its open call, each looked up by the
-    # group's own indexes.
+    # One query: each group with its member and chair counts, its chairs' names, its call taking offers, whether
+    # the person asking is in it, and its case study, each looked up by the group's own indexes.
     of_group = Membership.group_id == Group.id
-    open_call = (Call.group_id == Group.id) & (Call.status == "open")
-    listed = (
+    taking = (Call.group_id == Group.id) & calling(ctx.now)
+    query = (
         select(
             Group,
             select(func.count()).where(of_group).scalar_subquery(),
+            select(func.count()).where(of_group, Membership.role == "chair").scalar_subquery(),
             select(func.aggregate_strings(Member.display_name, ", "))
             .join(Membership, Membership.member_id == Member.id)
             .where(of_group, Membership.role == "chair")
             .scalar_subquery(),
-            select(Call.id).where(open_call).exists(),
-            select(Call.closes_on).where(open_call).scalar_subquery(),
+            select(Call.id).where(taking).exists(),
+            select(Call.closes_on).where(taking).scalar_subquery(),
+            select(Membership.id).where(of_group, Membership.member_id == ctx.me.id).exists(),
+            CaseStudy.title,
+            CaseStudy.link,
         )
-        .where(Group.status != "closed")
+        .outerjoin(CaseStudy, CaseStudy.group_id == Group.id)
+        .where((Group.status == "closed") if closed else (Group.status != "closed"))
         .order_by(Group.kind.desc(), Group.name)
     )
-    rows = (await ctx.session.execute(listed.where(Group.kind == kind) if kind else listed)).tuples().all()
+    rows = [Listed(*row) for row in await ctx.session.execute(query.where(Group.kind == kind) if kind else query)]
     if "open" in kinds:
-        rows = [r for r in rows if r[3] or r[0].kind == "community"]
-    found = [g for g, *_ in rows]
-    counts = {g.id: count for g, count, *_ in rows}
-    chairs = {g.id: names for g, _, names, *_ in rows if names}
-    calls: dict[int, date | None] = {g.id: closes for g, _, _, calling, closes in rows if calling}
-    if not found:
-        return Reply("No groups match. The steering group creates them with `group new`.")
+        rows = [r for r in rows if r.calling or r.group.kind == "community"]
+    if not rows:
+        none = (
+            "No closed groups yet." if closed else "No groups match. The steering group creates them with `group new`."
+        )
+        return Reply(none)
+    if closed:
+        return _closed_directory(ctx, rows)
     sections = []
-    for g in found:
-        left = seats_left(g, counts[g.id])
+    for r in rows:
+        g, left = r.group, seats_left(r.group, r.members)
         fields = [
             ("Kind", KIND_NAMES[g.kind]),
             ("Status", g.status),
-            ("Chairs", chairs.get(g.id) or "none yet"),
-            ("Members", str(counts[g.id])),
+            ("Chairs", r.chair_names or "none yet"),
+            ("Members", str(r.members)),
         ]
         if left is not None:
             fields.append(("Seats left", str(left)))
-        if g.id in calls:
-            closes = calls[g.id]
-            fields.append(("Call for volunteers", f"open until {closes}" if closes else "open"))
+        if r.calling:
+            fields.append(("Call for volunteers", f"open until the end of {r.closes_on}" if r.closes_on else "open"))
         headline = f"*{g.name}* (`{g.slug}`)" + (f" — {g.theme}" if g.theme else "")
-        sections.append(Section(headline, tuple(fields), action_buttons(g, g.id in calls)))
+        buttons = action_buttons(g, calling=r.calling, seats=left, chairs=r.chairs, member=r.mine)
+        sections.append(Section(headline, tuple(fields), buttons))
     text = "\n".join(
-        f"• {g.name} ({g.slug}) — {KIND_NAMES[g.kind]}, {g.status}; members {counts[g.id]}"
-        + (f", seats left {seats_left(g, counts[g.id])}" if g.seats is not None else "")
-        + ("; call for volunteers open" if g.id in calls else "")
-        for g in found
+        f"• {r.group.name} ({r.group.slug}) — {KIND_NAMES[r.group.kind]}, {r.group.status}; members {r.members}"
+        + (f", seats left {seats_left(r.group, r.members)}" if r.group.seats is not None else "")
+        + ("; call for volunteers open" if r.calling else "")
+        for r in rows
     )
-    return Reply(f"Groups ({len(found)}):\n{text}", sections=tuple(sections))
+    title = f"Groups ({len(rows)}):"
+    return Reply(f"{title}\n{text}", sections=(Section(title), *sections))
+
+
+def _closed_directory(ctx: Ctx, rows: list[Listed]) -> Reply:
+    """Closed groups, with the case studies they produced (the programme's output)."""
+    lines = []
+    for r in rows:
+        g = r.group
+        closed = f", closed on {ctx.local(g.closed_at):%Y-%m-%d}" if g.closed_at else ""
+        study = f"case study: {r.study_title} — {r.study_link}" if r.study_title else "no case study recorded"
+        lines.append(f"• {g.name} ({g.slug}) — {KIND_NAMES[g.kind]}{closed}; {study}")
+    title = f"Closed groups ({len(rows)}):"
+    return Reply(f"{title}\n" + "\n".join(lines), sections=(Section(title), *(Section(line) for line in lines)))
 
 
 @command(
@@ -149,7 +198,7 @@ async def show(ctx: Ctx) -> Reply:
                 Call.id, Call.closes_on, ProgressUpdate.posted_at, ProgressUpdate.text, CaseStudy.title, CaseStudy.link
             )
             .select_from(Group)
-            .outerjoin(Call, (Call.group_id == Group.id) & (Call.status == "open"))
+            .outerjoin(Call, (Call.group_id == Group.id) & calling(ctx.now))
             .outerjoin(ProgressUpdate, ProgressUpdate.id == latest)
             .outerjoin(CaseStudy, CaseStudy.group_id == Group.id)
             .where(Group.id == g.id)
@@ -169,7 +218,7 @@ async def show(ctx: Ctx) -> Reply:
     if g.starts_on or g.ends_on:
         lines.append(f"Runs: {g.starts_on or '?'} to {g.ends_on or '?'}")
     if call_id is not None:
-        lines.append("Call for volunteers: open" + (f" until {closes_on}" if closes_on else ""))
+        lines.append("Call for volunteers: open" + (f" until the end of {closes_on}" if closes_on else ""))
     if milestones:
         lines.append("Milestones:")
         lines += [
@@ -181,7 +230,11 @@ async def show(ctx: Ctx) -> Reply:
     if study_title is not None:
         lines.append(f"Case study: {study_title} — {study_link}")
     text = "\n".join(lines)
-    return Reply(text, sections=(Section(text, buttons=action_buttons(g, call_id is not None)),))
+    mine = await queries.membership(ctx.session, g.id, ctx.me.id) is not None
+    buttons = action_buttons(
+        g, calling=call_id is not None, seats=left, chairs=sum(role == "chair" for role, _ in rows), member=mine
+    )
+    return Reply(text, sections=(Section(text, buttons=buttons),))
 
 
 def _channel(ctx: Ctx, raw: str | None, slug: str) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from handlers.command.context import Ctx
 from handlers.command.messages import Button, Reply, Section
 from handlers.command.registry import command
-from handlers.groups import KIND_NAMES, action_buttons
+from handlers.groups import KIND_NAMES, action_buttons, calling, seats_left
 from storage.models import Call, Group, Membership, Suggestion, VolunteerOffer
 
 INBOX_SHOWN = 5
@@ -62,17 +62,23 @@ async def home(ctx: Ctx) -> Reply:
             )
 
     in_group = {g.id for g, _ in mine} | {g.id for _, g in offers}
+    taken = select(func.count()).where(Membership.group_id == Group.id).scalar_subquery()
+    chairs = select(func.count()).where(Membership.group_id == Group.id, Membership.role == "chair").scalar_subquery()
     calls = (
         await session.execute(
-            select(Call, Group).join(Group, Group.id == Call.group_id).where(Call.status == "open").order_by(Group.name)
+            select(Call, Group, taken, chairs)
+            .join(Group, Group.id == Call.group_id)
+            .where(calling(ctx.now))
+            .order_by(Group.name)
         )
     ).all()
-    open_calls = [(c, g) for c, g in calls if g.id not in in_group]
+    open_calls = [(c, g, t, n) for c, g, t, n in calls if g.id not in in_group and seats_left(g, t) != 0]
     if open_calls:
         sections.append(Section("*Open calls for volunteers*"))
-        for call, g in open_calls:
-            until = f", offers close on {call.closes_on}" if call.closes_on else ""
-            sections.append(Section(f"*{g.name}*{until}", buttons=action_buttons(g, True)))
+        for call, g, t, n in open_calls:
+            until = f", offers close at the end of {call.closes_on}" if call.closes_on else ""
+            buttons = action_buttons(g, calling=True, seats=seats_left(g, t), chairs=n)
+            sections.append(Section(f"*{g.name}*{until}", buttons=buttons))
     else:
         sections.append(Section("*Open calls for volunteers*\nNone just now."))
 
@@ -104,7 +110,7 @@ async def _steering(ctx: Ctx) -> list[Section]:
             select(Membership.group_id).where(Membership.group_id.in_(ids), Membership.role == "chair").distinct()
         )
     )
-    open_calls = set(await session.scalars(select(Call.group_id).where(Call.status == "open")))
+    open_calls = set(await session.scalars(select(Call.group_id).where(calling(ctx.now))))
     members = set(await session.scalars(select(Membership.group_id).where(Membership.group_id.in_(ids)).distinct()))
     attention = []
     for g in groups:

@@ -15,6 +15,7 @@ from handlers.command.messages import Reply
 from handlers.command.occurrences import Occasion, runs
 from handlers.command.outbox import member_row
 from handlers.command.timing import DEFAULT_TZ
+from handlers.volunteering import close_due_calls
 from storage import queries
 from storage.db import Database
 from storage.models import Call, Group, Member, Membership, Milestone, Schedule
@@ -82,6 +83,7 @@ async def send_reminders(session: AsyncSession, occasion: Occasion) -> str:
         )
     ).tuples()
     admins = await queries.steering_group(session, occasion.config.admins)
+    closed = await close_due_calls(session, now, admins)
     calls = 0
     for call, group in closing:
         calls += 1
@@ -124,4 +126,4 @@ async def send_reminders(session: AsyncSession, occasion: Occasion) -> str:
                 )
             )
     await queries.enqueue(session, rows)
-    return f"reminders: {calls} calls closing, {milestones} milestones due"
+    return f"reminders: {closed} calls closed on their date, {calls} closing tomorrow, {milestones} milestones due"

@@ -1,24 +1,34 @@
-"""Calls for volunteers, offers to serve, and the steering group's decisions on them."""
+"""Calls for volunteers, offers to serve, and the steering group's decisions on them.
+
+A call is open until it is closed (`call <group> close`, the group's closing) or its closing date has passed:
+it closes at the start of the day after its date, in the time zone of whoever set the date, and the daily
+reminders run records it closed, edits its announcement and tells the steering group of the offers waiting.
+While a call's group has no seat left it takes no offers, and it takes offers as chair only while the group
+has fewer than its chairs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, ScalarSelect, String, cast, func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
 from handlers.command.messages import Button, Reply, Section
+from handlers.command.outbox import member_row, outbox_row
 from handlers.command.registry import command
-from handlers.groups import action_buttons, open_call, seats_left
+from handlers.command.timing import wall_clock_instant
+from handlers.groups import MAX_CHAIRS, action_buttons, calling, seats_left
 from storage import queries
 from storage.models import ROLES, Call, Group, Member, Membership, Outbox, VolunteerOffer
 
-MAX_CHAIRS = 2
 
-
-def _offers_as(role: str, group_id: int) -> ScalarSelect[int]:
+def _offers_as(role: str, group_id: int | ColumnElement[int]) -> ScalarSelect[int]:
     """Live and accepted offers to serve on the group as `role`."""
     return (
         select(func.count())
@@ -31,24 +41,32 @@ def _offers_as(role: str, group_id: int) -> ScalarSelect[int]:
     )
 
 
-def _posted_in(message_key: ColumnElement[str] | str) -> ScalarSelect[str]:
-    """The channel a message was posted in, by its outbox `message_key`."""
-    return select(Outbox.target).where(Outbox.message_key == message_key, Outbox.mode == "post").scalar_subquery()
+def _posted(column: Any, message_key: ColumnElement[str] | str) -> ScalarSelect[Any]:
+    """A column of the outbox row that posted a message (by its `message_key`): where, on which platform."""
+    return select(column).where(Outbox.message_key == message_key, Outbox.mode == "post").scalar_subquery()
 
 
-def _taken(group_id: int) -> ScalarSelect[int]:
-    return select(func.count()).where(Membership.group_id == group_id).scalar_subquery()
-
-
-def _tally_of(group_id: int, message_key: ColumnElement[str] | str) -> tuple[ScalarSelect[Any], ...]:
+def _tally_of(group_id: int | ColumnElement[int], message_key: ColumnElement[str] | str) -> tuple[Any, ...]:
     """What a call's announcement shows, and where it was posted, as columns of one query."""
-    return (_posted_in(message_key), _taken(group_id), _offers_as("member", group_id), _offers_as("chair", group_id))
+    members = Membership.group_id == group_id
+    return (
+        _posted(Outbox.platform, message_key),
+        _posted(Outbox.workspace, message_key),
+        _posted(Outbox.target, message_key),
+        select(func.count()).where(members).scalar_subquery(),
+        select(func.count()).where(members, Membership.role == "chair").scalar_subquery(),
+        _offers_as("member", group_id),
+        _offers_as("chair", group_id),
+    )
 
 
 @dataclass(frozen=True)
 class Tally:
-    posted_in: str | None  # the channel of the posted announcement, if it has been posted
+    platform: str | None  # where the announcement was posted (None: not posted)
+    workspace: str | None
+    posted_in: str | None
     taken: int  # seats taken
+    chairs: int  # chairs appointed
     as_member: int  # live and accepted offers
     as_chair: int
 
@@ -66,45 +84,77 @@ class CallState:
     """What a call's announcement shows of the call."""
 
     id: int
-    status: str
+    open: bool
     closes_on: date | None
 
     @classmethod
-    def of(cls, call: Call) -> CallState:
-        return cls(call.id, call.status, call.closes_on)
+    def of(cls, call: Call, now: datetime) -> CallState:
+        return cls(call.id, is_open(call, now), call.closes_on)
 
 
-async def _tally(ctx: Ctx, group: Group, call: CallState) -> Tally:
-    row = (await ctx.session.execute(select(*_tally_of(group.id, f"call:{call.id}")))).one()
+def is_open(call: Call, now: datetime) -> bool:
+    return call.status == "open" and (call.closes_at is None or call.closes_at > now)
+
+
+def closing_moment(day: date, tz: str) -> datetime:
+    """When a call whose offers close on `day` closes: the start of the next day in `tz`, in UTC."""
+    return wall_clock_instant(datetime.combine(day + timedelta(days=1), datetime.min.time()), ZoneInfo(tz))
+
+
+async def _tally(session: AsyncSession, group: Group, call_id: int) -> Tally:
+    row = (await session.execute(select(*_tally_of(group.id, f"call:{call_id}")))).one()
     return Tally(*row)
 
 
 def _announcement(group: Group, call: CallState, tally: Tally) -> Reply:
     left = seats_left(group, tally.taken)
-    closing = f" Offers close on {call.closes_on}." if call.closes_on else ""
-    status = "" if call.status == "open" else " (this call is now closed)"
+    full = left == 0
+    taking = call.open and not full
+    status = "" if taking else " (this call is now closed)" if not call.open else " (all seats are taken)"
     headline = f"Call for volunteers: {group.name}{status}"
+    closing = f" Offers close at the end of {call.closes_on}." if call.closes_on and taking else ""
     body = (group.about or group.theme or "A task-and-finish group of the programme.") + closing
+    chairs = (
+        f"{MAX_CHAIRS} of {MAX_CHAIRS} appointed"
+        if tally.chairs >= MAX_CHAIRS
+        else f"up to {MAX_CHAIRS - tally.chairs} wanted ({tally.chairs} appointed)"
+    )
     fields = (
         ("Seats left", str(left) if left is not None else "open"),
-        ("Chairs wanted", f"up to {MAX_CHAIRS}"),
+        ("Chairs", chairs),
         ("Offers so far", f"{tally.as_member} as member, {tally.as_chair} as chair"),
     )
     text = f"{headline}\n{body}\n" + "; ".join(f"{k}: {v}" for k, v in fields)
-    buttons = action_buttons(group, call.status == "open")
+    buttons = action_buttons(group, calling=taking, seats=left, chairs=tally.chairs)
     return Reply(text, sections=(Section(f"*{headline}*\n{body}", fields, buttons),), private=False)
 
 
-async def _edit_announcement(ctx: Ctx, group: Group, call: CallState, tally: Tally, cause: str) -> None:
-    if tally.posted_in is None:
-        return
-    await ctx.post(
-        channel=tally.posted_in,
-        reply=_announcement(group, call, tally),
+def _announcement_edit(group: Group, call: CallState, tally: Tally, cause: str, now: datetime) -> dict[str, Any] | None:
+    """An outbox row that edits the call's announcement, where it was posted (whoever caused the edit, and on
+    whichever platform), or None if it has not been posted."""
+    if tally.posted_in is None or tally.platform is None or tally.workspace is None:
+        return None
+    return outbox_row(
         key=f"call {call.id}: {cause}",
+        platform=tally.platform,
+        workspace=tally.workspace,
+        target_kind="channel",
+        target=tally.posted_in,
+        label=tally.posted_in,
+        reply=_announcement(group, call, tally),
+        due=now,
+        now=now,
         message_key=f"call:{call.id}",
-        edit=True,
+        mode="edit",
     )
+
+
+async def _edit_announcement(
+    session: AsyncSession, group: Group, call: CallState, tally: Tally, cause: str, now: datetime
+) -> None:
+    edit = _announcement_edit(group, call, tally, cause, now)
+    if edit is not None:
+        await queries.enqueue(session, [edit])
 
 
 async def refresh_announcement(ctx: Ctx, group: Group, cause: str, call: Call | None = None) -> None:
@@ -114,8 +164,56 @@ async def refresh_announcement(ctx: Ctx, group: Group, cause: str, call: Call | 
         call = await ctx.session.scalar(select(Call).where(Call.group_id == group.id).order_by(Call.id.desc()).limit(1))
         if call is None:
             return
-    state = CallState.of(call)
-    await _edit_announcement(ctx, group, state, await _tally(ctx, group, state), cause)
+    state = CallState.of(call, ctx.now)
+    await _edit_announcement(ctx.session, group, state, await _tally(ctx.session, group, call.id), cause, ctx.now)
+
+
+async def close_call(session: AsyncSession, group: Group, call: Call, now: datetime, cause: str) -> int:
+    """Close a call now: recorded closed, its announcement edited to say so. The number of offers waiting for a
+    decision."""
+    call.status, call.closed_at = "closed", now
+    await _edit_announcement(
+        session, group, CallState(call.id, False, call.closes_on), await _tally(session, group, call.id), cause, now
+    )
+    waiting = await session.scalar(
+        select(func.count()).where(VolunteerOffer.group_id == group.id, VolunteerOffer.status == "offered")
+    )
+    return int(waiting or 0)
+
+
+async def close_due_calls(session: AsyncSession, now: datetime, steering: Sequence[Member]) -> int:
+    """Close every call whose closing date has passed (once: a closed call is not closed again), and tell the
+    steering group of the offers each leaves waiting. The number closed."""
+    due = (
+        await session.execute(
+            select(Call, Group)
+            .join(Group, Group.id == Call.group_id)
+            .where(Call.status == "open", Call.closes_at.is_not(None), Call.closes_at <= now)
+            .order_by(Call.id)
+        )
+    ).tuples()
+    closed = 0
+    for call, group in due.all():
+        waiting = await close_call(session, group, call, now, "closed on its date")
+        closed += 1
+        news = Reply(
+            f"The call for volunteers for {group.name} closed on its date ({call.closes_on}). "
+            + _waiting(waiting, group)
+        )
+        await queries.enqueue(
+            session,
+            [
+                member_row(admin, news, key=f"call {call.id}: closed, to admin {admin.id}", due=now, now=now)
+                for admin in steering
+            ],
+        )
+    return closed
+
+
+def _waiting(offers: int, group: Group) -> str:
+    if offers == 0:
+        return "No offer waits for a decision."
+    return f"{offers} offer{'s wait' if offers != 1 else ' waits'} for a decision: `volunteers {group.slug}`."
 
 
 def _require_task(ctx: Ctx, group: Group) -> None:
@@ -130,38 +228,63 @@ def _require_task(ctx: Ctx, group: Group) -> None:
     role="admin",
     options=("closes",),
     group_word=True,
-    usage="call <group> [closes:YYYY-MM-DD]",
-    summary="open a call for volunteers, announced with buttons to volunteer",
-    examples=("call diversity closes:2027-01-31",),
+    usage="call <group> [closes:YYYY-MM-DD]  ·  call <group> close",
+    summary="open a call for volunteers (announced with buttons to volunteer), change its closing date, or close it",
+    examples=("call diversity closes:2027-01-31", "call diversity close"),
 )
-async def open_call_for(ctx: Ctx) -> Reply:
-    ctx.no_more_words(1)
+async def call_for_volunteers(ctx: Ctx) -> Reply:
     g = ctx.group
     assert g is not None
     _require_task(ctx, g)
+    words = [w.text.lower() for w in ctx.args.words[1:]]
+    if words not in ([], ["close"]):
+        raise ctx.fail(f"I don't understand “{ctx.args.words[1].text}” here.")
     closes = ctx.option_date("closes")
     if closes is not None and closes <= ctx.today:
-        raise ctx.fail(f"closes: must be after today ({ctx.today}), not {closes}.")
-    existing = await open_call(ctx, g)
+        raise ctx.fail(f"closes: must be after today ({ctx.today}), not {closes}.", field="closes")
+    existing = await ctx.session.scalar(select(Call).where(Call.group_id == g.id, Call.status == "open"))
+    if existing is not None and not is_open(existing, ctx.now):  # past its date, not yet recorded closed
+        await close_call(ctx.session, g, existing, ctx.now, "closed on its date")
+        existing = None
+    if words == ["close"]:
+        if closes is not None:
+            raise ctx.fail("Say either close or closes:DATE, not both.")
+        if existing is None:
+            raise ctx.fail(f"{g.name} has no call for volunteers open.")
+        waiting = await close_call(ctx.session, g, existing, ctx.now, "closed")
+        return Reply(f"Closed the call for volunteers for {g.name}; its announcement says so. " + _waiting(waiting, g))
     if existing is not None:
-        until = f" until {existing.closes_on}" if existing.closes_on else ""
-        raise ctx.fail(f"{g.name} already has a call for volunteers open{until}.")
-    call = Call(group_id=g.id, status="open", closes_on=closes, opened_by=ctx.me.id, opened_at=ctx.now)
+        if closes is None:
+            until = f" until the end of {existing.closes_on}" if existing.closes_on else ""
+            raise ctx.fail(
+                f"{g.name} already has a call for volunteers open{until}: `call {g.slug} closes:YYYY-MM-DD` "
+                f"changes its closing date, `call {g.slug} close` closes it."
+            )
+        existing.closes_on, existing.closes_at = closes, closing_moment(closes, ctx.me.tz)
+        await refresh_announcement(ctx, g, f"closes {closes}", existing)
+        return Reply(f"The call for volunteers for {g.name} now closes at the end of {closes}.")
+    call = Call(
+        group_id=g.id,
+        status="open",
+        closes_on=closes,
+        closes_at=closing_moment(closes, ctx.me.tz) if closes else None,
+        opened_by=ctx.me.id,
+        opened_at=ctx.now,
+    )
     ctx.session.add(call)
     await ctx.session.flush()
     where = ctx.request.place.channel_id or ctx.config.announce_channel or g.channel
     if where is None:
         raise ctx.fail(f"{g.name} has no channel to announce the call in: run `call` in a channel.")
-    state = CallState.of(call)
     await ctx.post(
         channel=where,
-        reply=_announcement(g, state, await _tally(ctx, g, state)),
+        reply=_announcement(g, CallState.of(call, ctx.now), await _tally(ctx.session, g, call.id)),
         key=f"call {call.id}: announce",
         message_key=f"call:{call.id}",
     )
     return Reply(
         f"Opened a call for volunteers for {g.name}"
-        + (f", closing {closes}" if closes else "")
+        + (f", closing at the end of {closes}" if closes else "")
         + f"; it is announced in {ctx.request.place.channel_name or where}."
     )
 
@@ -188,7 +311,6 @@ async def volunteer(ctx: Ctx) -> Reply:
     offer_state = (
         select(
             Call.id,
-            Call.status,
             Call.closes_on,
             is_member.exists(),
             VolunteerOffer.id,
@@ -201,16 +323,20 @@ async def volunteer(ctx: Ctx) -> Reply:
             & (VolunteerOffer.member_id == ctx.me.id)
             & (VolunteerOffer.status == "offered"),
         )
-        .where(Call.group_id == g.id, Call.status == "open")
+        .where(Call.group_id == g.id, calling(ctx.now))
     )
     state = (await ctx.session.execute(offer_state)).one_or_none()
     if state is None:
         raise ctx.fail(f"{g.name} has no open call for volunteers just now.")
-    call_id, status, closes_on, is_member, live_id, live_role, *tally = state
-    call = CallState(call_id, status, closes_on)
+    call_id, closes_on, is_member, live_id, live_role, *tally = state
+    call = CallState(call_id, True, closes_on)
     before = Tally(*tally)
     if is_member:
         raise ctx.fail(f"You are already a member of {g.name}.")
+    if seats_left(g, before.taken) == 0:
+        raise ctx.fail(f"{g.name} has no seats left: all {g.seats} are taken.")
+    if role == "chair" and before.chairs >= MAX_CHAIRS:
+        raise ctx.fail(f"{g.name} has its {MAX_CHAIRS} chairs; offer to serve as a member: `volunteer {g.slug}`.")
     if live_id is not None:
         if live_role == role:
             raise ctx.fail(
@@ -218,9 +344,8 @@ async def volunteer(ctx: Ctx) -> Reply:
             )
         changed = {"role": role, "note": note} if note else {"role": role}
         await ctx.session.execute(update(VolunteerOffer).where(VolunteerOffer.id == live_id).values(changed))
-        await _edit_announcement(
-            ctx, g, call, before.moved(to=role, away_from=live_role), f"offer {live_id} now {role}"
-        )
+        after = before.moved(to=role, away_from=live_role)
+        await _edit_announcement(ctx.session, g, call, after, f"offer {live_id} now {role}", ctx.now)
         return Reply(f"Changed your offer for {g.name}: you now offer to serve as {role}.")
     offer_id = await queries.insert_returning_id(
         ctx.session,
@@ -234,7 +359,7 @@ async def volunteer(ctx: Ctx) -> Reply:
     )
     if offer_id is None:  # another request from the same person got there first
         raise ctx.fail(f"You have already offered to serve on {g.name}; `withdraw {g.slug}` takes it back.")
-    await _edit_announcement(ctx, g, call, before.moved(to=role), f"offer {offer_id}")
+    await _edit_announcement(ctx.session, g, call, before.moved(to=role), f"offer {offer_id}", ctx.now)
     return Reply(
         f"Thank you! You have offered to serve on {g.name} as {role}. "
         "The steering group will let you know their decision."

@@ -63,7 +63,8 @@ class Call(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(10), default="open")
-    closes_on: Mapped[date | None] = mapped_column(Date)
+    closes_on: Mapped[date | None] = mapped_column(Date)  # the last day offers are taken, as the opener wrote it
+    closes_at: Mapped[datetime | None]  # when it closes: the start of the next day, in the opener's time zone
     opened_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

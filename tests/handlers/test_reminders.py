@@ -31,7 +31,10 @@ async def test_calls_closing_and_milestones_due_are_reminded_once(chat: Chat) ->
     await ensure_reminders(chat.core.db, chat.now)  # twice: still one schedule
     chat.advance(hours=1, minutes=1, days=-1)
     seen = await run_days(chat, 10)  # 09:01 on 11 Jan … 20 Jan
-    assert [who for who, _ in seen] == ["Ada", "Bea", "Bea"]
+    assert [who for who, _ in seen] == ["Ada", "Bea", "#announcements", "Ada", "Bea"]
     assert "The call for volunteers for Diversity closes tomorrow (2027-01-14)" in seen[0][1]
     assert "milestone 1, “Survey the libraries”, is due in a week (2027-01-20)" in seen[1][1]
-    assert "is due today" in seen[2][1]
+    # On the 15th the call is closed, once: its announcement says so, and the steering group hears of it.
+    assert "Call for volunteers: Diversity (this call is now closed)" in seen[2][1]
+    assert "closed on its date (2027-01-14). No offer waits for a decision." in seen[3][1]
+    assert "is due today" in seen[4][1]

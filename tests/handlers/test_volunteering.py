@@ -63,13 +63,17 @@ async def test_each_change_edits_the_announcement_with_the_counts_as_they_now_st
     await chat.say("Ada", "call diversity")
     await chat.deliver()
     steps = [
-        ("Bea", "volunteer diversity", "Seats left: 5; Chairs wanted: up to 2; Offers so far: 1 as member, 0 as"),
+        (
+            "Bea",
+            "volunteer diversity",
+            "Seats left: 5; Chairs: up to 2 wanted (0 appointed); Offers so far: 1 as member, 0 as",
+        ),
         ("Cal", "volunteer diversity as:chair", "Offers so far: 1 as member, 1 as chair"),
         ("Bea", "volunteer diversity as:chair", "Offers so far: 0 as member, 2 as chair"),
         ("Cal", "withdraw diversity", "Offers so far: 0 as member, 1 as chair"),
         ("Dee", "volunteer diversity", "Offers so far: 1 as member, 1 as chair"),
-        ("Ada", "accept @dee diversity", "Seats left: 4; Chairs wanted: up to 2; Offers so far: 1 as member, 1 as"),
-        ("Eve", "volunteer diversity", "Seats left: 4; Chairs wanted: up to 2; Offers so far: 2 as member, 1 as"),
+        ("Ada", "accept @dee diversity", "Seats left: 4; Chairs: up to 2 wanted (0 appointed); Offers so far: 1 as"),
+        ("Eve", "volunteer diversity", "Seats left: 4; Chairs: up to 2 wanted (0 appointed); Offers so far: 2 as"),
     ]
     for who, said, counts in steps:
         assert "Usage" not in (await chat.say(who, said)).text
@@ -96,11 +100,12 @@ async def test_call_rules(chat: Chat) -> None:
     assert "community of practice" in (await chat.say("Ada", "call readers")).text
     assert "I don't understand “now”" in (await chat.say("Ada", "call diversity now")).text
     reply = await chat.say("Ada", "call diversity closes:2027-02-01", channel="C0GENERAL")
-    assert "closing 2027-02-01" in reply.text
-    assert "already has a call for volunteers open until 2027-02-01" in (await chat.say("Ada", "call diversity")).text
+    assert "closing at the end of 2027-02-01" in reply.text
+    again = await chat.say("Ada", "call diversity")
+    assert "already has a call for volunteers open until the end of 2027-02-01" in again.text
     posted = await chat.deliver()
     assert [d.target for d in posted] == ["C0GENERAL"]  # announced where it was asked for
-    assert "Offers close on 2027-02-01" in posted[0].reply.text and not posted[0].reply.private
+    assert "Offers close at the end of 2027-02-01" in posted[0].reply.text and not posted[0].reply.private
 
 
 async def test_seats_and_chairs_are_limited(chat: Chat) -> None:
@@ -134,3 +139,62 @@ async def test_accept_and_decline_need_an_offer_and_tell_the_volunteer(chat: Cha
     to_bea = [d.reply.text for d in sent if d.target_kind == "member"]
     assert len(to_bea) == 1 and "could not take up your offer" in to_bea[0]
     assert "no open offer" in (await chat.say("Ada", "accept @bea diversity")).text
+
+
+async def test_a_call_closes_on_its_date_and_can_be_moved_or_closed_by_the_steering_group(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", "call diversity closes:2027-01-12")
+    await chat.deliver()
+    assert "offered to serve" in (await chat.say("Bea", "volunteer diversity")).text
+    chat.now = chat.now.replace(day=12, hour=23, minute=59)  # the last minute of its last day, in London
+    assert "Call for volunteers: open until the end of 2027-01-12" in (await chat.say("Cal", "group diversity")).text
+    chat.advance(minutes=1)  # the 13th: closed, before any job has run
+    for view in ("group diversity", "groups", "home"):
+        shown = await chat.say("Cal", view)
+        assert "Volunteer" not in " ".join(b.label for b in shown.all_buttons()), view
+    assert "Call for volunteers: open" not in (await chat.say("Cal", "group diversity")).text
+    assert "no open call" in (await chat.say("Cal", "volunteer diversity")).text
+    # A new call may be opened: the old one is recorded closed on the way.
+    opened = await chat.say("Ada", "call diversity closes:2027-01-31")
+    assert "Opened a call" in opened.text
+    edits = [d.reply.text for d in await chat.deliver() if d.edit_ref]
+    assert any("Call for volunteers: Diversity (this call is now closed)" in e for e in edits)
+    moved = await chat.say("Ada", "call diversity closes:2027-02-14")
+    assert "now closes at the end of 2027-02-14" in moved.text
+    [edit] = [d for d in await chat.deliver() if d.edit_ref]
+    assert "Offers close at the end of 2027-02-14" in edit.reply.text
+    closed = await chat.say("Ada", "call diversity close")
+    assert "Closed the call for volunteers for Diversity" in closed.text and "1 offer waits" in closed.text
+    assert "has no call for volunteers open" in (await chat.say("Ada", "call diversity close")).text
+    assert "not both" in (await chat.say("Ada", "call diversity close closes:2027-03-01")).text
+
+
+async def test_a_call_closes_at_the_end_of_its_day_where_it_was_set(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", "admin add @aroha")
+    await chat.say("Aroha", "profile tz:Pacific/Auckland")
+    await chat.say("Aroha", "call diversity closes:2027-01-20")
+    chat.now = chat.now.replace(day=20, hour=10, minute=59)  # 23:59 on the 20th in Auckland
+    assert "offered to serve" in (await chat.say("Bea", "volunteer diversity")).text
+    chat.advance(minutes=2)  # the 21st in Auckland, the 20th still in London
+    assert "no open call" in (await chat.say("Cal", "volunteer diversity")).text
+
+
+async def test_a_full_group_or_its_chairs_take_no_more_offers(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task seats:3')
+    await chat.say("Ada", "call diversity")
+    for who, role in (("Bea", "chair"), ("Cal", "chair"), ("Dee", "member")):
+        await chat.say(who, f"volunteer diversity as:{role}")
+    await chat.say("Ada", "accept @bea diversity as:chair")
+    await chat.say("Ada", "accept @cal diversity as:chair")
+    edits = [d for d in await chat.deliver() if d.edit_ref]
+    assert "Chairs: 2 of 2 appointed" in edits[-1].reply.text
+    assert [b.label for b in edits[-1].reply.all_buttons()] == ["Volunteer as member"]
+    refused = await chat.say("Eve", "volunteer diversity as:chair")
+    assert refused.failed and "has its 2 chairs" in refused.text
+    await chat.say("Ada", "accept @dee diversity")
+    edits = [d for d in await chat.deliver() if d.edit_ref]
+    assert "(all seats are taken)" in edits[-1].reply.text and edits[-1].reply.all_buttons() == []
+    full = await chat.say("Eve", "volunteer diversity")
+    assert full.failed and "no seats left" in full.text
+    assert "Volunteer" not in " ".join(b.label for b in (await chat.say("Eve", "groups")).all_buttons())
