@@ -1,11 +1,11 @@
-"""The directory of groups; creating, showing and closing a group."""
+"""The directory of groups; creating and showing a group; what a group's buttons and open call are."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 
 from handlers.command.context import Ctx
 from handlers.command.forms import Field, Form
@@ -45,16 +45,6 @@ def action_buttons(
     as_member = Button("Volunteer as member", "volunteer", f"volunteer {group.slug} as:member", "primary")
     as_chair = Button("Volunteer as chair", "volunteer", f"volunteer {group.slug} as:chair")
     return (as_member, as_chair) if chairs < MAX_CHAIRS else (as_member,)
-
-
-def open_call_of(group_id: int) -> Select[tuple[Call]]:
-    """The group's call for volunteers recorded open (at most one: a partial unique index keeps it so), whether
-    or not its closing date has passed."""
-    return select(Call).where(Call.group_id == group_id, Call.status == "open")
-
-
-async def open_call(ctx: Ctx, group: Group) -> Call | None:
-    return await ctx.session.scalar(open_call_of(group.id))
 
 
 @dataclass(frozen=True)
@@ -333,56 +323,4 @@ async def create(ctx: Ctx) -> Reply:
         f"Created the {KIND_NAMES[kind]} {name} (`{slug}`), channel {group.channel}"
         + (f", {group.seats} seats, ending {group.ends_on}" if task else "")
         + f". {nxt}"
-    )
-
-
-@command(
-    "group close",
-    role="admin",
-    options=("link", "title"),
-    group_word=True,
-    usage="group close <group> [link:<case study link>] [title:…] [anyway]",
-    summary="close a group (a task group records its case study first)",
-    examples=("group close diversity link:https://example.org/diversity-case-study",),
-)
-async def close(ctx: Ctx) -> Reply:
-    g = ctx.group
-    assert g is not None
-    extra = [w.text.lower() for w in ctx.args.words[1:]]
-    if extra not in ([], ["anyway"]):
-        raise ctx.fail(f"I don't understand “{ctx.args.words[1].text}” here.")
-    if g.status == "closed":
-        raise ctx.fail(f"{g.name} is already closed.")
-    study = await ctx.session.scalar(select(CaseStudy).where(CaseStudy.group_id == g.id))
-    link = ctx.option("link")
-    if g.kind == "task" and study is None:
-        if link:
-            ctx.session.add(
-                CaseStudy(
-                    group_id=g.id,
-                    title=ctx.limited(ctx.option("title") or f"{g.name} case study", 200, "title"),
-                    link=ctx.limited(link, 500, "link"),
-                    published_on=ctx.today,
-                    recorded_by=ctx.me.id,
-                )
-            )
-        elif extra != ["anyway"]:
-            raise ctx.fail(
-                f"{g.name} has no case study yet. Give its link to record it as you close: "
-                f"`group close {g.slug} link:<link>`, or close without one: `group close {g.slug} anyway`."
-            )
-    g.status, g.closed_at = "closed", ctx.now
-    call = await open_call(ctx, g)
-    if call:
-        call.status, call.closed_at = "closed", ctx.now
-    if g.channel:
-        await ctx.post(
-            channel=g.channel,
-            key=f"group-closed:group {g.id}",
-            reply=Reply(f"{g.name} is now closed. Thank you, everyone who took part!", private=False),
-        )
-    members = await ctx.session.scalar(select(func.count()).where(Membership.group_id == g.id)) or 0
-    return Reply(
-        f"Closed {g.name}, with {members} member{'' if members == 1 else 's'}."
-        + (" Its open call for volunteers is closed too." if call else "")
     )

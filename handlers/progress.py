@@ -66,6 +66,7 @@ async def finish_milestone(ctx: Ctx) -> Reply:
 @command(
     "casestudy",
     role="chair",
+    closed_ok=True,  # a group's output may be recorded after it closes
     group_word=True,
     usage='casestudy <group> "<title>" <link>',
     summary="record the group's published case study",

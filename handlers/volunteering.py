@@ -1,4 +1,5 @@
-"""Calls for volunteers, offers to serve, and the steering group's decisions on them.
+"""Calls for volunteers, offers to serve, the steering group's decisions on them, and closing a group (which
+closes its call, lets its offers lapse and stops its schedules).
 
 A call is open until it is closed (`call <group> close`, the group's closing) or its closing date has passed:
 it closes at the start of the day after its date, in the time zone of whoever set the date, and the daily
@@ -25,7 +26,7 @@ from handlers.command.registry import command
 from handlers.command.timing import wall_clock_instant
 from handlers.groups import MAX_CHAIRS, action_buttons, calling, seats_left
 from storage import queries
-from storage.models import ROLES, Call, Group, Member, Membership, Outbox, VolunteerOffer
+from storage.models import ROLES, Call, CaseStudy, Group, Member, Membership, Outbox, Schedule, VolunteerOffer
 
 
 def _offers_as(role: str, group_id: int | ColumnElement[int]) -> ScalarSelect[int]:
@@ -512,3 +513,82 @@ async def decline(ctx: Ctx) -> Reply:
     )
     await refresh_announcement(ctx, group, f"offer {offer.id} declined")
     return Reply(f"Declined {person.display_name}'s offer to serve on {group.name}; they have been told.")
+
+
+@command(
+    "group close",
+    role="admin",
+    closed_ok=True,  # it says so itself
+    options=("link", "title"),
+    group_word=True,
+    usage="group close <group> [link:<case study link>] [title:…] [anyway]",
+    summary="close a group: its call closes, offers waiting lapse, its schedules stop (a task group records its "
+    "case study first)",
+    examples=("group close diversity link:https://example.org/diversity-case-study",),
+)
+async def close_group(ctx: Ctx) -> Reply:
+    g = ctx.group
+    assert g is not None
+    extra = [w.text.lower() for w in ctx.args.words[1:]]
+    if extra not in ([], ["anyway"]):
+        raise ctx.fail(f"I don't understand “{ctx.args.words[1].text}” here.")
+    if g.status == "closed":
+        raise ctx.fail(f"{g.name} is already closed.")
+    study = await ctx.session.scalar(select(CaseStudy).where(CaseStudy.group_id == g.id))
+    link = ctx.option("link")
+    if g.kind == "task" and study is None:
+        if link:
+            ctx.session.add(
+                CaseStudy(
+                    group_id=g.id,
+                    title=ctx.limited(ctx.option("title") or f"{g.name} case study", 200, "title"),
+                    link=ctx.limited(link, 500, "link"),
+                    published_on=ctx.today,
+                    recorded_by=ctx.me.id,
+                )
+            )
+        elif extra != ["anyway"]:
+            raise ctx.fail(
+                f"{g.name} has no case study yet. Give its link to record it as you close: "
+                f"`group close {g.slug} link:<link>`, or close without one: `group close {g.slug} anyway`."
+            )
+    g.status, g.closed_at = "closed", ctx.now
+    call = await ctx.session.scalar(select(Call).where(Call.group_id == g.id, Call.status == "open"))
+    if call is not None:
+        await close_call(ctx.session, g, call, ctx.now, "group closed")
+    lapsed = (
+        await ctx.session.scalars(
+            select(VolunteerOffer).where(VolunteerOffer.group_id == g.id, VolunteerOffer.status == "offered")
+        )
+    ).all()
+    for offer in lapsed:
+        offer.status, offer.decided_at, offer.decided_by = "declined", ctx.now, ctx.me.id
+        await ctx.tell(
+            offer.member,
+            Reply(f"{g.name} has closed, so your offer to serve on it lapsed. Thank you for offering."),
+            key=f"offer {offer.id}: lapsed",
+        )
+    stopped = (
+        await ctx.session.execute(
+            update(Schedule).where(Schedule.group_id == g.id, Schedule.active.is_(True)).values(active=False)
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    if g.channel:
+        await ctx.post(
+            channel=g.channel,
+            key=f"group-closed:group {g.id}",
+            reply=Reply(f"{g.name} is now closed. Thank you, everyone who took part!", private=False),
+        )
+    members = await ctx.session.scalar(select(func.count()).where(Membership.group_id == g.id)) or 0
+    also = [
+        "its open call for volunteers is closed" if call else None,
+        f"{len(lapsed)} offer{'s' if len(lapsed) != 1 else ''} waiting lapsed (the volunteers are told)"
+        if lapsed
+        else None,
+        f"its schedules ({stopped}) are off" if stopped else None,
+    ]
+    done = "; ".join(a for a in also if a)
+    return Reply(
+        f"Closed {g.name}, with {members} member{'' if members == 1 else 's'}."
+        + (f" {done[0].upper()}{done[1:]}." if done else "")
+    )

@@ -147,7 +147,7 @@ class Ctx:
             group = await self._group_named(name)
             if group is not None:
                 self.args.words = [Word(name), *words[count:]]
-                return group
+                return self._at_work(group)
         return await self.group_from(self.word(0, "group"))
 
     async def group_from(self, word: Word) -> Group:
@@ -156,13 +156,22 @@ class Ctx:
         taken) holds until it commits, whatever runs beside it."""
         group = await self._group_named(word.text)
         if group is not None:
-            return group
+            return self._at_work(group)
         groups = await queries.all_groups(self.session)
         names = [g.name for g in groups] + [g.slug for g in groups]
         guess = closest(word.text, names)
         match = next((g for g in groups if guess in (g.name, g.slug)), None) if guess else None
         hint = f" Did you mean {match.name} (`{match.slug}`)?" if match else " Type `groups` to see them all."
         raise self.fail(f"There is no group called “{word.text}”.{hint}")
+
+    def _at_work(self, group: Group) -> Group:
+        """The group, unless the command would change a closed group: a closed group takes no new work (its
+        page, members and case study can still be read, and its case study recorded)."""
+        if group.status == "closed" and self.writes and not self.command.closed_ok:
+            raise self.fail(
+                f"{group.name} is closed: it takes no new work. Its page and case study stay: `group {group.slug}`."
+            )
+        return group
 
     async def _group_named(self, name: str) -> Group | None:
         return await queries.group_named(self.session, name, lock=self.writes)

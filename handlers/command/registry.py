@@ -30,6 +30,7 @@ class Command:
     options: frozenset[str] = frozenset()
     writes: bool = True  # False: it changes nothing, and runs in a read unit (no write lock)
     reads_when: ReadsWhen | None = None  # the arguments with which a command that writes only shows something
+    closed_ok: bool = False  # it may change a closed group (recording its case study); reading one always may
     group_word: bool = False  # the first positional word names a group (resolved before the role check)
     examples: tuple[str, ...] = ()
     form: Form | None = None  # asked for, where the platform has forms, when given without arguments
@@ -59,6 +60,7 @@ class Registry:
         options: tuple[str, ...] = (),
         writes: bool = True,
         reads_when: ReadsWhen | None = None,
+        closed_ok: bool = False,
         group_word: bool = False,
         examples: tuple[str, ...] = (),
         form: Form | None = None,
@@ -75,6 +77,7 @@ class Registry:
                     options=frozenset(options),
                     writes=writes,
                     reads_when=reads_when,
+                    closed_ok=closed_ok,
                     group_word=group_word,
                     examples=examples,
                     form=form,

@@ -95,7 +95,7 @@ async def test_group_close_asks_for_the_case_study(chat: Chat) -> None:
     reply = await chat.say("Ada", "group close diversity")
     assert "has no case study yet" in reply.text and "group close diversity link:<link>" in reply.text
     reply = await chat.say("Ada", "group close diversity link:https://example.org/cs")
-    assert reply.text == "Closed Diversity, with 0 members. Its open call for volunteers is closed too."
+    assert reply.text == "Closed Diversity, with 0 members. Its open call for volunteers is closed."
     page = await chat.say("Bea", "group diversity")
     assert "(closed)" in page.text and "Case study: Diversity case study — https://example.org/cs" in page.text
     assert page.all_buttons() == []
@@ -112,3 +112,48 @@ async def test_group_close_anyway_and_communities_need_no_case_study(chat: Chat)
     await chat.say("Ada", 'group new "Rare Books" kind:community')
     assert (await chat.say("Ada", "group close diversity anyway")).text == "Closed Diversity, with 0 members."
     assert (await chat.say("Ada", "group close rare-books")).text == "Closed Rare Books, with 0 members."
+
+
+async def test_a_closed_group_takes_no_new_work_but_its_page_and_case_study_stay(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", "call diversity")
+    await chat.say("Bea", "volunteer diversity as:chair")
+    await chat.say("Ada", "accept @bea diversity as:chair")
+    await chat.say("Cal", "volunteer diversity")
+    await chat.say("Bea", 'prompts diversity every:"monday 10:00"')
+    await chat.deliver()
+    closed = await chat.say("Ada", "group close diversity anyway")
+    assert closed.text == (
+        "Closed Diversity, with 1 member. Its open call for volunteers is closed; 1 offer waiting lapsed (the "
+        "volunteers are told); its schedules (1) are off."
+    )
+    told = {d.target: d.reply.text for d in await chat.deliver() if d.target_kind == "member"}
+    assert "has closed, so your offer to serve on it lapsed" in told["cal"]
+    refused = [
+        ("Bea", 'progress diversity "Still going"'),
+        ("Bea", 'milestone add diversity "More" due:2027-02-01'),
+        ("Bea", "milestone done diversity 1"),
+        ("Bea", 'prompts diversity every:"monday 10:00"'),
+        ("Bea", 'prompt add "Anything?" group:diversity'),
+        ("Bea", "leave diversity"),
+        ("Ada", "call diversity"),
+        ("Ada", "accept @cal diversity"),
+        ("Ada", "decline @cal diversity"),
+        ("Ada", "pairing every:2w group:diversity"),
+        ("Ada", "pairing now group:diversity"),
+        ("Dee", "volunteer diversity"),
+        ("Dee", "withdraw diversity"),
+    ]
+    for who, said in refused:
+        reply = await chat.say(who, said)
+        assert reply.failed and "Diversity is closed: it takes no new work" in reply.text, (said, reply.text)
+    for said in ("group diversity", "members diversity", "volunteers diversity", "prompts diversity"):
+        assert not (await chat.say("Bea", said)).failed, said
+    recorded = await chat.say("Bea", 'casestudy diversity "Inclusive hiring" https://example.org/cs')
+    assert "Recorded the case study" in recorded.text
+    listed = await chat.say("Bea", "groups closed")
+    assert "• Diversity (diversity) — task-and-finish group, closed on 2027-01-11; case study: Inclusive hiring" in (
+        listed.text
+    )
+    assert "Diversity" not in (await chat.say("Bea", "groups")).text
+    assert "not both" in (await chat.say("Bea", "groups open closed")).text
