@@ -77,4 +77,9 @@ async def remove(ctx: Ctx) -> Reply:
     if not others and not ctx.config.admins:
         raise ctx.fail(f"{person.display_name} is the last admin; add another before removing them.")
     await ctx.session.delete(row)
-    return Reply(f"{person.display_name} is no longer in the steering group.")
+    await ctx.tell(
+        person,
+        Reply(f"{ctx.me.display_name} removed you from Convene's steering group. Thank you for serving on it."),
+        key=f"admin {person.id}: removed {ctx.now.isoformat()}",
+    )
+    return Reply(f"{person.display_name} is no longer in the steering group; they have been told.")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from handlers.command.context import Ctx
 from handlers.command.messages import Reply, Section
+from handlers.command.outbox import address
 from handlers.command.registry import command
 from handlers.groups import KIND_NAMES, seats_left
 from storage import queries
@@ -55,10 +58,20 @@ async def leave(ctx: Ctx) -> Reply:
     if row is None:
         raise ctx.fail(f"You are not a member of {g.name}.")
     await ctx.session.delete(row)
-    return Reply(
-        f"You have left {g.name}."
-        + (" You were one of its chairs: the steering group will appoint another." if row.role == "chair" else "")
+    if row.role != "chair":
+        return Reply(f"You have left {g.name}.")
+    await ctx.session.flush()
+    chairs = await ctx.session.scalar(
+        select(func.count()).where(Membership.group_id == g.id, Membership.role == "chair")
     )
+    if chairs == 0:  # the group has no chair left: the steering group hears of it
+        news = Reply(
+            f"{ctx.me.display_name} has left {g.name}, which now has no chair. Appoint one from its members or "
+            f"volunteers (`accept <person> {g.slug} as:chair`), or open a call: `call {g.slug}`."
+        )
+        for admin in await queries.steering_group(ctx.session, ctx.config.admins):
+            await ctx.tell(admin, news, key=f"group {g.id}: no chair since membership {row.id}, to {address(admin)}")
+    return Reply(f"You have left {g.name}. You were one of its chairs: the steering group has been told.")
 
 
 @command(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.messages import Reply
 from handlers.command.occurrences import Occasion, runs
-from handlers.command.outbox import member_row
+from handlers.command.outbox import address, member_row
 from handlers.command.timing import DEFAULT_TZ
 from handlers.volunteering import close_due_calls
 from storage import queries
@@ -90,7 +90,7 @@ async def send_reminders(session: AsyncSession, occasion: Occasion) -> str:
         for admin in admins:
             rows.append(
                 _tell(
-                    f"reminder:call {call.id}:closing {call.closes_on}:member {admin.id}",
+                    f"reminder:call {call.id}:closing {call.closes_on}:to {address(admin)}",
                     admin,
                     f"⏰ The call for volunteers for {group.name} closes tomorrow ({call.closes_on}). "
                     f"`volunteers {group.slug}` shows the offers to decide.",
@@ -118,7 +118,7 @@ async def send_reminders(session: AsyncSession, occasion: Occasion) -> str:
         for chair in chairs:
             rows.append(
                 _tell(
-                    f"reminder:milestone {milestone.id}:{tag} {milestone.due_on}:member {chair.id}",
+                    f"reminder:milestone {milestone.id}:{tag} {milestone.due_on}:to {address(chair)}",
                     chair,
                     f"⏰ {group.name}'s milestone {milestone.number}, “{milestone.title}”, {lead}. "
                     f"When it's done: `milestone done {group.slug} {milestone.number}`.",

@@ -12,7 +12,7 @@ from handlers.command.context import Ctx
 from handlers.command.forms import Field, Form, quote
 from handlers.command.grammar import Word, parse_int
 from handlers.command.messages import Button, Reply, Section
-from handlers.command.outbox import ANONYMOUS, REDACTED, REDACTED_TEXT, SEALED
+from handlers.command.outbox import ANONYMOUS, REDACTED, REDACTED_TEXT, SEALED, address
 from handlers.command.registry import command
 from handlers.command.sealing import Address, Sealer
 from storage import queries
@@ -103,7 +103,7 @@ async def suggest(ctx: Ctx) -> Reply:
         + f': “{text}”\nAnswer with `suggestion {suggestion.id} reply "…"`.'
     )
     for admin in await queries.steering_group(ctx.session, ctx.config.admins):
-        await ctx.tell(admin, notice, key=f"suggestion {suggestion.id}: to admin {admin.id}")
+        await ctx.tell(admin, notice, key=f"suggestion {suggestion.id}: to admin {address(admin)}")
     how = " anonymously: nobody, the steering group included, can tell it is from you" if anonymous else ""
     return Reply(
         f"Thank you! Your suggestion #{suggestion.id} went to the steering group{how}. "

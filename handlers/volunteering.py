@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
 from handlers.command.messages import Button, Reply, Section
-from handlers.command.outbox import member_row, outbox_row
+from handlers.command.outbox import address, member_row, outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import wall_clock_instant
 from handlers.groups import MAX_CHAIRS, action_buttons, calling, seats_left
@@ -204,7 +204,7 @@ async def close_due_calls(session: AsyncSession, now: datetime, steering: Sequen
         await queries.enqueue(
             session,
             [
-                member_row(admin, news, key=f"call {call.id}: closed, to admin {admin.id}", due=now, now=now)
+                member_row(admin, news, key=f"call {call.id}: closed, to {address(admin)}", due=now, now=now)
                 for admin in steering
             ],
         )

@@ -108,19 +108,28 @@ async def members_for(session: AsyncSession, ids: Sequence[int]) -> dict[int, Me
 
 
 async def steering_group(session: AsyncSession, configured: Collection[str]) -> list[Member]:
-    """The steering group as members, by id: those added with `admin add`, and those named in the configuration
-    (CONVENE_ADMINS: `platform:workspace:user_id`, or `platform:user_id` where one workspace is served) who
-    have used Convene."""
-    found = {m.id: m for m in await admin_members(session)}
+    """The steering group, to tell something: those added with `admin add`, and those named in the
+    configuration (CONVENE_ADMINS: `platform:workspace:user_id`, or `platform:user_id` where one workspace is
+    served), in that order. Someone named in the configuration who has not used Convene yet is reachable all
+    the same: they come as a Member that is not in the database (no id), addressed by their platform id, in
+    their workspace (for the short form, the one workspace of that platform Convene has members in)."""
+    found = {(m.platform, m.workspace, m.user_id): m for m in await admin_members(session)}
     for entry in sorted(configured):
         platform, *where, user_id = entry.split(":")
         query = select(Member).where(Member.platform == platform, Member.user_id == user_id)
         if where:
             query = query.where(Member.workspace == where[0])
         rows = (await session.scalars(query)).all()
+        workspace = (
+            where[0]
+            if where
+            else await session.scalar(select(Member.workspace).where(Member.platform == platform).limit(1))
+        )
+        if not rows and workspace is not None:
+            rows = [Member(platform=platform, workspace=workspace, user_id=user_id, display_name=user_id)]
         for m in rows:
-            found.setdefault(m.id, m)
-    return sorted(found.values(), key=lambda m: m.id)
+            found.setdefault((m.platform, m.workspace, m.user_id), m)
+    return list(found.values())
 
 
 # -- groups ---------------------------------------------------------------------------------------------------

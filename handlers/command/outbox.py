@@ -43,6 +43,11 @@ def outbox_row(
     )
 
 
+def address(member: Member) -> str:
+    """A person's address, for the keys of messages to them: whether or not they are in the database yet."""
+    return f"{member.platform}:{member.workspace}:{member.user_id}"
+
+
 def member_row(member: Member, reply: Reply, *, key: str, due: datetime, now: datetime) -> dict[str, Any]:
     """A row for a direct message to one member."""
     return outbox_row(

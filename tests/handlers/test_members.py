@@ -1,3 +1,6 @@
+from sqlalchemy import update
+
+from storage.models import Membership
 from tests.conftest import Chat
 
 
@@ -36,3 +39,27 @@ async def test_members_show_institution_and_role(chat: Chat) -> None:
     await chat.say("Ada", "accept @bea diversity")
     listed = await chat.say("Cal", "members diversity")
     assert "• Bea — Northgate University Library (chair)" in listed.text
+
+
+async def test_the_steering_group_hears_when_a_group_loses_its_last_chair(chat: Chat) -> None:
+    await chat.say("Ada", "help")
+    await chat.say("Ada", 'group new "Readers" kind:community')
+    await chat.say("Bea", "join readers")
+    await chat.say("Cal", "join readers")
+    async with chat.core.db.write() as session:  # Bea and Cal are its facilitators
+        await session.execute(update(Membership).values(role="chair"))
+    assert "has been told" in (await chat.say("Bea", "leave readers")).text
+    assert not [d for d in await chat.deliver() if d.target == "ada"]  # Cal still chairs it
+    assert "has been told" in (await chat.say("Cal", "leave readers")).text
+    [told] = [d for d in await chat.deliver() if d.target == "ada"]
+    assert "Cal has left Readers, which now has no chair" in told.reply.text and "call readers" in told.reply.text
+
+
+async def test_someone_removed_from_the_steering_group_is_told(chat: Chat) -> None:
+    await chat.say("Ada", "help")
+    await chat.say("Bea", "help")
+    await chat.say("Ada", "admin add @bea")
+    await chat.deliver()
+    assert "they have been told" in (await chat.say("Ada", "admin remove @bea")).text
+    [told] = await chat.deliver()
+    assert told.target == "bea" and "removed you from Convene's steering group" in told.reply.text

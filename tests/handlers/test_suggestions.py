@@ -153,3 +153,11 @@ async def test_a_database_from_before_is_sealed_at_start_up(chat: Chat) -> None:
     await chat.say("Ada", 'suggestion 1 reply "Thank you"')
     [told] = await chat.deliver()
     assert told.target == "bea" and "Thank you" in told.reply.text
+
+
+async def test_the_steering_group_hears_of_a_suggestion_before_any_of_them_has_spoken(chat: Chat) -> None:
+    """Ada is an admin only by configuration (CONVENE_ADMINS) and has never used Convene."""
+    await chat.say("Bea", 'suggest "A reading group"')
+    [notice] = await chat.deliver()
+    assert (notice.target_kind, notice.target) == ("member", "ada")
+    assert "New suggestion #1 from Bea: “A reading group”" in notice.reply.text
