@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
-from handlers.command.context import Ctx
-from handlers.command.messages import Reply, Section
-from handlers.command.outbox import address
+from handlers.command.context import CoreConfig, Ctx
+from handlers.command.messages import Reply, Section, Speaker
+from handlers.command.outbox import address, member_row
 from handlers.command.registry import command
 from handlers.groups import KIND_NAMES, seats_left
 from storage import queries
-from storage.models import Membership
+from storage.db import Database
+from storage.models import Group, Member, Membership
 
 
 @command(
@@ -98,3 +101,63 @@ async def members(ctx: Ctx) -> Reply:
         f", {left} seats left" if left is not None else ""
     )
     return Reply(head + "\n" + "\n".join(lines), sections=(Section(head), Section("\n".join(lines))))
+
+
+async def account_changed(
+    db: Database, config: CoreConfig, account: Speaker, *, active: bool, now: datetime, delivery: str | None = None
+) -> str:
+    """What the platform says of a person's account (Slack's `user_change` and `team_join` events): their display
+    name and time zone are kept up to date, and whether the account is active. A deactivated member is left out
+    of pairing and of every message to people (SPEC §5); if they chaired a group that is still open, the steering
+    group is told, once, so that it can appoint another. Someone Convene does not know is not recorded: people
+    become members when they first use Convene. A delivery acted on before does nothing.
+
+    Returns what was done, for the log: "repeat", "unknown", "deactivated", "reactivated" or "updated".
+    """
+    async with db.write() as session:
+        if delivery is not None and not await queries.first_delivery(session, delivery, now):
+            return "repeat"
+        member = await queries.member_by_identity(session, account.platform, account.workspace, account.user_id)
+        if member is None:
+            return "unknown"
+        member.display_name = account.display_name[: queries.DISPLAY_NAME_LIMIT]
+        if account.tz:
+            member.tz = account.tz
+        if active:
+            was = member.deactivated_at
+            member.deactivated_at = None
+            return "reactivated" if was is not None else "updated"
+        if member.deactivated_at is not None:
+            return "updated"
+        member.deactivated_at = now
+        chaired = (
+            await session.scalars(
+                select(Group)
+                .join(Membership, Membership.group_id == Group.id)
+                .where(Membership.member_id == member.id, Membership.role == "chair", Group.status != "closed")
+                .order_by(Group.name)
+            )
+        ).all()
+        rows = []
+        for g in chaired:
+            others = await session.scalar(
+                select(func.count())
+                .select_from(Membership)
+                .join(Member, Member.id == Membership.member_id)
+                .where(Membership.group_id == g.id, Membership.role == "chair", queries.ACTIVE)
+            )
+            still = (
+                "It has no other chair: appoint one from its members or volunteers "
+                f"(`accept <person> {g.slug} as:chair`), or open a call: `call {g.slug}`."
+                if not others
+                else f"It has {others} other chair{'s' if others != 1 else ''}."
+            )
+            news = Reply(
+                f"{member.display_name}'s account has been deactivated, and they chair {g.name}. {still} "
+                f"Convene no longer pairs them or sends them messages."
+            )
+            for admin in await queries.steering_group(session, config.admins):
+                key = f"member {member.id}: deactivated {now:%Y-%m-%dT%H:%M}, chair of {g.id}, to {address(admin)}"
+                rows.append(member_row(admin, news, key=key, due=now, now=now))
+        await queries.enqueue(session, rows)
+        return "deactivated"

@@ -63,7 +63,7 @@ async def _chairs(session: AsyncSession, group_id: int) -> list[Member]:
         await session.scalars(
             select(Member)
             .join(Membership, Membership.member_id == Member.id)
-            .where(Membership.group_id == group_id, Membership.role == "chair")
+            .where(Membership.group_id == group_id, Membership.role == "chair", queries.ACTIVE)
             .order_by(Member.id)
         )
     ).all()

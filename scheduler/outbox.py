@@ -27,10 +27,12 @@ from handlers.command.messages import Reply
 from handlers.command.outbox import REDACTED, REDACTED_TEXT, SEALED
 from handlers.command.sealing import SealBroken, Sealer
 from scheduler.pacing import Pacer
+from storage import queries
 from storage.db import Database
 from storage.models import Outbox
 
 log = logging.getLogger("convene.outbox")
+DEACTIVATED = "Not sent: the person's account is deactivated."
 
 
 # An edit waiting to be sent while a newer edit of the same message waits or is under way is out of date: all
@@ -224,6 +226,9 @@ class Dispatcher:
                 return
             delivery = replace(delivery, platform=address.platform, workspace=address.workspace)
             delivery = replace(delivery, target_kind="member", target=address.user_id)
+        if delivery.target_kind == "member" and await self._deactivated(delivery):
+            await self._settle(row, status="failed", error=DEACTIVATED)
+            return
         messenger = self.messengers.get(delivery.platform)
         if messenger is None:
             await self._settle(row, status="failed", error=f"no messenger for platform {delivery.platform!r}")
@@ -237,6 +242,10 @@ class Dispatcher:
             await self._failed(row, f"{type(err).__name__}: {err}", permanent=False, retry_after=None)
         else:
             await self._settle(row, status="sent", ref=ref)
+
+    async def _deactivated(self, delivery: Delivery) -> bool:
+        async with self.db.read() as session:
+            return await queries.deactivated(session, delivery.platform, delivery.workspace, delivery.target)
 
     async def _edit_state(self, row: Outbox) -> tuple[bool, str | None]:
         """Whether a newer edit of the row's message is waiting, and the platform's reference of the message

@@ -95,8 +95,25 @@ async def ensure_member(
     return member
 
 
-async def admin_members(session: AsyncSession) -> Sequence[Member]:
-    return (await session.scalars(select(Member).join(Admin, Admin.member_id == Member.id).order_by(Member.id))).all()
+ACTIVE = Member.deactivated_at.is_(None)  # the member's account is not deactivated on their platform
+
+
+async def admin_members(session: AsyncSession, *, reachable: bool = False) -> Sequence[Member]:
+    """The members `admin add` put in the steering group; with `reachable`, only those whose account is active."""
+    query = select(Member).join(Admin, Admin.member_id == Member.id).order_by(Member.id)
+    if reachable:
+        query = query.where(ACTIVE)
+    return (await session.scalars(query)).all()
+
+
+async def deactivated(session: AsyncSession, platform: str, workspace: str, user_id: str) -> bool:
+    """Whether the member with this identity is known and their account deactivated (one indexed lookup)."""
+    at = await session.scalar(
+        select(Member.deactivated_at).where(
+            Member.platform == platform, Member.workspace == workspace, Member.user_id == user_id
+        )
+    )
+    return at is not None
 
 
 async def members_for(session: AsyncSession, ids: Sequence[int]) -> dict[int, Member]:
@@ -112,20 +129,22 @@ async def steering_group(session: AsyncSession, configured: Collection[str]) -> 
     configuration (CONVENE_ADMINS: `platform:workspace:user_id`, or `platform:user_id` where one workspace is
     served), in that order. Someone named in the configuration who has not used Convene yet is reachable all
     the same: they come as a Member that is not in the database (no id), addressed by their platform id, in
-    their workspace (for the short form, the one workspace of that platform Convene has members in)."""
-    found = {(m.platform, m.workspace, m.user_id): m for m in await admin_members(session)}
+    their workspace (for the short form, the one workspace of that platform Convene has members in). Those whose
+    account is deactivated are left out: nothing can reach them."""
+    found = {(m.platform, m.workspace, m.user_id): m for m in await admin_members(session, reachable=True)}
     for entry in sorted(configured):
         platform, *where, user_id = entry.split(":")
         query = select(Member).where(Member.platform == platform, Member.user_id == user_id)
         if where:
             query = query.where(Member.workspace == where[0])
-        rows = (await session.scalars(query)).all()
+        known = (await session.scalars(query)).all()
+        rows = [m for m in known if m.deactivated_at is None]
         workspace = (
             where[0]
             if where
             else await session.scalar(select(Member.workspace).where(Member.platform == platform).limit(1))
         )
-        if not rows and workspace is not None:
+        if not known and workspace is not None:
             rows = [Member(platform=platform, workspace=workspace, user_id=user_id, display_name=user_id)]
         for m in rows:
             found.setdefault((m.platform, m.workspace, m.user_id), m)

@@ -31,11 +31,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack import blocks
-from bot.slack.identity import People
+from bot.slack.identity import People, speaker_from
 from bot.slack.messenger import Clients, SlackMessenger
 from handlers.command.dispatch import Convene
-from handlers.command.messages import Action, Place, Reply, Request, Submission
+from handlers.command.messages import Action, Place, Reply, Request, Speaker, Submission
 from handlers.command.outbox import sent_message
+from handlers.members import account_changed
 from scheduler.outbox import Dispatcher
 from storage import queries
 from storage.db import Database
@@ -257,6 +258,25 @@ class SlackAdapter:
             return
         team = body.get("team_id") or ""
         self.spawn(self._once(delivery, lambda: self.publish_home(client, team, event["user"])))
+
+    async def account_event(self, event: dict[str, Any], body: dict[str, Any], delivery: str | None = None) -> None:
+        """`user_change` or `team_join`: the person's name, time zone and whether their account is active
+        (`deleted`), recorded after the acknowledgement (`handlers.members.account_changed`)."""
+        user = event["user"]
+        team = body.get("team_id") or user.get("team_id") or ""
+        self.people.forget(team, user["id"])
+        if user.get("is_bot") or user["id"] == "USLACKBOT":
+            return
+        account = speaker_from(team, user)
+        self.spawn(self._account(account, not user.get("deleted", False), delivery))
+
+    async def _account(self, account: Speaker, active: bool, delivery: str | None) -> None:
+        done = await account_changed(
+            self.db, self.core.config, account, active=active, now=self.clock(), delivery=delivery
+        )
+        log.info("the Slack account %s changed: %s", account.user_id, done)
+        if done == "deactivated":
+            self._nudge.set()
 
     async def _once(self, delivery: str | None, work: Callable[[], Awaitable[None]]) -> None:
         """Do `work` (after the acknowledgement) unless the delivery was acted on before, in any process."""

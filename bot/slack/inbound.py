@@ -83,6 +83,7 @@ TOP: dict[str, type | tuple[type, ...]] = {
     "authorizations": list,
     "response_urls": list,
 }
+ACCOUNT_EVENTS = ("user_change", "team_join")  # events whose `user` is the whole user object, not an id
 NESTED_TEXTS = ("id", "type", "team_id", "user_id", "enterprise_id", "callback_id", "private_metadata")
 
 
@@ -99,7 +100,10 @@ def _typed(obj: dict[str, Any], where: str) -> str | None:
                     return f"{where}{key}.{text} of the wrong type"
             if key == "event":  # inside an event, user, channel and team are ids: strings
                 for text in ("user", "channel", "team", "user_team"):
-                    if inner.get(text) is not None and not isinstance(inner[text], str):
+                    if text == "user" and inner.get("type") in ACCOUNT_EVENTS:  # these carry the user object
+                        if not isinstance(inner.get("user"), dict) or not isinstance(inner["user"].get("id"), str):
+                            return "event.user that is not a user object"
+                    elif inner.get(text) is not None and not isinstance(inner[text], str):
                         return f"event.{text} of the wrong type"
                 for message in ("message", "previous_message"):
                     if inner.get(message) is not None and not isinstance(inner[message], dict):

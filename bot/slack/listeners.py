@@ -35,7 +35,12 @@ def register(app: AsyncApp, slack: SlackAdapter, command: str) -> None:
     ) -> None:
         await slack.home_opened(event, body, client, context.get("delivery"))
 
+    async def on_account(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await slack.account_event(event, body, context.get("delivery"))
+
     app.command(command)(on_command)
     app.action(ANY_ACTION)(on_action)
     app.view(FORM_CALLBACK)(on_submit)
     app.event("app_home_opened")(on_home)
+    app.event("user_change")(on_account)
+    app.event("team_join")(on_account)

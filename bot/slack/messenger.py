@@ -30,25 +30,30 @@ log = logging.getLogger("convene.slack")
 METADATA_EVENT = "convene_outbox"  # the metadata event type of every post, its payload the outbox row's key
 HISTORY_PAGES = 5  # pages of 200 messages read back at most, looking for a post interrupted by a crash
 
-# Errors that another attempt will not mend: the outbox gives up on the row at once and says why.
-PERMANENT = {
-    "channel_not_found",
-    "is_archived",
-    "msg_too_long",
-    "no_text",
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "cant_update_message",
-    "message_not_found",
-    "edit_window_closed",
-    "user_not_found",
-    "user_disabled",
-    "cannot_dm_bot",
-    "missing_scope",
-    "not_allowed_token_type",
-    "restricted_action",
-    "team_access_not_granted",
-    "name_taken",
+# Errors that another attempt will not mend: the outbox gives up on the row at once and says why, in a sentence
+# that tells the steering group what to do where there is one ({where}: the channel's or the person's name).
+_PRIVATE = "Convene is not in {where}, a private channel: invite @Convene to it (`/invite @Convene` in the channel)."
+_FAULT = "Slack refused the message ({what}): this is a fault in Convene, tell its maintainers."
+PERMANENT: dict[str, str | None] = {
+    "not_in_channel": _PRIVATE,
+    "method_not_supported_for_channel_type": _PRIVATE,
+    "channel_not_found": "Slack has no channel {where} that Convene can see: if it is private, invite @Convene to it.",
+    "is_archived": "{where} is archived: unarchive it in Slack for Convene to post there.",
+    "user_not_found": "{where} is not in this Slack workspace any more.",
+    "user_disabled": "{where}'s Slack account is deactivated.",
+    "cannot_dm_bot": "{where} is a bot: Convene does not write to bots.",
+    "missing_scope": "Convene's Slack app lacks a permission it needs: reinstall it from slack/manifest.yaml.",
+    "msg_too_long": _FAULT.format(what="too long"),
+    "no_text": _FAULT.format(what="no text"),
+    "invalid_blocks": _FAULT.format(what="its layout"),
+    "invalid_blocks_format": _FAULT.format(what="its layout"),
+    "message_not_found": "The message to change in {where} has been deleted.",
+    "cant_update_message": "The message to change in {where} can no longer be changed.",
+    "edit_window_closed": "The message to change in {where} is too old to be changed.",
+    "not_allowed_token_type": None,
+    "restricted_action": "The workspace's settings do not let Convene do this in {where}.",
+    "team_access_not_granted": "Convene is not allowed into this Slack workspace any more: reinstall it.",
+    "name_taken": None,
 }
 
 
@@ -139,7 +144,7 @@ class SlackMessenger:
                 metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": delivery.key}}
                 response = await self._post(client, channel, {**message, "metadata": metadata})
         except SlackApiError as err:
-            raise failure(err) from None
+            raise failure(err, delivery) from None
         except (TimeoutError, aiohttp.ClientError) as err:
             raise DeliveryError(f"Slack could not be reached: {type(err).__name__}: {err}") from None
         if delivery.target_kind != "channel" and self.on_direct is not None:
@@ -233,12 +238,14 @@ class SlackMessenger:
         return None
 
     async def _post(self, client: AsyncWebClient, channel: str, message: dict[str, Any]) -> Any:
+        """Post; in a public channel Convene is not yet in, join it and post. A private channel cannot be joined
+        (Slack says `method_not_supported_for_channel_type`): that error is raised for the outbox to explain."""
         try:
             return await client.chat_postMessage(channel=channel, **message)
         except SlackApiError as err:
             if err.response.get("error") != "not_in_channel":
                 raise
-            await client.conversations_join(channel=channel)  # a public channel Convene was not yet in
+            await client.conversations_join(channel=channel)
             return await client.chat_postMessage(channel=channel, **message)
 
     async def _invite(self, client: AsyncWebClient, channel: str, users: tuple[str, ...]) -> None:
@@ -253,7 +260,10 @@ class SlackMessenger:
                 log.warning("could not invite %s to %s: %s", ",".join(users), channel, error)
 
 
-def failure(err: SlackApiError) -> DeliveryError:
+def failure(err: SlackApiError, delivery: Delivery | None = None) -> DeliveryError:
+    """What a Web API error means for an outbox row: a 429 waits for Slack's Retry-After and a 5xx is tried again;
+    an error another attempt will not mend (`PERMANENT`) fails the row at once, with a sentence saying what the
+    steering group can do about it (what `deliveries` shows), and Slack's own error code after it."""
     response = err.response
     error = str(response.get("error") or "error")
     status = getattr(response, "status_code", 200)
@@ -265,4 +275,9 @@ def failure(err: SlackApiError) -> DeliveryError:
         return DeliveryError("rate limited by Slack", retry_after=float(retry_after) if retry_after else 30.0)
     if status >= 500:
         return DeliveryError(f"Slack answered {status}")
-    return DeliveryError(f"Slack said {error}", permanent=error in PERMANENT)
+    sentence = PERMANENT.get(error)
+    if sentence is None:
+        return DeliveryError(f"Slack said {error}", permanent=error in PERMANENT)
+    where = delivery.target_label if delivery is not None else "the conversation"
+    needed = f": {response.get('needed')}" if error == "missing_scope" and response.get("needed") else ""
+    return DeliveryError(f"{sentence.format(where=where)} (Slack said {error}{needed})", permanent=True)

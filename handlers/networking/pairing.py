@@ -120,6 +120,7 @@ async def run_round(
             or_(PairingOptIn.snoozed_until.is_(None), PairingOptIn.snoozed_until <= today),
             Member.platform == platform,
             Member.workspace == workspace,
+            queries.ACTIVE,
         )
         .order_by(Member.id)
     )

@@ -37,6 +37,9 @@ class Member(Base):
     interests: Mapped[str | None] = mapped_column(String(500))
     tz: Mapped[str] = mapped_column(String(64), default="Europe/London")
     created_at: Mapped[datetime]
+    # When the platform said the account was deactivated (Slack's `deleted`); None while it is active. A
+    # deactivated member is left out of pairing and of every message to people (SPEC §5).
+    deactivated_at: Mapped[datetime | None]
 
     institution: Mapped[Institution | None] = relationship(lazy="joined")
 

@@ -54,6 +54,7 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)  # bodies posted to response URLs
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, str] = field(default_factory=lambda: {"general": "C0GENERAL"})  # name -> id
+    private: set[str] = field(default_factory=set)  # ids of private channels Convene has not been invited to
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (channel, ts) -> message
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     grants: dict[str, dict[str, Any]] = field(default_factory=dict)  # OAuth code -> oauth.v2.access's answer
@@ -286,11 +287,19 @@ class FakeSlack:
             self.channels[name] = f"C{len(self.channels):08d}"
             return {**ok, "channel": {"id": self.channels[name], "name": name, "is_channel": True}}
         if method == "conversations.open":
+            if any(self.users.get(u, {}).get("deleted") for u in str(args["users"]).split(",")):
+                return {"ok": False, "error": "user_disabled"}
             return {**ok, "channel": {"id": "D" + str(args["users"]).replace(",", "")}}
+        if method == "conversations.join" and self._channel(str(args.get("channel"))) in self.private:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
         if method in ("conversations.invite", "conversations.join"):
+            if self._channel(str(args.get("channel"))) in self.private:
+                return {"ok": False, "error": "not_in_channel"}
             return {**ok, "channel": {"id": args.get("channel")}}
         if method == "chat.postMessage":
             channel = self._channel(str(args["channel"]))
+            if channel in self.private:
+                return {"ok": False, "error": "not_in_channel"}
             ts = f"{1_800_000_000 + next(self._ts)}.000100"
             message = {"type": "message", "ts": ts, "text": args.get("text"), "blocks": args.get("blocks", [])}
             metadata = args.get("metadata")

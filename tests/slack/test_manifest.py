@@ -20,7 +20,7 @@ def test_the_manifest_matches_the_app() -> None:
     assert command["url"].endswith(EVENTS_PATH)
     assert settings["interactivity"]["is_enabled"] and settings["interactivity"]["request_url"].endswith(EVENTS_PATH)
     assert settings["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
-    assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
+    assert {"app_home_opened", "user_change", "team_join"} <= set(settings["event_subscriptions"]["bot_events"])
     assert features["app_home"]["home_tab_enabled"] is True
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(SCOPES)
     assert all(url.endswith(REDIRECT_PATH) for url in manifest["oauth_config"]["redirect_urls"])

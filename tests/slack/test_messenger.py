@@ -56,3 +56,33 @@ async def test_a_channel_convene_cannot_create_fails_for_good_with_the_reason(wo
     async with ws.parts.db.read() as session:
         row = await session.scalar(select(Outbox))
     assert row is not None and row.status == "failed" and "channels:manage" in (row.error or "")
+
+
+async def test_a_private_channel_convene_is_not_in_fails_at_once_saying_what_to_do(workspace: Workspace) -> None:
+    ws, api = workspace, workspace.api
+    api.channels["staff-only"] = "G0STAFF"
+    api.private.add("G0STAFF")
+    await ws.command(ADMIN, 'group new "Diversity" kind:task channel:#staff-only')
+    await ws.deliver()
+    async with ws.parts.db.read() as session:
+        row = await session.scalar(select(Outbox))
+    assert row is not None and row.status == "failed" and row.attempts == 1  # not tried again: it cannot mend
+    assert row.error == (
+        "Convene is not in #staff-only, a private channel: invite @Convene to it (`/invite @Convene` in the "
+        "channel). (Slack said method_not_supported_for_channel_type)"
+    )
+    assert len(api.to("conversations.join")) == 1
+    shown = (await ws.command(ADMIN, "deliveries failed"))["text"]
+    assert "invite @Convene to it" in shown
+
+
+async def test_a_deactivated_persons_direct_message_fails_at_once_with_the_reason(workspace: Workspace) -> None:
+    ws, api = workspace, workspace.api
+    await ws.command("U0BEA", 'suggest "Longer lunch breaks"')
+    api.users["U0BEA"]["deleted"] = True  # deactivated, and Convene not yet told (no user_change event yet)
+    await ws.command(ADMIN, 'suggestion 1 reply "We will ask"')
+    await ws.deliver()
+    async with ws.parts.db.read() as session:
+        row = await session.scalar(select(Outbox).where(Outbox.target == "U0BEA"))
+    assert row is not None and row.status == "failed" and row.attempts == 1
+    assert row.error == "Bea's Slack account is deactivated. (Slack said user_disabled)"
