@@ -1,4 +1,4 @@
-"""The steering group: who is in it."""
+"""The steering group: who is in it, and adding and removing its members."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from handlers.command.context import Ctx
 from handlers.command.messages import Reply
 from handlers.command.registry import command
+from storage import queries
 from storage.db import Database
 from storage.models import Admin, Member
 
@@ -29,6 +30,49 @@ async def grant_first_admin(db: Database, member_id: int, now: datetime, configu
             return False
         session.add(Admin(member_id=member_id, added_by=None, added_at=now))
         return True
+
+
+@command(
+    "admin list",
+    role="admin",
+    writes=False,
+    usage="admin list",
+    summary="who is in the steering group",
+    examples=("admin list",),
+)
+async def list_admins(ctx: Ctx) -> Reply:
+    """Everyone in the steering group, by display name, in alphabetical order: those named in the configuration
+    (CONVENE_ADMINS), said to be so, and those added with `admin add`. Someone named in the configuration who has
+    not used Convene yet has no display name, so they are shown by the id the configuration gives, and said not
+    to have used Convene yet; an account the platform has deactivated is said to be so.
+
+    Only the steering group may read it (SPEC.md §3 gives `admin list` to admins): it shows the configuration's
+    ids. It changes nothing, so it runs in a read unit. Raises UserError if words follow `admin list`."""
+    ctx.no_more_words(0)
+    shown: dict[int, tuple[Member, str]] = {}  # member id → (member, how they are in the steering group)
+    waiting: list[str] = []  # configured ids nobody has used Convene with yet
+    for entry in sorted(ctx.config.admins):
+        platform, *where, user_id = entry.split(":")
+        query = select(Member).where(Member.platform == platform, Member.user_id == user_id)
+        if where:
+            query = query.where(Member.workspace == where[0])
+        found = (await ctx.session.scalars(query)).all()
+        for member in found:
+            shown[member.id] = (member, "named in the configuration")
+        if not found:
+            waiting.append(f"`{entry}` — named in the configuration; has not used Convene yet")
+    for member in await queries.admin_members(ctx.session):
+        shown.setdefault(member.id, (member, "added with `admin add`"))
+    if not shown and not waiting:
+        return Reply("No one is in the steering group yet.")
+    people = sorted(shown.values(), key=lambda pair: (pair[0].display_name.casefold(), pair[0].id))
+    lines = [
+        f"• {member.display_name} — {how}"
+        + ("; their account is deactivated" if member.deactivated_at is not None else "")
+        for member, how in people
+    ]
+    lines += [f"• {line}" for line in waiting]
+    return Reply(f"The steering group ({len(lines)}):\n" + "\n".join(lines))
 
 
 @command(

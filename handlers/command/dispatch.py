@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import CoreConfig, Ctx
 from handlers.command.errors import NotAllowed, UserError
-from handlers.command.grammar import Args, tokenize
+from handlers.command.grammar import Args, GrammarError, tokenize
 from handlers.command.messages import Reply, Request
 from handlers.command.registry import REGISTRY, Command, Registry
 from storage import queries
@@ -50,7 +50,7 @@ class Convene:
         writes = False
         try:
             text = self._text(request)
-            args = tokenize(text)
+            args = self._tokenize(text)
             if not args.words and not args.options:
                 args = tokenize("help")
             cmd, args = self.registry.find(args)
@@ -91,6 +91,16 @@ class Convene:
                 raise UserError("That form is out of date: type the command again to open a new one.")
             return cmd.form.command_text(cmd.name, request.submitted.values)
         return request.action.value if request.action is not None else (request.text or "")
+
+    def _tokenize(self, text: str) -> Args:
+        """The typed command's words and options. Raises UserError for text the command language cannot read,
+        with the usage of the command being typed: the one the words before the problem name (longest name
+        first), or, for an unclosed quote that opens the text, the one its first words name (`"suggest more`)."""
+        try:
+            return tokenize(text)
+        except GrammarError as err:
+            typed = [w.text for w in err.words] or text[err.start + 1 :].split()
+            raise UserError(err.message, usage=self.registry.usage_for(typed)) from None
 
     def _described(self, reply: Reply, cmd: Command | None, writes: bool, text: str, request: Request) -> Reply:
         if cmd is None:

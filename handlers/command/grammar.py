@@ -43,21 +43,90 @@ class Args:
         return [w.text for w in self.words]
 
 
-def _read_quoted(text: str, i: int, closing: str) -> tuple[str, int]:
-    """Text from just after an opening quote at i to its closing quote; the index after it."""
-    end = text.find(closing, i + 1)
-    if closing == "”":  # a curly opening quote may be closed by a straight one, and vice versa
-        alt = text.find('"', i + 1)
-        end = alt if end == -1 or (alt != -1 and alt < end) else end
-    elif closing == '"':
-        alt = text.find("”", i + 1)
-        end = alt if end == -1 or (alt != -1 and alt < end) else end
+class GrammarError(UserError):
+    """Typed text the command language cannot read (a quotation mark not closed, an option given twice).
+
+    `words` are the words read before the problem and `start` is where the problem begins in the text, so that
+    the dispatcher can find the command being typed and show its usage beside the message."""
+
+    def __init__(self, message: str, *, words: tuple[Word, ...], start: int) -> None:
+        super().__init__(message)
+        self.words = words
+        self.start = start
+
+
+# A quotation mark that only closes the quoted text when its own closing mark is missing: someone typed
+# `"More coffee mornings”` (a phone turned one of their marks curly).
+_STAND_INS = {'"': "”", "”": '"'}
+# Quotation marks that open a quote inside a quote and have a closing mark of their own, so that `“a “b” c”`
+# keeps its inner pair.
+_NESTING = {"“": "”", "„": "“", "«": "»"}
+_SNIPPET = 30  # how much of an unclosed quote an error shows
+
+
+def _read_quoted(text: str, i: int, words: list[Word]) -> tuple[str, int]:
+    """The text inside the quotation mark that opens at `i`, and the index just after its closing mark.
+
+    A quote closes only with its own closing mark (`"…"`, `“…”`, `„…“`, `”…”`, `«…»`): quotation marks of
+    another kind inside it are kept as typed (`"a “b” c"`, `“a "b" c”`), and so are inner pairs of its own kind
+    where the opening and closing marks differ (`“a “b” c”`). Only when its own closing mark never comes may a
+    stand-in close it (a straight mark for a curly one and back, as phones mix them), and then only one that
+    ends a word and leaves no quote of the stand-in's kind open inside. `words` are the words read so far.
+    Raises GrammarError if nothing closes it."""
+    opening = text[i]
+    closing = OPEN_QUOTES[opening]
+    end = _closing_mark(text, i, closing)
     if end == -1:
-        raise UserError('A quotation mark is not closed: put a closing " after the quoted text.')
+        end = text.find(closing, i + 1)  # an inner opening mark left open (`"a 5“ screen"`)
+    if end == -1 and closing in _STAND_INS:
+        end = _stand_in(text, i, _STAND_INS[closing])
+    if end == -1:
+        rest = text[i : i + _SNIPPET + 1].replace("`", "'").rstrip()
+        shown = rest if len(text) - i <= _SNIPPET + 1 else rest[:_SNIPPET] + "…"
+        raise GrammarError(
+            f"The quotation mark that starts `{shown}` is not closed: put a closing {closing} at the end of the "
+            "quoted text.",
+            words=tuple(words),
+            start=i,
+        )
     return text[i + 1 : end], end + 1
 
 
+def _closing_mark(text: str, i: int, closing: str) -> int:
+    """Where the quote opened at `i` closes with its own mark, past any complete inner quotes; -1 if nowhere.
+    A closing mark that can also open a quote (`“` closes `„…“` and opens `“…”`) opens one when a word follows it
+    at once (`„a “b” c“`)."""
+    inner: list[str] = []  # the closing marks of the quotes open inside it, innermost last
+    for j in range(i + 1, len(text)):
+        ch = text[j]
+        opens = ch in _NESTING and j + 1 < len(text) and text[j + 1].isalnum()
+        if inner and ch == inner[-1]:
+            inner.pop()
+        elif not inner and ch == closing and not opens:
+            return j
+        elif ch in _NESTING:
+            inner.append(_NESTING[ch])
+    return -1
+
+
+def _stand_in(text: str, i: int, mark: str) -> int:
+    """Where a stand-in `mark` closes the quote opened at `i`: the first that ends a word, provided the text
+    before it holds no opening mark of the stand-in's own kind; -1 if none does."""
+    own_openings = {o for o, c in OPEN_QUOTES.items() if c == mark}
+    for j in range(i + 1, len(text)):
+        if text[j] in own_openings and text[j] != mark:
+            return -1
+        if text[j] == mark:
+            return j if j + 1 == len(text) or text[j + 1].isspace() else -1
+    return -1
+
+
 def tokenize(text: str) -> Args:
+    """The words and `key:value` options of a typed command (SPEC.md §3), in the order typed.
+
+    Quoted text (straight, curly or guillemet marks, or single marks around whole words) becomes one word that
+    keeps its spaces and any quotation marks of another kind inside it (`_read_quoted`). Raises GrammarError
+    (a UserError) for a quotation mark that is not closed or an option given twice."""
     text = _CONTROL.sub(" ", text)  # NUL and other control characters: no database stores them all
     args = Args()
     i, n = 0, len(text)
@@ -67,28 +136,26 @@ def tokenize(text: str) -> Args:
             i += 1
             continue
         if ch in OPEN_QUOTES:
-            value, i = _read_quoted(text, i, OPEN_QUOTES[ch])
+            value, i = _read_quoted(text, i, args.words)
             args.words.append(Word(value, quoted=True))
             continue
-        if ch in SINGLE_QUOTES:
-            close = text.find(SINGLE_QUOTES[ch], i + 1)
-            if close != -1 and (close + 1 == n or text[close + 1].isspace()):
-                args.words.append(Word(text[i + 1 : close], quoted=True))
-                i = close + 1
-                continue
+        if ch in SINGLE_QUOTES and (close := _single_closing(text, i)) != -1:
+            args.words.append(Word(text[i + 1 : close], quoted=True))
+            i = close + 1
+            continue
         option = _OPTION.match(text, i)
         if option and option.end() < n and not text[option.end()].isspace():  # `key:value`; a bare `word:` is a word
             key = option.group(1).lower()
             j = option.end()
             if j < n and text[j] in OPEN_QUOTES:
-                value, i = _read_quoted(text, j, OPEN_QUOTES[text[j]])
+                value, i = _read_quoted(text, j, args.words)
             else:
                 end = j
                 while end < n and not text[end].isspace():
                     end += 1
                 value, i = text[j:end], end
             if key in args.options:
-                raise UserError(f"The option {key}: is given twice.")
+                raise GrammarError(f"The option {key}: is given twice.", words=tuple(args.words), start=option.start())
             args.options[key] = value
             continue
         end = i
@@ -99,6 +166,17 @@ def tokenize(text: str) -> Args:
         args.words.append(_word(text[i:end]))
         i = end
     return args
+
+
+def _single_closing(text: str, i: int) -> int:
+    """Where the single quotation mark at `i` closes: at the first closing mark that ends a word, so that
+    apostrophes inside it (`'don't stop'`) are kept; -1 if none does, and then the mark is part of a word
+    (`'tis`)."""
+    closing = SINGLE_QUOTES[text[i]]
+    j = text.find(closing, i + 1)
+    while j != -1 and not (j + 1 == len(text) or text[j + 1].isspace()):
+        j = text.find(closing, j + 1)
+    return j
 
 
 def _word(raw: str) -> Word:
