@@ -1,7 +1,8 @@
 """The console: Convene in a terminal, one command a line, as it would follow `/convene`.
 
-`:as NAME` changes who is speaking, a number presses that button of the last reply, `:clock +3d` moves the
-console's clock, `:quit` leaves. Messages to others are printed as they are delivered.
+`:as NAME` changes who is speaking, a number presses that button of the newest message the speaker can see (a
+reply to them, a message delivered to them or to a channel; SPEC.md §4), `:clock +3d` moves the console's clock,
+`:quit` leaves. Messages to others are printed as they are delivered.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.app import Parts, build, core_config, utc_now
 from bot.settings import Settings
 from handlers import admin, demo
-from handlers.command.messages import Action, Button, Place, Reply, Request, Speaker
+from handlers.command.messages import Action, Button, Place, Reply, Request, Speaker, shown
 from handlers.reminders import ensure_reminders
 from scheduler import jobs
 from scheduler.outbox import Delivery
@@ -37,12 +38,14 @@ HELP = (
 def render(reply: Reply) -> tuple[str, list[Button]]:
     """The reply as plain text, and its buttons numbered in the order shown."""
     buttons = reply.all_buttons()
-    lines = [reply.text]
+    lines = [shown(reply.text)]
     if reply.image:
         lines.append(f"[image: {reply.image.alt} — {reply.image.url}]")
     if buttons:
         lines.append(
-            "  ".join(f"[{i}] {b.label}" + (f" ({_target(b)})" if _target(b) else "") for i, b in enumerate(buttons, 1))
+            "  ".join(
+                f"[{i}] {shown(b.label)}" + (f" ({_target(b)})" if _target(b) else "") for i, b in enumerate(buttons, 1)
+            )
         )
     return "\n".join(lines), buttons
 
@@ -53,10 +56,29 @@ def _target(button: Button) -> str:
     return words[1] if len(words) > 1 and button.action_id in ("join", "volunteer") else ""
 
 
+class Seen:
+    """The messages with buttons that have been shown, newest last, each with who can see it: its buttons are
+    pressed by number by the person who is speaking when it is the newest they can see."""
+
+    def __init__(self) -> None:
+        self._shown: list[tuple[frozenset[str] | None, list[Button]]] = []  # None: a channel, seen by everyone
+
+    def show(self, audience: frozenset[str] | None, buttons: list[Button]) -> None:
+        self._shown.append((audience, buttons))
+        del self._shown[:-100]
+
+    def buttons_for(self, user_id: str) -> list[Button]:
+        for audience, buttons in reversed(self._shown):
+            if audience is None or user_id in audience:
+                return buttons
+        return []
+
+
 class ConsoleMessenger:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.header: str | None = None  # printed before the next delivery (the clock, when it moves)
+        self.seen = Seen()
 
     async def send(self, delivery: Delivery) -> str | None:
         if self.header is not None:
@@ -65,8 +87,10 @@ class ConsoleMessenger:
         kinds = {"channel": delivery.target, "members": f"group DM {delivery.target_label}"}
         where = kinds.get(delivery.target_kind, f"DM {delivery.target_label}")
         edited = " (updated)" if delivery.edit_ref else ""
-        text, _ = render(delivery.reply)
+        text, buttons = render(delivery.reply)
         print(f"→ {where}{edited}: {text}", file=self.out, flush=True)
+        audience = None if delivery.target_kind == "channel" else frozenset(delivery.target.split(","))
+        self.seen.show(audience, buttons)
         return f"console-{delivery.id}"
 
 
@@ -77,7 +101,6 @@ class Console:
         self.out = out
         self.offset = timedelta()
         self.speaker = speaker
-        self.buttons: list[Button] = []
 
     def now(self) -> datetime:
         return utc_now() + self.offset
@@ -146,14 +169,15 @@ class Console:
         self.offset = moment - utc_now()
 
     async def _press(self, number: int) -> None:
-        if not 1 <= number <= len(self.buttons):
+        buttons = self.messenger.seen.buttons_for(self._speaker().user_id)
+        if not 1 <= number <= len(buttons):
             self.say(
-                f"There is no button {number} on the last reply."
-                if self.buttons
-                else "The last reply had no buttons to press."
+                f"There is no button {number} on the newest message you can see: it has {len(buttons)}."
+                if buttons
+                else "The newest message you can see has no buttons to press."
             )
             return
-        button = self.buttons[number - 1]
+        button = buttons[number - 1]
         await self._ask(Request(self._speaker(), Place(), self.now(), action=Action(button.action_id, button.value)))
 
     async def _ask(self, request: Request) -> None:
@@ -161,7 +185,8 @@ class Console:
         member_id = await core.member_id(request)
         if await admin.grant_first_admin(self.parts.db, member_id, request.now, self.parts.core.config.admins):
             self.say(f"({self.speaker} is the first to speak here, so is an admin: the steering group.)")
-        text, self.buttons = render(await core.handle(request))
+        text, buttons = render(await core.handle(request))
+        self.messenger.seen.show(frozenset({request.speaker.user_id}), buttons)
         self.say(text)
 
 

@@ -4,21 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Exists, func, or_, select
 
 from handlers.command.context import Ctx
 from handlers.command.forms import Field, Form
 from handlers.command.grammar import Word, slugify, tokenize
-from handlers.command.messages import Button, Reply, Section
+from handlers.command.messages import Button, Reply, Section, channel_ref, counted, titled
 from handlers.command.registry import command
 from storage import queries
-from storage.models import GROUP_KINDS, Call, CaseStudy, Group, Member, Membership, Milestone, ProgressUpdate
+from storage.models import (
+    GROUP_KINDS,
+    Call,
+    CaseStudy,
+    Group,
+    Member,
+    Membership,
+    Milestone,
+    ProgressUpdate,
+    VolunteerOffer,
+)
 
 KIND_NAMES = {"task": "task-and-finish group", "community": "community of practice"}
 DEFAULT_TASK_SEATS = 12
 MAX_CHAIRS = 2  # chairs a group has at most (SPEC.md §2)
 CHANNEL_LIMIT = 80  # Slack's longest channel name, and what groups.channel holds
+
+
+def runs_line(g: Group) -> str:
+    """When the group runs, saying only the dates it has: `Runs: 2027-01-04 to 2027-12-17`, `Runs from
+    2027-01-04, with no end date`, `Runs until 2027-12-17`."""
+    if g.starts_on and g.ends_on:
+        return f"Runs: {g.starts_on} to {g.ends_on}"
+    return f"Runs from {g.starts_on}, with no end date" if g.starts_on else f"Runs until {g.ends_on}"
 
 
 def seats_left(group: Group, taken: int) -> int | None:
@@ -47,6 +66,19 @@ def action_buttons(
     return (as_member, as_chair) if chairs < MAX_CHAIRS else (as_member,)
 
 
+def _offered(member_id: int, group_id: Any) -> Exists:
+    """Whether the member has an offer waiting on the group: they are not asked to volunteer again."""
+    return (
+        select(VolunteerOffer.id)
+        .where(
+            VolunteerOffer.group_id == group_id,
+            VolunteerOffer.member_id == member_id,
+            VolunteerOffer.status == "offered",
+        )
+        .exists()
+    )
+
+
 @dataclass(frozen=True)
 class Listed:
     """A group as the directory shows it to one person."""
@@ -57,7 +89,7 @@ class Listed:
     chair_names: str | None
     calling: bool  # a call for volunteers is taking offers
     closes_on: date | None
-    mine: bool  # the person asking is in it
+    mine: bool  # the person asking is in it, or has offered to serve on it
     study_title: str | None
     study_link: str | None
 
@@ -94,7 +126,10 @@ async def directory(ctx: Ctx) -> Reply:
             .scalar_subquery(),
             select(Call.id).where(taking).exists(),
             select(Call.closes_on).where(taking).scalar_subquery(),
-            select(Membership.id).where(of_group, Membership.member_id == ctx.me.id).exists(),
+            or_(
+                select(Membership.id).where(of_group, Membership.member_id == ctx.me.id).exists(),
+                _offered(ctx.me.id, Group.id),
+            ),
             CaseStudy.title,
             CaseStudy.link,
         )
@@ -134,8 +169,7 @@ async def directory(ctx: Ctx) -> Reply:
         + ("; call for volunteers open" if r.calling else "")
         for r in rows
     )
-    title = f"Groups ({len(rows)}):"
-    return Reply(f"{title}\n{text}", sections=(Section(title), *sections))
+    return titled(f"Groups ({len(rows)}):", sections, text)
 
 
 def _closed_directory(ctx: Ctx, rows: list[Listed]) -> Reply:
@@ -146,8 +180,7 @@ def _closed_directory(ctx: Ctx, rows: list[Listed]) -> Reply:
         closed = f", closed on {ctx.local(g.closed_at):%Y-%m-%d}" if g.closed_at else ""
         study = f"case study: {r.study_title} — {r.study_link}" if r.study_title else "no case study recorded"
         lines.append(f"• {g.name} ({g.slug}) — {KIND_NAMES[g.kind]}{closed}; {study}")
-    title = f"Closed groups ({len(rows)}):"
-    return Reply(f"{title}\n" + "\n".join(lines), sections=(Section(title), *(Section(line) for line in lines)))
+    return titled(f"Closed groups ({len(rows)}):", [Section(line) for line in lines])
 
 
 @command(
@@ -204,9 +237,9 @@ async def show(ctx: Ctx) -> Reply:
     left = seats_left(g, len(rows))
     lines.append(f"Members: {len(rows)}" + (f" (seats left: {left})" if left is not None else ""))
     if g.channel:
-        lines.append(f"Channel: {g.channel}")
+        lines.append(f"Channel: {channel_ref(g.channel)}")
     if g.starts_on or g.ends_on:
-        lines.append(f"Runs: {g.starts_on or '?'} to {g.ends_on or '?'}")
+        lines.append(runs_line(g))
     if call_id is not None:
         lines.append("Call for volunteers: open" + (f" until the end of {closes_on}" if closes_on else ""))
     if milestones:
@@ -220,7 +253,9 @@ async def show(ctx: Ctx) -> Reply:
     if study_title is not None:
         lines.append(f"Case study: {study_title} — {study_link}")
     text = "\n".join(lines)
-    mine = await queries.membership(ctx.session, g.id, ctx.me.id) is not None
+    mine = await queries.membership(ctx.session, g.id, ctx.me.id) is not None or bool(
+        await ctx.session.scalar(select(_offered(ctx.me.id, g.id)))
+    )
     buttons = action_buttons(
         g, calling=call_id is not None, seats=left, chairs=sum(role == "chair" for role, _ in rows), member=mine
     )
@@ -320,7 +355,9 @@ async def create(ctx: Ctx) -> Reply:
         )
     nxt = f"Next: `call {slug}` opens a call for volunteers." if task else f"Members join with `join {slug}`."
     return Reply(
-        f"Created the {KIND_NAMES[kind]} {name} (`{slug}`), channel {group.channel}"
-        + (f", {group.seats} seats, ending {group.ends_on}" if task else "")
+        f"Created the {KIND_NAMES[kind]} {name} (`{slug}`)"
+        + (f", channel {channel_ref(group.channel)}" if group.channel else "")
+        + (f", {counted(group.seats, 'seat')}" if group.seats is not None else "")
+        + (f", ending {group.ends_on}" if task else "")
         + f". {nxt}"
     )

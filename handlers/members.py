@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from handlers.command.context import CoreConfig, Ctx
-from handlers.command.messages import Reply, Section, Speaker
-from handlers.command.outbox import address, member_row
+from handlers.command.messages import Reply, Section, Speaker, channel_ref, counted, possessive, titled
+from handlers.command.outbox import address, member_row, mention
 from handlers.command.registry import command
 from handlers.groups import KIND_NAMES, seats_left
 from storage import queries
@@ -46,9 +46,9 @@ async def join(ctx: Ctx) -> Reply:
         await ctx.post(
             channel=g.channel,
             key=f"membership {row.id}: welcome",
-            reply=Reply(f"Welcome {ctx.me.display_name}, who joins {g.name}!", private=False, invite=(ctx.me.user_id,)),
+            reply=Reply(f"Welcome {mention(ctx.me)}, who joins {g.name}!", private=False, invite=(ctx.me.user_id,)),
         )
-    channel = f" Say hello in {g.channel}." if g.channel else ""
+    channel = f" Say hello in {channel_ref(g.channel)}." if g.channel else ""
     return Reply(f"Welcome to {g.name}!{channel}")
 
 
@@ -69,7 +69,7 @@ async def leave(ctx: Ctx) -> Reply:
     )
     if chairs == 0:  # the group has no chair left: the steering group hears of it
         news = Reply(
-            f"{ctx.me.display_name} has left {g.name}, which now has no chair. Appoint one from its members or "
+            f"{mention(ctx.me)} has left {g.name}, which now has no chair. Appoint one from its members or "
             f"volunteers (`accept <person> {g.slug} as:chair`), or open a call: `call {g.slug}`."
         )
         for admin in await queries.steering_group(ctx.session, ctx.config.admins):
@@ -94,13 +94,13 @@ async def members(ctx: Ctx) -> Reply:
         return Reply(f"{g.name} has no members yet.")
     lines = []
     for m in rows:
-        inst = m.member.institution.name if m.member.institution else "institution not given"
-        lines.append(f"• {m.member.display_name} — {inst}" + (" (chair)" if m.role == "chair" else ""))
+        inst = f" — {m.member.institution.name}" if m.member.institution else ""
+        lines.append(f"• {m.member.display_name}{inst}" + (" (chair)" if m.role == "chair" else ""))
     left = seats_left(g, len(rows))
-    head = f"{g.name}, {KIND_NAMES[g.kind]}: {len(rows)} member{'s' if len(rows) != 1 else ''}" + (
-        f", {left} seats left" if left is not None else ""
+    head = f"{g.name}, {KIND_NAMES[g.kind]}: {counted(len(rows), 'member')}" + (
+        f", {counted(left, 'seat')} left" if left is not None else ""
     )
-    return Reply(head + "\n" + "\n".join(lines), sections=(Section(head), Section("\n".join(lines))))
+    return titled(head, [Section("\n".join(lines))])
 
 
 async def account_changed(
@@ -150,10 +150,10 @@ async def account_changed(
                 "It has no other chair: appoint one from its members or volunteers "
                 f"(`accept <person> {g.slug} as:chair`), or open a call: `call {g.slug}`."
                 if not others
-                else f"It has {others} other chair{'s' if others != 1 else ''}."
+                else f"It has {counted(others, 'other chair')}."
             )
             news = Reply(
-                f"{member.display_name}'s account has been deactivated, and they chair {g.name}. {still} "
+                f"{possessive(member.display_name)} account has been deactivated, and they chair {g.name}. {still} "
                 f"Convene no longer pairs them or sends them messages."
             )
             for admin in await queries.steering_group(session, config.admins):

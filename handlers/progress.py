@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from handlers.command.context import Ctx
 from handlers.command.grammar import parse_int
-from handlers.command.messages import Reply
+from handlers.command.messages import Reply, channel_ref
+from handlers.command.outbox import mention
 from handlers.command.registry import command
 from storage.models import CaseStudy, Milestone, ProgressUpdate
 
@@ -118,10 +119,10 @@ async def post_progress(ctx: Ctx) -> Reply:
         await ctx.post(
             channel=g.channel,
             key=f"progress {update.id}",
-            reply=Reply(f"Progress from {g.name} ({ctx.me.display_name}): {text}", private=False),
+            reply=Reply(f"Progress from {g.name} ({mention(ctx.me)}): {text}", private=False),
         )
     return Reply(
         f"Posted your progress update to {g.name}"
-        + (f" in {g.channel}" if g.channel else "")
+        + (f" in {channel_ref(g.channel)}" if g.channel else "")
         + "; it will be in the next digest."
     )

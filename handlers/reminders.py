@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.command.messages import Reply
+from handlers.command.messages import Reply, possessive
 from handlers.command.occurrences import Occasion, runs
 from handlers.command.outbox import address, member_row
 from handlers.command.timing import DEFAULT_TZ
@@ -120,7 +120,7 @@ async def send_reminders(session: AsyncSession, occasion: Occasion) -> str:
                 _tell(
                     f"reminder:milestone {milestone.id}:{tag} {milestone.due_on}:to {address(chair)}",
                     chair,
-                    f"⏰ {group.name}'s milestone {milestone.number}, “{milestone.title}”, {lead}. "
+                    f"⏰ {possessive(group.name)} milestone {milestone.number}, “{milestone.title}”, {lead}. "
                     f"When it's done: `milestone done {group.slug} {milestone.number}`.",
                     now,
                 )

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
-from handlers.command.messages import Reply, Section
+from handlers.command.messages import Reply, Section, channel_ref, counted, shown, titled
 from handlers.command.occurrences import active_schedules, rule_of
 from handlers.command.registry import command
 from handlers.command.timing import describe
@@ -24,7 +24,7 @@ async def describe_schedule(session: AsyncSession, schedule: Schedule) -> str:
         group = await session.get(Group, schedule.group_id)
         what += f" for {group.name}" if group else ""
         if schedule.kind == "prompts" and group is not None and group.channel:
-            what += f" in {group.channel}"
+            what += f" in {channel_ref(group.channel)}"
     elif schedule.kind == "pairing":
         what += " for everyone opted in"
     return what
@@ -59,11 +59,31 @@ async def list_schedules(ctx: Ctx) -> Reply:
     pending = await ctx.session.scalar(select(func.count()).where(Outbox.status.in_(("pending", "sending")))) or 0
     failed = await ctx.session.scalar(select(func.count()).where(Outbox.status == "failed")) or 0
     tail = f"Deliveries waiting: {pending}; failed: {failed}" + (" (see `deliveries failed`)." if failed else ".")
-    text = "Scheduled, soonest first:\n" + "\n".join(f"• {line}" for _, line in entries) + "\n" + tail
-    return Reply(text, sections=(*(Section(line) for _, line in entries), Section(tail)))
+    text = "\n".join(f"• {line}" for _, line in entries) + "\n" + tail
+    return titled("Scheduled, soonest first:", [*(Section(line) for _, line in entries), Section(tail)], text)
 
 
 DELIVERY_LIMIT = 20
+STATUS_WORDS = {"pending": "waiting", "sending": "being sent", "sent": "sent", "failed": "failed"}
+WHAT_LENGTH = 80  # characters of a message's first line shown
+
+
+def _delivered_to(row: Outbox) -> str:
+    """Where a message went, as a person reads it: a channel, a person's DM, a group DM, an anonymous sender."""
+    if row.target_kind == "channel":
+        return channel_ref(row.target)
+    if row.target_kind == "members":
+        return f"group DM {row.target_label}"
+    return f"DM {row.target_label}"
+
+
+def _what(row: Outbox) -> str:
+    """The message's first line, shortened: what a librarian recognises it by (never Convene's own keys)."""
+    first = shown(str(row.payload.get("text", ""))).strip().split("\n", 1)[0]
+    first = first if len(first) <= WHAT_LENGTH else first[: WHAT_LENGTH - 1] + "…"
+    return f"update: {first}" if row.mode == "edit" else first
+
+
 SENT_COUNTED = timedelta(days=7)
 
 
@@ -82,11 +102,11 @@ async def deliveries(ctx: Ctx) -> Reply:
     # Counted by the (status, due) index: every row waiting or failed, and those sent in the last week (the
     # outbox keeps every message ever sent: counting them all would grow with history).
     week_ago = ctx.now - SENT_COUNTED
-    counted = (Outbox.status.in_(("pending", "sending", "failed"))) | (
+    recent = (Outbox.status.in_(("pending", "sending", "failed"))) | (
         (Outbox.status == "sent") & (Outbox.due_at >= week_ago)
     )
     counts = dict(
-        (await ctx.session.execute(select(Outbox.status, func.count()).where(counted).group_by(Outbox.status)))
+        (await ctx.session.execute(select(Outbox.status, func.count()).where(recent).group_by(Outbox.status)))
         .tuples()
         .all()
     )
@@ -102,11 +122,10 @@ async def deliveries(ctx: Ctx) -> Reply:
         return Reply(f"Deliveries: {summary}." + (" None has failed." if words else ""))
     lines = []
     for r in rows:
-        to = r.target if r.target_kind == "channel" else f"DM {r.target_label}"
-        when = r.sent_at or r.due_at
-        line = f"{r.status} · {to} · {when:%Y-%m-%d %H:%M} UTC · {r.key}"
+        when = ctx.local(r.sent_at or r.due_at)
+        line = f"{STATUS_WORDS[r.status]} · {_delivered_to(r)} · {when:%a %d %b %H:%M} · {_what(r)}"
         if r.status != "sent" and r.attempts:
-            line += f" · {r.attempts} attempt{'s' if r.attempts != 1 else ''}"
+            line += f" · {counted(r.attempts, 'attempt')}"
         if r.error and r.status != "sent":
             line += f" · error: {r.error[:200]}"
         lines.append(line)

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from handlers.command.context import Ctx
 from handlers.command.forms import Field, Form, quote
 from handlers.command.grammar import Word, parse_int
-from handlers.command.messages import Button, Reply, Section
-from handlers.command.outbox import ANONYMOUS, REDACTED, REDACTED_TEXT, SEALED, address
+from handlers.command.messages import Button, Reply, Section, titled
+from handlers.command.outbox import ANONYMOUS, REDACTED, REDACTED_TEXT, SEALED, address, mention
 from handlers.command.registry import command
 from handlers.command.sealing import Address, Sealer
 from storage import queries
@@ -99,7 +99,7 @@ async def suggest(ctx: Ctx) -> Reply:
     await ctx.session.flush()
     head = f"New anonymous suggestion #{suggestion.id}" if anonymous else f"New suggestion #{suggestion.id} from "
     notice = Reply(
-        (head if anonymous else head + ctx.me.display_name)
+        (head if anonymous else head + mention(ctx.me))
         + f': “{text}”\nAnswer with `suggestion {suggestion.id} reply "…"`.'
     )
     for admin in await queries.steering_group(ctx.session, ctx.config.admins):
@@ -161,7 +161,7 @@ async def inbox(ctx: Ctx) -> Reply:
         head = f"#{s.id} [{s.status}] from {sender}, {ctx.local(s.created_at):%Y-%m-%d}"
         answered = f" — {replies[s.id]} repl{'y' if replies[s.id] == 1 else 'ies'}" if s.id in replies else ""
         sections.append(Section(f"{head}{answered}\n“{s.text}”"))
-    return Reply("Suggestions:\n" + "\n".join(s.text for s in sections), sections=tuple(sections))
+    return titled(f"Suggestions ({len(sections)} shown):", sections)
 
 
 @command(

@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, ScalarSelect, String, cast, func, literal,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
-from handlers.command.messages import Button, Reply, Section
-from handlers.command.outbox import address, member_row, outbox_row
+from handlers.command.messages import Button, Reply, Section, channel_ref, counted, possessive, titled
+from handlers.command.outbox import address, member_row, mention, outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import wall_clock_instant
 from handlers.groups import MAX_CHAIRS, action_buttons, calling, seats_left
@@ -286,7 +286,7 @@ async def call_for_volunteers(ctx: Ctx) -> Reply:
     return Reply(
         f"Opened a call for volunteers for {g.name}"
         + (f", closing at the end of {closes}" if closes else "")
-        + f"; it is announced in {ctx.request.place.channel_name or where}."
+        + f"; it is announced in {channel_ref(where)}."
     )
 
 
@@ -422,8 +422,8 @@ async def offers(ctx: Ctx) -> Reply:
     lines = []
     for o in rows:
         who = o.member.display_name
-        inst = o.member.institution.name if o.member.institution else "institution not given"
-        line = f"{who} ({inst}) — as {o.role}, {o.status}" + (f": “{o.note}”" if o.note else "")
+        inst = f" ({o.member.institution.name})" if o.member.institution else ""
+        line = f"{who}{inst} — as {o.role}, {o.status}" + (f": “{o.note}”" if o.note else "")
         lines.append(f"• {line}")
         buttons: tuple[Button, ...] = ()
         if o.status == "offered" and ctx.is_admin:
@@ -433,7 +433,7 @@ async def offers(ctx: Ctx) -> Reply:
                 Button("Decline", "decline", f"decline <member:{o.member_id}> {g.slug}", "danger"),
             )
         sections.append(Section(line, buttons=buttons))
-    return Reply(f"Offers to serve on {g.name}:\n" + "\n".join(lines), sections=tuple(sections))
+    return titled(f"Offers to serve on {g.name}:", sections, "\n".join(lines))
 
 
 async def _decision(ctx: Ctx) -> tuple[Member, Group, VolunteerOffer]:
@@ -469,7 +469,7 @@ async def accept(ctx: Ctx) -> Reply:
     offer.status, offer.decided_at, offer.decided_by = "accepted", ctx.now, ctx.me.id
     if group.status == "forming":
         group.status = "active"
-    channel = f" Its channel is {group.channel}." if group.channel else ""
+    channel = f" Its channel is {channel_ref(group.channel)}." if group.channel else ""
     await ctx.tell(
         person,
         Reply(f"Welcome aboard! The steering group accepted your offer to serve on {group.name} as {role}.{channel}"),
@@ -480,7 +480,7 @@ async def accept(ctx: Ctx) -> Reply:
             channel=group.channel,
             key=f"offer {offer.id}: welcome",
             reply=Reply(
-                f"Welcome {person.display_name}, who joins {group.name} as {role}!",
+                f"Welcome {mention(person)}, who joins {group.name} as {role}!",
                 private=False,
                 invite=(person.user_id,),
             ),
@@ -512,7 +512,7 @@ async def decline(ctx: Ctx) -> Reply:
         key=f"offer {offer.id}: declined",
     )
     await refresh_announcement(ctx, group, f"offer {offer.id} declined")
-    return Reply(f"Declined {person.display_name}'s offer to serve on {group.name}; they have been told.")
+    return Reply(f"Declined {possessive(person.display_name)} offer to serve on {group.name}; they have been told.")
 
 
 @command(
@@ -582,9 +582,7 @@ async def close_group(ctx: Ctx) -> Reply:
     members = await ctx.session.scalar(select(func.count()).where(Membership.group_id == g.id)) or 0
     also = [
         "its open call for volunteers is closed" if call else None,
-        f"{len(lapsed)} offer{'s' if len(lapsed) != 1 else ''} waiting lapsed (the volunteers are told)"
-        if lapsed
-        else None,
+        f"{counted(len(lapsed), 'offer')} waiting lapsed (the volunteers are told)" if lapsed else None,
         f"its schedules ({stopped}) are off" if stopped else None,
     ]
     done = "; ".join(a for a in also if a)

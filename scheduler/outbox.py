@@ -32,6 +32,7 @@ from storage.db import Database
 from storage.models import Outbox
 
 log = logging.getLogger("convene.outbox")
+NEVER_SENT = "the message to update was never sent"
 DEACTIVATED = "Not sent: the person's account is deactivated."
 
 
@@ -192,9 +193,12 @@ class Dispatcher:
         self._recovering.discard(row.id)
         edit_ref = None
         if row.mode == "edit":
-            newer, original = await self._edit_state(row)
+            newer, original, never = await self._edit_state(row)
             if newer:
                 await self._settle(row, status="sent", ref="superseded")
+                return
+            if never:  # the message to edit failed for good (or was never written): there is nothing to change
+                await self._settle(row, status="failed", error=NEVER_SENT)
                 return
             if original is None:  # the message to edit is not sent yet: wait for it
                 await self._settle(
@@ -247,22 +251,23 @@ class Dispatcher:
         async with self.db.read() as session:
             return await queries.deactivated(session, delivery.platform, delivery.workspace, delivery.target)
 
-    async def _edit_state(self, row: Outbox) -> tuple[bool, str | None]:
-        """Whether a newer edit of the row's message is waiting, and the platform's reference of the message
-        once its post was sent."""
+    async def _edit_state(self, row: Outbox) -> tuple[bool, str | None, bool]:
+        """Whether a newer edit of the row's message is waiting; the platform's reference of the message once
+        its post was sent; and whether it never will be (its post failed for good, or there is none)."""
         newer = (
             select(Outbox.id)
             .where(Outbox.message_key == row.message_key, Outbox.mode == "edit", Outbox.id > row.id)
             .exists()
         )
-        original = (
-            select(Outbox.sent_ref)
-            .where(Outbox.message_key == row.message_key, Outbox.mode == "post", Outbox.status == "sent")
-            .scalar_subquery()
+        post = select(Outbox.status, Outbox.sent_ref).where(
+            Outbox.message_key == row.message_key, Outbox.mode == "post"
         )
         async with self.db.read() as session:
-            found, ref = (await session.execute(select(newer, original))).one()
-        return bool(found), ref
+            found = bool(await session.scalar(select(newer)))
+            posts = (await session.execute(post)).tuples().all()
+        ref = next((r for status, r in posts if status == "sent"), None)
+        never = not posts or all(status == "failed" for status, _ in posts)
+        return found, ref, never
 
     async def _failed(self, row: Outbox, error: str, *, permanent: bool, retry_after: float | None) -> None:
         if retry_after is not None and not permanent:  # rate limited: wait as asked; not a failed attempt

@@ -8,6 +8,7 @@ set (as CI sets it) a PostgreSQL server that cannot be reached fails the run; it
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -20,7 +21,7 @@ from sqlalchemy import text
 
 from handlers.command.context import CoreConfig
 from handlers.command.dispatch import Convene
-from handlers.command.messages import Action, Place, Reply, Request, Speaker
+from handlers.command.messages import Action, Place, Reply, Request, Speaker, shown
 from scheduler.outbox import Delivery, Dispatcher
 from storage.db import Database
 from storage.migrate import upgrade
@@ -89,14 +90,23 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+def as_shown(reply: Reply) -> Reply:
+    """The reply as a person reads it where mentions are not links: each reference to a person or a channel as
+    its name (`handlers.command.messages.shown`)."""
+    sections = tuple(dataclasses.replace(s, text=shown(s.text)) for s in reply.sections)
+    return dataclasses.replace(reply, text=shown(reply.text), sections=sections)
+
+
 class Recorder:
-    """A messenger that keeps what it is asked to send."""
+    """A messenger that keeps what it is asked to send: `sent` as read, `raw` as the core wrote it."""
 
     def __init__(self) -> None:
         self.sent: list[Delivery] = []
+        self.raw: list[Delivery] = []
 
     async def send(self, delivery: Delivery) -> str | None:
-        self.sent.append(delivery)
+        self.raw.append(delivery)
+        self.sent.append(dataclasses.replace(delivery, reply=as_shown(delivery.reply)))
         return f"ref-{delivery.id}"
 
     def texts(self) -> list[str]:
@@ -124,14 +134,14 @@ class Chat:
         )
 
     async def say(self, who: str, text: str, *, channel: str | None = None) -> Reply:
-        reply = await self.core.handle(self.request(who, text, channel=channel))
+        reply = as_shown(await self.core.handle(self.request(who, text, channel=channel)))
         self.last[who] = reply
         return reply
 
     async def press(self, who: str, label: str, reply: Reply | None = None) -> Reply:
         source = reply or self.last[who]
         button = next(b for b in source.all_buttons() if b.label == label)
-        result = await self.core.handle(self.request(who, action=Action(button.action_id, button.value)))
+        result = as_shown(await self.core.handle(self.request(who, action=Action(button.action_id, button.value))))
         self.last[who] = result
         return result
 

@@ -11,7 +11,7 @@ import sys
 import handlers  # noqa: F401  (every capability registers its commands)
 from handlers.command.context import CoreConfig
 from handlers.command.dispatch import Convene
-from handlers.command.messages import Place, Request, Speaker
+from handlers.command.messages import Place, Request, Speaker, shown
 from tests.conftest import START
 
 
@@ -27,7 +27,7 @@ async def main(url: str) -> None:
             asked = json.loads(line)
             speaker = Speaker("console", "console", asked["who"].lower(), asked["who"])
             reply = await core.handle(Request(speaker, Place(), START, text=asked["text"]))
-            print(json.dumps({"text": reply.text, "failed": reply.failed}), flush=True)
+            print(json.dumps({"text": shown(reply.text), "failed": reply.failed}), flush=True)
     finally:
         await db.dispose()
 

@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.console import Seen
+from handlers.command.messages import Button
+
 
 def run_console(
     db_url: str, script: str, *args: str, env: dict[str, str] | None = None
@@ -71,7 +74,7 @@ def test_console_commands_and_bad_lines(db_url: str) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.count("Usage: :as NAME") == 2
-    assert "The last reply had no buttons to press." in out
+    assert "The newest message you can see has no buttons to press." in out
     assert "The clock is now" in out and "Usage: :clock +3d" in out
     assert ":quit  leave" in out
     assert "For the steering group" in out  # Bea is an admin by configuration
@@ -94,3 +97,21 @@ def test_a_huge_clock_step_is_refused_and_the_demo_never_meets_people_already_th
     assert done.stdout.count("The clock moves at most 5 years at a time.") == 2
     assert "A sample consortium" not in done.stdout  # the database was not empty: no demo
     assert "No groups match" in done.stdout
+
+
+def test_a_number_presses_a_button_of_the_newest_message_the_speaker_can_see(db_url: str) -> None:
+    """SPEC §4: a number presses a button. Bea has typed nothing yet: the newest message she can see is the call's
+    announcement in a channel, so `1` volunteers her."""
+    script = 'group new "Digital Skills" kind:task seats:4\ncall digital-skills\n:as Bea\n1\n'
+    done = run_console(db_url, script, "--no-demo")
+    assert done.returncode == 0, done.stderr
+    assert "Thank you! You have offered to serve on Digital Skills as member." in done.stdout.split("Bea> 1")[1]
+
+
+def test_a_message_to_one_person_is_pressed_only_by_them() -> None:
+    seen = Seen()
+    ours = [Button("Yes, we met", "pairing", "pairing met 1 met")]
+    seen.show(None, [Button("Volunteer", "volunteer", "volunteer x")])
+    seen.show(frozenset({"bea", "cal"}), ours)
+    assert seen.buttons_for("bea") == ours and seen.buttons_for("cal") == ours
+    assert [b.label for b in seen.buttons_for("dee")] == ["Volunteer"]  # not theirs: the channel's is newest

@@ -17,7 +17,7 @@ import pytest
 from handlers.command.context import CoreConfig
 from handlers.command.dispatch import Convene
 from handlers.command.grammar import tokenize
-from handlers.command.messages import Place, Request, Speaker
+from handlers.command.messages import Place, Request, Speaker, shown
 from handlers.command.registry import REGISTRY
 from storage.db import Database
 from tests.conftest import START
@@ -42,17 +42,18 @@ def cases(x: str) -> list[Case]:
         Case([(f"Joe{x}", f"join alpha-{x}")], ("Bea", f"group alpha-{x}"), lambda _: "Members: 1"),
         Case([(f"Kim{x}", f"join alpha-{x}")], ("Bea", f"members alpha-{x}"), lambda _: f"• Kim{x}"),
         Case([("Ada", f"admin add @helper{x}")], (f"helper{x}", "help"), lambda _: "For the steering group"),
+        Case([("Ada", f"admin add @lister{x}")], ("Ada", "admin list"), lambda _: f"lister{x}"),
         Case(
             [("Ada", f'group new "Task {x}" kind:task'), ("Ada", f"call task-{x}")],
             ("Bea", "home"),
             lambda _: f"*Task {x}*",
         ),
-        Case([(f"Vol{x}", f"volunteer task-{x}")], ("Ada", f"volunteers task-{x}"), lambda _: f"Vol{x} ("),
+        Case([(f"Vol{x}", f"volunteer task-{x}")], ("Ada", f"volunteers task-{x}"), lambda _: f"• Vol{x} — as member"),
         Case([("Bea", f'suggest "Quiet room {x}"')], ("Ada", "suggestions"), lambda _: f"“Quiet room {x}”"),
         Case(
             [("Cal", f'suggest "Deliver {x}"')],
             ("Ada", "deliveries"),
-            lambda said: "suggestion " + re.findall(r"#(\d+)", said)[0] + ": to admin",
+            lambda said: "New suggestion #" + re.findall(r"#(\d+)", said)[0] + " from Cal",
         ),
         Case([(f"Pat{x}", "pairing on")], (f"Pat{x}", "pairing status"), lambda _: "You are opted in to pairing."),
         Case(
@@ -116,7 +117,7 @@ async def test_every_read_sees_what_the_other_process_committed_just_before(db_u
 
     async def said_here(who: str, text: str) -> dict[str, object]:
         reply = await here.handle(Request(Speaker("console", "console", who.lower(), who), Place(), START, text=text))
-        return {"text": reply.text, "failed": reply.failed}
+        return {"text": shown(reply.text), "failed": reply.failed}
 
     try:
         for who in ("Ada", "Bea", "Cal"):

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from handlers.command.forms import Field, Form
-from handlers.command.messages import Button, Reply, Section, Select
+from handlers.command.messages import Button, Reply, Section, Select, linked, shown
 
 # Slack's limits (Block Kit reference).
 MESSAGE_BLOCKS = 50
@@ -37,12 +38,29 @@ Block = dict[str, Any]
 def escape(text: str) -> str:
     """Text as Slack's mrkdwn shows it literally: `<group>` in a usage line is not a link, and `<!channel>`,
     `<@U…>` or `<https://…|label>` typed by a member notifies nobody and hides no link. Every mrkdwn text and
-    every message's notification `text` passes here; plain_text objects and input values need not."""
+    every message's notification `text` passes here; plain_text objects pass through `plain`. Convene's own
+    references (`person_ref`, `channel_ref`) become Slack's mentions and channel links."""
+    return linked(text, _link, _literal)
+
+
+def _literal(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _link(kind: str, ref_id: str, name: str) -> str:
+    if kind == "@" and _USER_ID.fullmatch(ref_id):
+        return f"<@{ref_id}>"
+    if kind == "#" and _CHANNEL_ID.fullmatch(ref_id):
+        return f"<#{ref_id}>"
+    return _literal(name)
+
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")  # Slack's user ids
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")  # Slack's public and private channel ids
+
+
 def plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": clip(shown(text), limit) or " ", "emoji": True}
 
 
 def mrkdwn(text: str) -> dict[str, str]:

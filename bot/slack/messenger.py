@@ -40,7 +40,7 @@ PERMANENT: dict[str, str | None] = {
     "channel_not_found": "Slack has no channel {where} that Convene can see: if it is private, invite @Convene to it.",
     "is_archived": "{where} is archived: unarchive it in Slack for Convene to post there.",
     "user_not_found": "{where} is not in this Slack workspace any more.",
-    "user_disabled": "{where}'s Slack account is deactivated.",
+    "user_disabled": "The Slack account of {where} is deactivated.",
     "cannot_dm_bot": "{where} is a bot: Convene does not write to bots.",
     "missing_scope": "Convene's Slack app lacks a permission it needs: reinstall it from slack/manifest.yaml.",
     "msg_too_long": _FAULT.format(what="too long"),

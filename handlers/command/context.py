@@ -103,11 +103,15 @@ class Ctx:
         return self.args.options.get(name)
 
     def option_date(self, name: str) -> date | None:
+        """The option `name:` as a date (YYYY-MM-DD), None when not given; raises CommandFailed naming the
+        option when it is not a date."""
         value = self.option(name)
         try:
-            return parse_date(value, f"date for {name}:") if value is not None else None
-        except UserError as err:
-            raise self.fail(err.message, field=name) from None
+            return parse_date(value) if value is not None else None
+        except UserError:
+            raise self.fail(
+                f"{name}: takes a date written YYYY-MM-DD, for example 2027-03-31, not “{value}”.", field=name
+            ) from None
 
     def option_int(self, name: str, what: str, *, low: int = 1, high: int = 10_000) -> int | None:
         value = self.option(name)

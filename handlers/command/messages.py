@@ -6,6 +6,8 @@ Handlers see only these types; `bot/` turns a Slack payload, a Teams activity or
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -22,6 +24,9 @@ class Speaker:
     user_id: str
     display_name: str
     tz: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "display_name", without_reserved(self.display_name))
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,15 @@ class Request:
     # The platform's name for this delivery (a signed request's signature, an event's id). A command that
     # writes records it in its own transaction; delivered again, it does nothing (SPEC.md §6).
     delivery: str | None = None
+
+    def __post_init__(self) -> None:  # what a person sends can never hold a reference (see `RESERVED`)
+        if self.text is not None:
+            object.__setattr__(self, "text", without_reserved(self.text))
+        if self.action is not None:
+            object.__setattr__(self, "action", Action(self.action.action_id, without_reserved(self.action.value)))
+        if self.submitted is not None:
+            values = {k: None if v is None else without_reserved(v) for k, v in self.submitted.values.items()}
+            object.__setattr__(self, "submitted", Submission(self.submitted.command, values))
 
 
 @dataclass(frozen=True)
@@ -173,3 +187,64 @@ class Reply:
 
 
 _ABOUT_THE_REQUEST = ("command", "wrote", "again", "repeat")
+
+
+# -- references to people and channels inside a message's text -----------------------------------------------
+# A reference is kept in the text between three characters of Unicode's private use area, which no person's
+# typed text can hold (`Request` and `Speaker` drop them): each platform renders it its own way (Slack as a
+# `<@U…>` mention or a `<#C…>` link), and a plain reading shows the name.
+REF_OPEN, REF_SPLIT, REF_CLOSE = "\ue000", "\ue001", "\ue002"
+RESERVED = REF_OPEN + REF_SPLIT + REF_CLOSE
+_REF = re.compile(f"{REF_OPEN}([@#])([^{RESERVED}]*){REF_SPLIT}([^{RESERVED}]*){REF_CLOSE}")
+_STRAY = re.compile(f"[{RESERVED}]")
+
+
+def without_reserved(text: str) -> str:
+    """`text` without the characters that mark references: what a person types can never forge one."""
+    return _STRAY.sub("", text)
+
+
+def person_ref(user_id: str, name: str) -> str:
+    """A mention of the person `user_id` (the platform's id), read as `name` where mentions are not shown."""
+    return f"{REF_OPEN}@{without_reserved(user_id)}{REF_SPLIT}{without_reserved(name)}{REF_CLOSE}"
+
+
+def channel_ref(channel: str) -> str:
+    """A link to a channel, by the platform's id of it (Slack's `C…`; the console's `#name`)."""
+    clean = without_reserved(channel)
+    return f"{REF_OPEN}#{clean}{REF_SPLIT}{clean}{REF_CLOSE}"
+
+
+def linked(text: str, link: Callable[[str, str, str], str], rest: Callable[[str], str] = lambda s: s) -> str:
+    """`text` with each reference rendered by `link(kind, id, name)` (kind `@` or `#`) and the text between
+    references by `rest` (an escape); a reference cut in two (by a length limit) is dropped."""
+    out: list[str] = []
+    at = 0
+    for found in _REF.finditer(text):
+        out.append(rest(without_reserved(text[at : found.start()])))
+        out.append(link(found.group(1), found.group(2), found.group(3)))
+        at = found.end()
+    out.append(rest(without_reserved(text[at:])))
+    return "".join(out)
+
+
+def shown(text: str) -> str:
+    """The plain reading of `text`: each reference as its name."""
+    return linked(text, lambda _kind, _id, name: name)
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """`1 pair`, `2 pairs`, `0 people`: a count with its noun in the right number (`many` defaults to one+s)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def possessive(name: str) -> str:
+    """`Sam's`, `Digital Skills'`: English possessive of a name."""
+    return f"{name}'" if name.endswith(("s", "S")) else f"{name}'s"
+
+
+def titled(title: str, sections: tuple[Section, ...] | list[Section], text: str | None = None) -> Reply:
+    """A list with its title as the first section, so that every rendering shows which list it is (Block Kit
+    shows the sections, not the text). `text`: the plain reading of the list; by default the sections' texts."""
+    body = text if text is not None else "\n".join(s.text for s in sections)
+    return Reply(f"{title}\n{body}", sections=(Section(title), *sections))

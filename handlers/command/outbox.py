@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from handlers.command.grammar import MAX_ID
-from handlers.command.messages import Reply
+from handlers.command.messages import Reply, person_ref
 from storage.db import Database
 from storage.models import Member, Outbox
 
@@ -48,8 +48,23 @@ def address(member: Member) -> str:
     return f"{member.platform}:{member.workspace}:{member.user_id}"
 
 
-def member_row(member: Member, reply: Reply, *, key: str, due: datetime, now: datetime) -> dict[str, Any]:
-    """A row for a direct message to one member."""
+def mention(member: Member) -> str:
+    """The member, mentioned: a notifying link where the platform has one, the name where it has not."""
+    return person_ref(member.user_id, member.display_name)
+
+
+def member_row(
+    member: Member,
+    reply: Reply,
+    *,
+    key: str,
+    due: datetime,
+    now: datetime,
+    message_key: str | None = None,
+    mode: Literal["post", "edit"] = "post",
+) -> dict[str, Any]:
+    """A row for a direct message to one member (`mode="edit"`: an edit of the message posted as
+    `message_key`)."""
     return outbox_row(
         key=key,
         platform=member.platform,
@@ -60,6 +75,8 @@ def member_row(member: Member, reply: Reply, *, key: str, due: datetime, now: da
         reply=reply,
         due=due,
         now=now,
+        message_key=message_key,
+        mode=mode,
     )
 
 

@@ -7,7 +7,10 @@ Rules, in order of strength:
 3. prefer a different institution, then a different career stage.
 
 The method is greedy with a random sample of candidates for each person (fast: 10,000 people in well under a
-second), followed by a repair pass that swaps partners to place anyone the greedy pass stranded.
+second), followed by a repair pass that swaps partners to place anyone the greedy pass stranded. When someone is
+still left over, it tries again with other seeds (up to `TRIES` in all) and keeps the matching that leaves out
+fewest, then fewest of those left out last round (`left_out_before`): nobody sits out twice running while a
+matching exists that places them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 SAMPLE = 24  # candidates looked at for each person before taking the best
+TRIES = 12  # matchings tried, at most, while someone is left over
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ Allowed = Callable[[Person, Person], bool]
 class Matching:
     groups: list[tuple[int, ...]] = field(default_factory=list)  # pairs, and at most one trio
     unplaced: list[int] = field(default_factory=list)
+    score: int = 0  # the sum of `score` over every two people placed together
 
 
 def pair_key(a: int, b: int) -> tuple[int, int]:
@@ -61,10 +66,41 @@ def score(a: Person, b: Person) -> int:
     return inst + stage
 
 
-def match(people: Sequence[Person], recent: set[tuple[int, int]], seed: str | int) -> Matching:
+def placeable(people: Sequence[Person], recent: set[tuple[int, int]]) -> set[int]:
+    """The ids of those who have someone among `people` they have not met within the window: anyone else can only
+    be left out."""
+    ids = [p.id for p in people]
+    return {a for a in ids if any(b != a and pair_key(a, b) not in recent for b in ids)}
+
+
+def match(
+    people: Sequence[Person],
+    recent: set[tuple[int, int]],
+    seed: str | int,
+    left_out_before: Iterable[int] = (),
+) -> Matching:
+    """Groups for `people` (ids), none holding two who are in `recent` (pair_key tuples), deterministic for a
+    seed. `left_out_before`: ids left out last round, placed first and left out again only when no tried
+    matching places them."""
+    before = frozenset(left_out_before)
+    best: Matching | None = None
+    best_cost: tuple[int, int, int] | None = None
+    for attempt in range(TRIES):
+        found = _match_once(people, recent, f"{seed}" if attempt == 0 else f"{seed}/{attempt}", before)
+        cost = (len(found.unplaced), sum(i in before for i in found.unplaced), -found.score)
+        if best_cost is None or cost < best_cost:
+            best, best_cost = found, cost
+        if not found.unplaced:
+            break
+    assert best is not None
+    return best
+
+
+def _match_once(people: Sequence[Person], recent: set[tuple[int, int]], seed: str, before: frozenset[int]) -> Matching:
     rng = random.Random(seed)
     pool = list(people)
     rng.shuffle(pool)
+    pool.sort(key=lambda p: p.id in before)  # stable: those left out last round are taken first (from the end)
     pairs: list[list[Person]] = []
     stranded: list[Person] = []
 
@@ -111,6 +147,7 @@ def match(people: Sequence[Person], recent: set[tuple[int, int]], seed: str | in
             trio_made = True
     result.groups = [tuple(p.id for p in g) for g in pairs]
     result.unplaced = [p.id for p in stranded]
+    result.score = sum(score(a, b) for g in pairs for i, a in enumerate(g) for b in g[i + 1 :])
     return result
 
 

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.command.context import Ctx
 from handlers.command.errors import NotAllowed
 from handlers.command.grammar import Word, parse_int, zone
-from handlers.command.messages import Button, Reply
+from handlers.command.messages import Button, Reply, counted, shown
 from handlers.command.occurrences import Occasion, rule_of, runs
-from handlers.command.outbox import member_row, outbox_row
+from handlers.command.outbox import member_row, mention, outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_every, working_day_later
-from handlers.networking.matching import Person, match, recent_pairs
+from handlers.networking.matching import Person, match, placeable, recent_pairs
 from handlers.networking.prompts import BUILT_IN
 from storage import queries
 from storage.models import (
@@ -29,7 +29,9 @@ from storage.models import (
     Group,
     Member,
     Membership,
+    Outbox,
     Pair,
+    PairingLeftOut,
     PairingOptIn,
     PairingRound,
     Schedule,
@@ -48,25 +50,50 @@ class RoundResult:
     left_out: int
 
     def summary(self) -> str:
+        """What the round did, for the steering group: `paired all 4 people in 2 pairs`, `paired 4 of 5 people in
+        2 pairs; 1 had a round off and was told why`, `only one person is opted in, …`."""
         if self.people == 0:
             return "no one is opted in to pairing"
-        trio = " (one trio)" if self.trios else ""
-        out = f"; {self.left_out} could not be given a new partner and were told" if self.left_out else ""
-        groups = f"{self.groups} group" + ("s" if self.groups != 1 else "")
-        return f"paired {self.people} people in {groups}{trio}{out}"
+        if self.people == 1:
+            return "only one person is opted in, so there was no one to pair them with; they were told"
+        placed = self.people - self.left_out
+        if self.groups == 0:
+            return (
+                f"no one could be paired: the {self.people} people opted in have all met each other recently; "
+                "each was told"
+            )
+        pairs = self.groups - self.trios
+        made = " and ".join(
+            part for part in (counted(pairs, "pair") if pairs else "", "a trio" if self.trios else "") if part
+        )
+        who = f"all {self.people} people" if placed == self.people else f"{placed} of {self.people} people"
+        out = (
+            f"; {counted(self.left_out, 'person', 'people')} had a round off and "
+            f"{'was' if self.left_out == 1 else 'were'} told why"
+            if self.left_out
+            else ""
+        )
+        return f"paired {who} in {made}{out}"
 
 
 def names(people: list[Member]) -> str:
-    shown = [p.display_name for p in people]
+    """The people, mentioned, in a list: `A`, `A and B`, `A, B and C`."""
+    shown = [mention(p) for p in people]
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def _introduce(person: Member) -> str:
-    where = person.institution.name if person.institution else "library not given"
-    role = person.title or "role not given"
-    stage = f", {person.stage} career" if person.stage else ""
-    interests = f"; interests: {person.interests}" if person.interests else ""
-    return f"• {person.display_name} — {role}, {where}{stage}{interests}"
+    """A line on a person, saying only what their profile gives."""
+    about = [x for x in (person.title, person.institution.name if person.institution else None) if x]
+    if person.stage:
+        about.append(f"{person.stage} career")
+    line = f"• {mention(person)}" + (f" — {', '.join(about)}" if about else "")
+    return line + (f"; interests: {person.interests}" if person.interests else "")
+
+
+def day_month(moment: datetime) -> str:
+    """`Wednesday 2 December`."""
+    return f"{moment:%A} {moment.day} {moment:%B}"
 
 
 def intro_reply(people: list[Member], prompt: str, checkin: datetime) -> Reply:
@@ -75,19 +102,30 @@ def intro_reply(people: list[Member], prompt: str, checkin: datetime) -> Reply:
         f"☕ Hello {names(people)}! You are paired for a coffee this round of Convene's cross-library networking.",
         *(_introduce(p) for p in people),
         f"A question to start with: {prompt}",
-        f"Find a time that suits you all, in person or online. I'll check in around {checkin:%A %d %B}.",
+        f"Find a time that suits you all, in person or online. I'll check in around {day_month(checkin)}.",
     ]
     return Reply("\n".join(lines), private=False)
 
 
-def checkin_reply(pair_id: int, others: list[Member]) -> Reply:
+def checkin_key(pair_id: int, member_id: int) -> str:
+    """The message key of a member's check-in, so that their answer can update it in place."""
+    return f"pairing-checkin:pair {pair_id}:member {member_id}"
+
+
+def checkin_reply(pair_id: int, others: list[Member], answered: str | None = None) -> Reply:
+    """The check-in: "did you meet?" with a button for each answer; once `answered`, it says so and keeps buttons
+    for the other answers, to change it."""
+    question = f"Did you meet {names(others)} for your coffee?"
+    buttons = (
+        Button("Yes, we met", "pairing", f"pairing met {pair_id} met", "primary"),
+        Button("Planned", "pairing", f"pairing met {pair_id} planned"),
+        Button("Not this time", "pairing", f"pairing met {pair_id} not"),
+    )
+    if answered is None:
+        return Reply(question, buttons=buttons)
     return Reply(
-        f"Did you meet {names(others)} for your coffee?",
-        buttons=(
-            Button("Yes, we met", "pairing", f"pairing met {pair_id} met", "primary"),
-            Button("Planned", "pairing", f"pairing met {pair_id} planned"),
-            Button("Not this time", "pairing", f"pairing met {pair_id} not"),
-        ),
+        f"{question}\n✅ You said {ANSWER_WORDS[answered]}. Thank you! To change it:",
+        buttons=tuple(b for b in buttons if not b.value.endswith(f" {answered}")),
     )
 
 
@@ -140,7 +178,8 @@ async def run_round(
         )
     ).tuples()
     recent = recent_pairs(tuple(x for x in row if x is not None) for row in history)
-    result = match(people, recent, occurrence)
+    before = await _left_out_last(session, platform, workspace, group_id)
+    result = match(people, recent, occurrence, left_out_before=before)
     checkin_at = working_day_later(now, checkin_after.days, zone(tz))
     round_id = await queries.insert_returning_id(
         session,
@@ -182,7 +221,7 @@ async def run_round(
                 workspace=workspace,
                 target_kind="members",
                 target=",".join(p.user_id for p in who),
-                label=names(who),
+                label=shown(names(who)),
                 reply=intro_reply(who, pair.prompt, checkin_at.astimezone(zone(tz))),
                 due=now,
                 now=now,
@@ -196,17 +235,16 @@ async def run_round(
                     key=f"pairing-checkin:{occurrence}:pair {pair.id}:member {person.id}",
                     due=checkin_at,
                     now=now,
+                    message_key=checkin_key(pair.id, person.id),
                 )
             )
+    can_meet = placeable(people, recent)
     for i in result.unplaced:
-        person = everyone[i]
+        session.add(PairingLeftOut(round_id=round_id, member_id=i))
         rows.append(
             member_row(
-                person,
-                Reply(
-                    "This pairing round I couldn't find you a partner you haven't met in the last "
-                    f"{window_weeks} weeks, so you have a round off. You're in the next one as usual."
-                ),
+                everyone[i],
+                Reply(f"No coffee for you this round: {_round_off(i, len(people), can_meet, window_weeks)}"),
                 key=f"pairing:{occurrence}:unplaced member {i}",
                 due=now,
                 now=now,
@@ -214,6 +252,38 @@ async def run_round(
         )
     await queries.enqueue(session, rows)
     return RoundResult(round_id, len(people), len(pairs), sum(len(g) == 3 for g in result.groups), len(result.unplaced))
+
+
+def _round_off(member_id: int, people: int, can_meet: set[int], window_weeks: int) -> str:
+    """Why someone was left out of a round, truthfully."""
+    if people == 1:
+        return (
+            "you are the only person opted in to pairing, so there was no one to pair you with. "
+            "You'll be paired as soon as someone else opts in."
+        )
+    if member_id not in can_meet:
+        return (
+            f"you have met everyone else opted in within the last {counted(window_weeks, 'week')}, so there was no "
+            "one new for you. You're in the next round as usual."
+        )
+    return (
+        "I couldn't place everyone with someone they haven't met recently, so some had to sit out. "
+        "You'll be placed first in the next round."
+    )
+
+
+async def _left_out_last(session: AsyncSession, platform: str, workspace: str, group_id: int | None) -> list[int]:
+    """Those the latest round of this scope (the workspace's rounds, or a group's) left out."""
+    last = await session.scalar(
+        select(func.max(PairingRound.id)).where(
+            PairingRound.platform == platform,
+            PairingRound.workspace == workspace,
+            PairingRound.group_id.is_(None) if group_id is None else PairingRound.group_id == group_id,
+        )
+    )
+    if last is None:
+        return []
+    return list(await session.scalars(select(PairingLeftOut.member_id).where(PairingLeftOut.round_id == last)))
 
 
 def checkin_delay(every_weeks: int) -> timedelta:
@@ -311,7 +381,33 @@ async def _checkin(ctx: Ctx) -> Reply:
         ctx.session.add(CheckIn(pair_id=pair_id, member_id=ctx.me.id, answer=answer, answered_at=ctx.now))
     else:
         found.answer, found.answered_at = answer, ctx.now
+    await _show_answer(ctx, pair, answer)
     return Reply(f"Thanks! I've noted that {ANSWER_WORDS[answer]}.")
+
+
+async def _show_answer(ctx: Ctx, pair: Pair, answer: str) -> None:
+    """The member's check-in message, updated in place to show their answer: the post itself while it waits to be
+    sent, else an edit of it (the outbox sends only the newest of several edits)."""
+    key = checkin_key(pair.id, ctx.me.id)
+    post = await ctx.session.scalar(select(Outbox).where(Outbox.message_key == key, Outbox.mode == "post"))
+    if post is None or post.status == "failed":
+        return
+    ids = [i for i in (pair.member_a, pair.member_b, pair.member_c) if i is not None and i != ctx.me.id]
+    others = await queries.members_for(ctx.session, ids)
+    reply = checkin_reply(pair.id, [others[i] for i in ids if i in others], answered=answer)
+    if post.status == "pending":
+        post.payload = reply.to_json()
+        return
+    row = member_row(
+        ctx.me,
+        reply,
+        key=f"{key}:{answer} at {ctx.now.isoformat()}",
+        due=ctx.now,
+        now=ctx.now,
+        message_key=key,
+        mode="edit",
+    )
+    await queries.enqueue(ctx.session, [row])
 
 
 async def checkin_counts(session: AsyncSession, round_id: int) -> Counter[str]:
@@ -374,7 +470,8 @@ async def status(ctx: Ctx) -> Reply:
         if last is not None:
             counts = await checkin_counts(ctx.session, last.id)
             lines.append(
-                f"Last round {ctx.local(last.started_at):%Y-%m-%d}: {last.people} people, {counts['pairs']} pairs; "
+                f"Last round {ctx.local(last.started_at):%Y-%m-%d}: {counted(last.people, 'person', 'people')}, "
+                f"{counted(counts['pairs'], 'pair')}; "
                 f"check-ins: {counts['met']} met, {counts['planned']} planned, {counts['not']} did not meet."
             )
     return Reply("\n".join(lines))
@@ -472,12 +569,13 @@ async def pairing_now(ctx: Ctx) -> Reply:
         raise ctx.fail(f"A pairing round for {where} was just run, a moment ago; it is not run twice.") from None
     if result.people == 0:
         raise ctx.fail("No one is opted in to pairing yet: members opt in with `pairing on`.")
-    return Reply(f"Pairing round done: {result.summary()}. Each pair gets a group DM introducing them.")
+    introduced = " Each pair gets a group DM introducing them." if result.groups else ""
+    return Reply(f"Pairing round done: {result.summary()}.{introduced}")
 
 
 def _just_run(ctx: Ctx, recent: PairingRound, where: str) -> str:
     return (
         f"A pairing round for {where} was just run, at {ctx.local(recent.started_at):%H:%M:%S} "
-        f"({recent.people} people): "
+        f"({counted(recent.people, 'person', 'people')}): "
         f"it is not run twice. `pairing now` runs another after {RUN_AGAIN_AFTER.seconds // 60} minutes."
     )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.command.context import Ctx
 from handlers.command.errors import NotAllowed
 from handlers.command.grammar import Word, zone
-from handlers.command.messages import Reply
+from handlers.command.messages import Reply, channel_ref, counted, possessive
 from handlers.command.occurrences import Occasion, rule_of, runs
 from handlers.command.outbox import outbox_row
 from handlers.command.registry import command
@@ -157,7 +157,7 @@ async def add_prompt(ctx: Ctx) -> Reply:
     if exists is not None or any(t.lower() == text.lower() for _, t in BUILT_IN):
         raise ctx.fail("That prompt is already in the set.")
     ctx.session.add(Prompt(group_id=group.id if group else None, text=text, added_by=ctx.me.id, added_at=ctx.now))
-    where = f"{group.name}'s prompts" if group else "the prompts every group draws from"
+    where = f"{possessive(group.name)} prompts" if group else "the prompts every group draws from"
     return Reply(f"Added to {where}: “{text}”. It comes up before any prompt is repeated.")
 
 
@@ -217,7 +217,7 @@ async def set_prompts(ctx: Ctx) -> Reply:
     schedule.tz, schedule.skip_holidays, schedule.active, schedule.updated_at = tz, rule.skip_holidays, True, ctx.now
     nxt = rule.next_after(ctx.now)
     when = f" The first is on {nxt.astimezone(rule.zone):%A %Y-%m-%d at %H:%M} ({tz})." if nxt else ""
-    return Reply(f"Prompts for {group.name} will be posted to {group.channel}: {describe(rule)}.{when}")
+    return Reply(f"Prompts for {group.name} will be posted to {channel_ref(group.channel)}: {describe(rule)}.{when}")
 
 
 async def _show(ctx: Ctx, group: Group, schedule: Schedule | None) -> Reply:
@@ -225,13 +225,13 @@ async def _show(ctx: Ctx, group: Group, schedule: Schedule | None) -> Reply:
     used = await ctx.session.scalar(select(func.count()).where(PromptUse.group_id == group.id)) or 0
     if schedule is None or not schedule.active:
         return Reply(
-            f"{group.name} has no prompts scheduled ({total} prompts in its set). "
+            f"{group.name} has no prompts scheduled ({counted(total, 'prompt')} in its set). "
             f'Set them with `prompts {group.slug} every:"monday 10:00"`.'
         )
     rule = rule_of(schedule)
     nxt = rule.next_after(ctx.now)
     when = f" Next: {nxt.astimezone(rule.zone):%A %Y-%m-%d %H:%M}." if nxt else ""
     return Reply(
-        f"Prompts for {group.name} in {group.channel}: {describe(rule)}.{when} "
+        f"Prompts for {group.name} in {channel_ref(group.channel or '')}: {describe(rule)}.{when} "
         f"{used} posted so far, from a set of {total}."
     )

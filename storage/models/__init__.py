@@ -16,7 +16,16 @@ from storage.models.groups import (
     ProgressUpdate,
     VolunteerOffer,
 )
-from storage.models.networking import CHECKIN_ANSWERS, CheckIn, Pair, PairingOptIn, PairingRound, Prompt, PromptUse
+from storage.models.networking import (
+    CHECKIN_ANSWERS,
+    CheckIn,
+    Pair,
+    PairingLeftOut,
+    PairingOptIn,
+    PairingRound,
+    Prompt,
+    PromptUse,
+)
 from storage.models.people import CAREER_STAGES, Admin, Institution, Member
 from storage.models.scheduling import RUN_STATUSES, SCHEDULE_KINDS, Schedule, ScheduleRun
 from storage.models.slack import bots, installations, oauth_states
@@ -45,6 +54,7 @@ __all__ = [
     "Milestone",
     "Outbox",
     "Pair",
+    "PairingLeftOut",
     "PairingOptIn",
     "PairingRound",
     "ProgressUpdate",

@@ -67,6 +67,15 @@ class PairingRound(Base):
     left_out: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PairingLeftOut(Base):
+    """Someone a round could not place: the next round places them first (`handlers.networking.matching`)."""
+
+    __tablename__ = "pairing_left_out"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("pairing_rounds.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+
+
 class Pair(Base):
     """Two people (or three: `member_c`) introduced in a round."""
 

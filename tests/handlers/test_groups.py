@@ -31,7 +31,7 @@ async def test_group_new_bad_input(chat: Chat) -> None:
         'group new "X" kind:club': "kind: must be one of task, community",
         'group new "X" kind:task seats:0': "not a valid number of seats",
         'group new "X" kind:task ends:2020-01-01': "ends: must be after today",
-        'group new "X" kind:task ends:soon': "“soon” is not a date",
+        'group new "X" kind:task ends:soon': "ends: takes a date written YYYY-MM-DD, for example 2027-03-31",
         'group new "!!!" kind:task': "needs at least one letter or digit",
         f'group new "{"x" * 81}" kind:task': "too long: 81 characters, the limit is 80",
         'group new "X" kind:task colour:blue': "`group new` has no option colour:",

@@ -185,7 +185,8 @@ async def test_failures_retry_with_backoff_then_fail_visibly(chat: Chat) -> None
     assert dues[4][:2] == ("failed", 3)  # failed rows are not tried again
     shown = await chat.say("Ada", "deliveries failed")
     assert "1 failed" in shown.text and "error: ConnectionError: Slack is down" in shown.text
-    assert "fanout 0" in shown.text and "3 attempts" in shown.text
+    assert "• failed · C0 · Mon 11 Jan 09:31 · post 0 · 3 attempts" in shown.text  # what a librarian reads
+    assert "fanout 0" not in shown.text  # not Convene's own key
     assert "Only the steering group" in (await chat.say("Bea", "deliveries failed")).text
 
 

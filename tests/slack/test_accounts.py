@@ -50,7 +50,7 @@ async def test_a_deactivated_chair_is_left_out_and_the_steering_group_told(works
 
     # pairing leaves her out: Cal and Dee are paired with each other
     answer = await ws.command(ADMIN, "pairing now")
-    assert "paired 2 people" in answer["text"], answer["text"]
+    assert "paired all 2 people" in answer["text"], answer["text"]
     async with ws.parts.db.read() as session:
         bea = await session.scalar(select(Member).where(Member.user_id == "U0BEA"))
         assert bea is not None and bea.deactivated_at is not None

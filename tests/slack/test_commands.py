@@ -36,7 +36,7 @@ async def test_every_foundation_command(workspace: Workspace) -> None:
     hello = api.to("chat.postMessage")[-1]
     assert hello["channel"] == api.channels["diversity"] and "This is the channel of Diversity" in hello["text"]
     answer = await ws.command(ADMIN, 'group new "Readers" kind:community channel:<#C0GENERAL|general>')
-    assert "channel C0GENERAL" in answer["text"]
+    assert "channel <#C0GENERAL>" in answer["text"]  # a channel link, not its raw id
     refused = await ws.command("U0BEA", 'group new "Mine" kind:task')
     assert "Only the steering group" in refused["text"]
 

@@ -85,4 +85,4 @@ async def test_a_deactivated_persons_direct_message_fails_at_once_with_the_reaso
     async with ws.parts.db.read() as session:
         row = await session.scalar(select(Outbox).where(Outbox.target == "U0BEA"))
     assert row is not None and row.status == "failed" and row.attempts == 1
-    assert row.error == "Bea's Slack account is deactivated. (Slack said user_disabled)"
+    assert row.error == "The Slack account of Bea is deactivated. (Slack said user_disabled)"

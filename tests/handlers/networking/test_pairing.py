@@ -7,9 +7,10 @@ import re
 from sqlalchemy import select
 
 from handlers.command.dispatch import Convene
+from handlers.command.messages import person_ref, shown
 from handlers.networking.matching import Person, match, pair_key, recent_pairs
 from storage.db import Database
-from storage.models import Institution, Member, Pair, PairingRound
+from storage.models import Institution, Member, Pair, PairingLeftOut, PairingRound
 from tests.conftest import Chat
 
 STAGES = ("early", "mid", "senior", "leader")
@@ -132,7 +133,7 @@ async def test_opt_in_snooze_and_a_round_by_group_dm(chat: Chat) -> None:
 
     assert "Only the steering group" in (await chat.say("Bea", "pairing now")).text
     reply = await chat.say("Ada", "pairing now")
-    assert "paired 4 people in 2 groups" in reply.text
+    assert "paired all 4 people in 2 pairs" in reply.text
     sent = await chat.deliver()
     dms = [d for d in sent if d.target_kind == "members"]
     assert len(dms) == 2 and not any(d.target_kind == "member" for d in sent)  # check-ins wait till mid-round
@@ -159,7 +160,7 @@ async def test_opt_in_snooze_and_a_round_by_group_dm(chat: Chat) -> None:
 
     assert "You're out of pairing" in (await chat.say("Dee", "pairing off")).text
     chat.advance(days=7)  # Fay's snooze is over; Dee is out
-    assert "paired 4 people" in (await chat.say("Ada", "pairing now")).text
+    assert "paired all 4 people" in (await chat.say("Ada", "pairing now")).text
     second = [set(d.target.split(",")) for d in await chat.deliver() if d.target_kind == "members"]
     assert set().union(*second) == {"bea", "cal", "eve", "fay"}
     assert not any(p in paired for p in second)  # nobody meets last round's partner again
@@ -171,7 +172,7 @@ async def test_an_odd_round_has_a_trio_and_nobody_is_left_out(chat: Chat) -> Non
     )
     for name in ("Bo", "Cy", "Di", "Ed", "Flo"):
         await chat.say(name, "pairing on")
-    assert "(one trio)" in (await chat.say("Ada", "pairing now")).text
+    assert "paired all 5 people in 1 pair and a trio." in (await chat.say("Ada", "pairing now")).text
     dms = [d for d in await chat.deliver() if d.target_kind == "members"]
     assert sorted(len(d.target.split(",")) for d in dms) == [2, 3]
     assert re.search(r"Hello \w+, \w+ and \w+!", next(d for d in dms if d.target.count(",") == 2).reply.text)
@@ -195,13 +196,14 @@ async def test_pairs_are_kept_for_history(chat: Chat) -> None:
     await chat.say("Ada", "pairing now")
     chat.advance(days=14)
     reply = await chat.say("Ada", "pairing now")
-    assert "2 could not be given a new partner and were told" in reply.text
-    told = [d for d in await chat.deliver() if "round off" in d.reply.text]
+    assert "no one could be paired: the 2 people opted in have all met each other recently" in reply.text
+    assert "Each pair gets" not in reply.text
+    told = [d for d in await chat.deliver() if "you have met everyone else opted in" in d.reply.text]
     assert sorted(d.target for d in told) == ["gil", "hal"]
     async with chat.core.db.read() as session:
         assert len((await session.scalars(select(Pair))).all()) == 1
     chat.advance(weeks=12)
-    assert "paired 2 people in 1 group" in (await chat.say("Ada", "pairing now")).text  # the window has passed
+    assert "paired all 2 people in 1 pair" in (await chat.say("Ada", "pairing now")).text  # the window has passed
 
 
 async def test_pairing_now_pressed_twice_runs_one_round_and_says_so(chat: Chat, db_url: str) -> None:
@@ -227,3 +229,124 @@ async def test_pairing_now_pressed_twice_runs_one_round_and_says_so(chat: Chat, 
         assert len((await session.scalars(select(PairingRound))).all()) == 1
     chat.advance(minutes=15)
     assert (await chat.say("Ada", "pairing now")).text.startswith("Pairing round done")
+
+
+def best_possible(ids: list[int], recent: set[tuple[int, int]], before: frozenset[int]) -> tuple[int, int]:
+    """By brute force over every way to place `ids` in pairs and at most one trio: the fewest people left out,
+    and, with that few, the fewest of `before` among them."""
+    best = (len(ids), len(ids))
+
+    def ok(*group: int) -> bool:
+        return all(pair_key(a, b) not in recent for i, a in enumerate(group) for b in group[i + 1 :])
+
+    def walk(rest: list[int], out: list[int], trio: bool) -> None:
+        nonlocal best
+        if not rest:
+            best = min(best, (len(out), sum(i in before for i in out)))
+            return
+        me, others = rest[0], rest[1:]
+        walk(others, [*out, me], trio)
+        for j, b in enumerate(others):
+            if ok(me, b):
+                walk(others[:j] + others[j + 1 :], out, trio)
+            if not trio:
+                for k in range(j + 1, len(others)):
+                    if ok(me, b, others[k]):
+                        walk([x for x in others if x not in (b, others[k])], out, True)
+
+    walk(ids, [], False)
+    return best
+
+
+def test_nobody_sits_out_twice_running_while_a_matching_places_them() -> None:
+    """Five to seven people paired daily with a week's window: each round leaves out as few as any matching could,
+    and of those as few as possible who sat out last round (checked against every possible matching)."""
+    for n, seed in ((5, 1), (6, 2), (7, 3)):
+        crowd = people(n, 3, seed=seed)
+        ids = [p.id for p in crowd]
+        rounds: list[list[tuple[int, ...]]] = []
+        before: frozenset[int] = frozenset()
+        for r in range(30):
+            recent = recent_pairs(g for past in rounds[-7:] for g in past)
+            result = match(crowd, recent, f"day {r}", left_out_before=before)
+            everyone_once(result.groups, result.unplaced, ids)
+            assert not recent_pairs(result.groups) & recent
+            found = (len(result.unplaced), sum(i in before for i in result.unplaced))
+            assert found == best_possible(ids, recent, before), f"{n} people, day {r}"
+            rounds.append(result.groups)
+            before = frozenset(result.unplaced)
+
+
+async def test_one_person_opted_in_hears_the_truth_and_so_does_the_steering_group(chat: Chat) -> None:
+    await chat.say("Ada", "help")
+    await make_people(chat, [("Gil", "A", "early")])
+    await chat.say("Gil", "pairing on")
+    reply = await chat.say("Ada", "pairing now")
+    assert "only one person is opted in, so there was no one to pair them with; they were told" in reply.text
+    assert "people" not in reply.text and "group DM" not in reply.text
+    (told,) = [d for d in await chat.deliver() if d.target == "gil"]
+    assert "you are the only person opted in to pairing" in told.reply.text
+    assert "met" not in told.reply.text
+
+
+async def test_someone_left_over_is_not_told_they_have_met_everyone(chat: Chat) -> None:
+    """Three who met yesterday and a newcomer: only one of them can meet the newcomer, so one pair is made and two
+    sit out. They could have met the newcomer, so they are not told they have met everyone."""
+    await chat.say("Ada", "help")
+    await make_people(chat, [("Gil", "A", "early"), ("Hal", "B", "mid"), ("Ivy", "C", "senior")])
+    for name in ("Gil", "Hal", "Ivy"):
+        await chat.say(name, "pairing on")
+    assert "paired all 3 people in a trio" in (await chat.say("Ada", "pairing now")).text
+    await chat.deliver()
+    await make_people(chat, [("Jo", "D", "mid")])
+    await chat.say("Jo", "pairing on")
+    chat.advance(days=1)
+    reply = await chat.say("Ada", "pairing now")
+    assert "paired 2 of 4 people in 1 pair; 2 people had a round off and were told why" in reply.text
+    told = {d.target: d.reply.text for d in await chat.deliver() if d.target_kind == "member"}
+    assert len(told) == 2 and all(text.startswith("No coffee for you this round") for text in told.values())
+    assert all("couldn't place everyone with someone they haven't met recently" in text for text in told.values())
+    assert not any("met everyone" in text for text in told.values())
+    async with chat.core.db.read() as session:
+        left_out = (await session.scalars(select(PairingLeftOut.member_id))).all()
+    assert len(left_out) == 2
+
+
+async def test_intros_and_check_ins_mention_people_and_a_check_in_shows_its_answer(chat: Chat) -> None:
+    await chat.say("Ada", "help")
+    await make_people(chat, [("Gil", "A", "early"), ("Hal", "B", "mid")])
+    for name in ("Gil", "Hal"):
+        await chat.say(name, "pairing on")
+    await chat.say("Ada", "pairing now")
+    await chat.deliver()
+    intro = next(d for d in chat.recorder.raw if d.target_kind == "members")
+    assert person_ref("gil", "Gil") in intro.reply.text and person_ref("hal", "Hal") in intro.reply.text
+    assert re.search(r"I'll check in around \w+day \d{1,2} \w+\.", shown(intro.reply.text))  # no zero-padded day
+    chat.advance(days=3)
+    checkins = {d.target: d for d in await chat.deliver() if d.target_kind == "member"}
+    assert person_ref("hal", "Hal") in next(d for d in chat.recorder.raw if d.id == checkins["gil"].id).reply.text
+    await chat.press("Gil", "Yes, we met", checkins["gil"].reply)
+    (edit,) = await chat.deliver()
+    assert edit.target == "gil" and edit.edit_ref == f"ref-{checkins['gil'].id}"  # the check-in itself, updated
+    assert "✅ You said you met" in edit.reply.text
+    assert [b.label for b in edit.reply.buttons] == ["Planned", "Not this time"]
+    await chat.press("Gil", "Planned", edit.reply)
+    (again,) = await chat.deliver()
+    assert "You said you have a date planned" in again.reply.text and again.edit_ref == edit.edit_ref
+
+
+async def test_an_answer_given_before_the_check_in_is_due_goes_into_the_check_in(chat: Chat) -> None:
+    await chat.say("Ada", "help")
+    await make_people(chat, [("Gil", "A", "early"), ("Hal", "B", "mid")])
+    for name in ("Gil", "Hal"):
+        await chat.say(name, "pairing on")
+    await chat.say("Ada", "pairing now")
+    await chat.deliver()
+    async with chat.core.db.read() as session:
+        pair = (await session.scalars(select(Pair))).one()
+    assert "noted that you met" in (await chat.say("Hal", f"pairing met {pair.id} met")).text
+    assert await chat.deliver() == []  # nothing to edit yet: the check-in waits for its day
+    chat.advance(days=3)
+    checkins = {d.target: d for d in await chat.deliver()}
+    assert "✅ You said you met" in checkins["hal"].reply.text and checkins["hal"].edit_ref is None
+    assert "✅" not in checkins["gil"].reply.text

@@ -45,7 +45,7 @@ async def test_rotation_uses_every_prompt_before_repeating_and_own_prompts_first
     await chat.say("Ada", "prompts readers every:day")
     chat.advance(minutes=30)  # 10:00: the first, and then one each day
     own = "What book changed how you work?"
-    assert "Added to Readers's prompts" in (await chat.say("Ada", f'prompt add "{own}" group:readers')).text
+    assert "Added to Readers' prompts" in (await chat.say("Ada", f'prompt add "{own}" group:readers')).text
     assert "already in the set" in (await chat.say("Ada", f'prompt add "{own}" group:readers')).text
     seen: list[str] = []
     for _ in range(len(BUILT_IN) + 1):
