@@ -9,6 +9,7 @@ from sqlalchemy import exists, select
 
 from handlers.command.context import Ctx
 from handlers.command.messages import Reply
+from handlers.command.outbox import mention
 from handlers.command.registry import command
 from storage import queries
 from storage.db import Database
@@ -93,7 +94,7 @@ async def add(ctx: Ctx) -> Reply:
     ctx.session.add(Admin(member_id=person.id, added_by=ctx.me.id, added_at=ctx.now))
     await ctx.tell(
         person,
-        Reply(f"{ctx.me.display_name} added you to Convene's steering group. Type `help` to see what you can now do."),
+        Reply(f"{mention(ctx.me)} added you to Convene's steering group. Type `help` to see what you can now do."),
         key=f"admin {person.id}: added {ctx.now.isoformat()}",
     )
     return Reply(f"{person.display_name} is now in the steering group.")
@@ -123,7 +124,7 @@ async def remove(ctx: Ctx) -> Reply:
     await ctx.session.delete(row)
     await ctx.tell(
         person,
-        Reply(f"{ctx.me.display_name} removed you from Convene's steering group. Thank you for serving on it."),
+        Reply(f"{mention(ctx.me)} removed you from Convene's steering group. Thank you for serving on it."),
         key=f"admin {person.id}: removed {ctx.now.isoformat()}",
     )
     return Reply(f"{person.display_name} is no longer in the steering group; they have been told.")

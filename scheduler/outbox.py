@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy import Update, and_, or_, select, update
 from sqlalchemy.orm import aliased
 
-from handlers.command.messages import Reply
+from handlers.command.messages import Reply, counted
 from handlers.command.outbox import REDACTED, REDACTED_TEXT, SEALED
 from handlers.command.sealing import SealBroken, Sealer
 from scheduler.pacing import Pacer
@@ -285,7 +285,11 @@ class Dispatcher:
             return
         if permanent or row.attempts >= self.max_attempts:
             log.warning(
-                "outbox row %s (%s) failed for good after %s attempts: %s", row.id, row.key, row.attempts, error
+                "outbox row %s (%s) failed for good after %s: %s",
+                row.id,
+                row.key,
+                counted(row.attempts, "attempt"),
+                error,
             )
             await self._settle(row, status="failed", error=error)
             return

@@ -69,8 +69,11 @@ def score(a: Person, b: Person) -> int:
 def placeable(people: Sequence[Person], recent: set[tuple[int, int]]) -> set[int]:
     """The ids of those who have someone among `people` they have not met within the window: anyone else can only
     be left out."""
-    ids = [p.id for p in people]
-    return {a for a in ids if any(b != a and pair_key(a, b) not in recent for b in ids)}
+    return {p.id for p in people if _can_meet(p.id, people, recent)}
+
+
+def _can_meet(member_id: int, people: Sequence[Person], recent: set[tuple[int, int]]) -> bool:
+    return any(p.id != member_id and pair_key(member_id, p.id) not in recent for p in people)
 
 
 def match(
@@ -90,7 +93,7 @@ def match(
         cost = (len(found.unplaced), sum(i in before for i in found.unplaced), -found.score)
         if best_cost is None or cost < best_cost:
             best, best_cost = found, cost
-        if not found.unplaced:
+        if all(not _can_meet(i, people, recent) for i in found.unplaced):  # nobody left over could be placed
             break
     assert best is not None
     return best
