@@ -172,22 +172,24 @@ def _repair(pairs: list[list[Person]], stranded: list[Person], ok: Allowed, rng:
                     break
                 order = list(range(len(pairs)))
                 rng.shuffle(order)
-                for k in order:
-                    x, y = pairs[k][0], pairs[k][1]
-                    if len(pairs[k]) == 2 and ok(x, s) and ok(y, t):
-                        pairs[k] = [x, s]
-                        pairs.append([y, t])
-                        left.pop(j)
-                        left.pop(i)
-                        placed = True
-                        break
-                    if len(pairs[k]) == 2 and ok(x, t) and ok(y, s):
-                        pairs[k] = [x, t]
-                        pairs.append([y, s])
-                        left.pop(j)
-                        left.pop(i)
-                        placed = True
-                        break
+                swap = next(
+                    (
+                        (k, a, b)
+                        for k in order
+                        if len(pairs[k]) == 2
+                        for a, b in ((s, t), (t, s))
+                        if ok(pairs[k][0], a) and ok(pairs[k][1], b)
+                    ),
+                    None,
+                )
+                if swap is not None:
+                    k, a, b = swap
+                    x, y = pairs[k]
+                    pairs[k] = [x, a]
+                    pairs.append([y, b])
+                    left.pop(j)
+                    left.pop(i)
+                    placed = True
                 if placed:
                     break
             if placed:
