@@ -155,8 +155,10 @@ class Dispatcher:
                 lanes.setdefault(_channel_key(row), []).append(row)
             else:
                 await self._deliver(row)
-        if lanes:
-            await asyncio.gather(*(self._lane(self.pacers[lane[0].platform], lane) for lane in lanes.values()))
+        if lanes:  # a task group: cancelled, or with a lane failing, every lane is cancelled and awaited
+            async with asyncio.TaskGroup() as group:
+                for lane in lanes.values():
+                    group.create_task(self._lane(self.pacers[lane[0].platform], lane))
         return len(rows)
 
     async def _lane(self, pacer: Pacer, rows: list[Outbox]) -> None:

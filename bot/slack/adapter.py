@@ -48,6 +48,7 @@ ACK_WITHIN = 2.0
 REPLAY_WINDOW = 5 * 60.0  # Bolt refuses a request whose timestamp is older than this
 JSON = "application/json;charset=utf-8"
 NUDGE_GATHER = 0.05  # seconds the outbox waits after a change for the changes that come with it
+CLOSE_WITHIN = 5.0  # seconds work under way gets to finish when Convene stops, before it is cancelled
 NOT_INSTALLED = (
     "Convene is not installed in this Slack workspace, so it cannot act here. "
     "Ask your workspace's admins to install it."
@@ -82,7 +83,12 @@ class SlackAdapter:
         self._homes_due: set[tuple[str, str]] = set()
         self._homes_event = asyncio.Event()
         self._recent = Recent(REPLAY_WINDOW)
-        self._tasks: set[asyncio.Future[None]] = set()
+        # Every task the adapter starts, until it ends: `close` waits for them, then cancels and awaits the rest.
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._stopping = False  # the loops end their round and stop
+        self._closing = False  # `close` has begun (work started from now on is still waited for, then cancelled)
+        self._closed = asyncio.Event()
 
     # -- what the listeners call ------------------------------------------------------------------------------
 
@@ -94,7 +100,7 @@ class SlackAdapter:
         response URL. Nothing before the acknowledgement waits on the database past that: the delivery's record
         is written in the command's own transaction, under the same clock."""
         team, user = body["team_id"], body["user_id"]
-        task = asyncio.ensure_future(self._slash(client, body, delivery))
+        task = self._track(asyncio.ensure_future(self._slash(client, body, delivery)))
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
         except TimeoutError:  # slow today: acknowledge now, answer by the response URL when ready
@@ -221,7 +227,7 @@ class SlackAdapter:
             channel=channel,
             delivery=delivery,
         )
-        task = asyncio.ensure_future(self.core.handle(request))
+        task = self._track(asyncio.ensure_future(self.core.handle(request)))
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
         except TimeoutError:
@@ -321,6 +327,10 @@ class SlackAdapter:
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Work that goes on after Slack has its acknowledgement (Bolt answers when a listener returns)."""
+        if self._closed.is_set():  # nothing would wait for it: it is not started
+            work.close()
+            log.warning("Convene has stopped: Slack work after the acknowledgement was dropped")
+            return
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
@@ -329,6 +339,19 @@ class SlackAdapter:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("Slack work after the acknowledgement failed", exc_info=task.exception())
+
+    def _track(self, task: asyncio.Future[Reply]) -> asyncio.Future[Reply]:
+        """A command's own task, which its request waits for (and which may outlive the request: a slow one is
+        answered later, and a request cancelled mid-way leaves its command to finish). What it raises reaches
+        whoever awaits it; it is retrieved here so that a task nobody awaits any more says nothing."""
+        self._tasks.add(task)
+        task.add_done_callback(self._untrack)
+        return task
+
+    def _untrack(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()
 
     # -- the App Home --------------------------------------------------------------------------------------
 
@@ -345,39 +368,71 @@ class SlackAdapter:
 
     # -- background work: the outbox nudged after a change, Homes refreshed --------------------------------------
 
+    def start(self) -> None:
+        """Start the background loops: the outbox nudged after a change, Homes refreshed."""
+        if not self._loops and not self._closing:
+            self._loops = [asyncio.create_task(self._nudged()), asyncio.create_task(self._homes())]
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(self._nudged()), asyncio.create_task(self._homes())]
+        self.start()
         try:
             yield
         finally:
-            if self._tasks:  # let answers under way finish, briefly
-                await asyncio.wait(list(self._tasks), timeout=5)
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await self.close()
+
+    async def close(self, within: float = CLOSE_WITHIN) -> None:
+        """Stop, as Convene stops: the work under way after acknowledgements (answers, records, lookups) gets up
+        to `within` seconds to finish; then the loops end the round they are in (a round of the outbox is not
+        cut off mid-send) within what is left of that time; whatever is still running then is cancelled, and
+        awaited. Every task the adapter started has ended when this returns. Closing again waits for the first
+        close to end."""
+        if self._closing:
+            await self._closed.wait()
+            return
+        self._closing = True
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + within
+            while self._tasks and loop.time() < deadline:  # answers may start more work (a record, a Home)
+                await asyncio.wait(list(self._tasks), timeout=deadline - loop.time())
+            self._stopping = True
+            self._nudge.set()
+            self._homes_event.set()
+            if self._loops:
+                await asyncio.wait(self._loops, timeout=max(0.0, deadline - loop.time()))
+            while left := [t for t in (*self._loops, *self._tasks) if not t.done()]:
+                log.warning("Convene is stopping: %d pieces of Slack work were cut short", len(left))
+                for task in left:
+                    task.cancel()
+                await asyncio.wait(left)
+            await self.people.close()
+        finally:
+            self._closed.set()
 
     async def _nudged(self) -> None:
-        while True:
+        while not self._stopping:
             await self._nudge.wait()
+            if self._stopping:
+                return
             await asyncio.sleep(NUDGE_GATHER)
             self._nudge.clear()
             if self.dispatcher is None:
                 continue
             try:
-                while await self.dispatcher.run_once():
+                while not self._stopping and await self.dispatcher.run_once():
                     pass
             except Exception:
                 log.exception("sending the outbox after a change failed; the dispatcher will try again")
 
     async def _homes(self) -> None:
-        while True:
+        while not self._stopping:
             await self._homes_event.wait()
             self._homes_event.clear()
             due, self._homes_due = self._homes_due, set()
             for team, user in due:
+                if self._stopping:  # left for the next start: a Home is published again when it is opened
+                    return
                 try:
                     await self.publish_home(await self.clients.for_team(team), team, user)
                 except Exception:

@@ -86,6 +86,7 @@ class SlackRuntime:
         self.clients = Clients(
             self.session, settings.slack_api_url, token=None if oauth else token, installations=store
         )
+        self._socket: AsyncSocketModeHandler | None = None
         self.people = People()
         self.messenger = SlackMessenger(self.clients, on_direct=self._on_direct)
         self.adapter = SlackAdapter(
@@ -165,31 +166,43 @@ class SlackRuntime:
         return await to_aiohttp_response(response)
 
     async def _running(self, app: web.Application) -> AsyncIterator[None]:
-        async with self.adapter.running():
-            handler = None
+        self.adapter.start()
+        try:
             if self.app_token is not None:
-                handler = AsyncSocketModeHandler(self.bolt, self.app_token, web_client=self.clients.base)
-                try:  # slack_sdk retries a refused token for ever: give up, and say why, rather than hang
-                    await asyncio.wait_for(handler.connect_async(), SOCKET_CONNECT_WITHIN)  # type: ignore[no-untyped-call]
-                except TimeoutError:
-                    with contextlib.suppress(Exception):
-                        await handler.close_async()  # type: ignore[no-untyped-call]
-                    raise SettingsError(
-                        f"Slack opened no Socket Mode connection within {SOCKET_CONNECT_WITHIN:.0f} s: check "
-                        "SLACK_APP_TOKEN (an app-level token, xapp-…, with the connections:write scope)."
-                    ) from None
-                log.info("Slack: connected over Socket Mode")
-            try:
-                yield
-            finally:
-                if handler is not None:
-                    with contextlib.suppress(Exception):
-                        await handler.close_async()  # type: ignore[no-untyped-call]
+                await self._connect(self.app_token)
+            yield
+        finally:
+            await self.stop()
+
+    async def _connect(self, app_token: str) -> None:
+        handler = AsyncSocketModeHandler(self.bolt, app_token, web_client=self.clients.base)
+        self._socket = handler
+        try:  # slack_sdk retries a refused token for ever: give up, and say why, rather than hang
+            await asyncio.wait_for(handler.connect_async(), SOCKET_CONNECT_WITHIN)  # type: ignore[no-untyped-call]
+        except TimeoutError:
+            raise SettingsError(
+                f"Slack opened no Socket Mode connection within {SOCKET_CONNECT_WITHIN:.0f} s: check "
+                "SLACK_APP_TOKEN (an app-level token, xapp-…, with the connections:write scope)."
+            ) from None
+        log.info("Slack: connected over Socket Mode")
 
     def _on_direct(self, team: str, user: str) -> None:
         self.adapter.refresh_home(team, user)
 
+    async def stop(self) -> None:
+        """Stop taking Slack's requests (the Socket Mode connection closes) and end the adapter's background
+        work: what is under way finishes, briefly, and the rest is cancelled and awaited (`SlackAdapter.close`).
+        Called by `close`, before the database and the HTTP session go, and again, doing nothing more, when
+        the web app's Slack context ends."""
+        handler, self._socket = self._socket, None
+        if handler is not None:
+            with contextlib.suppress(Exception):
+                await handler.close_async()  # type: ignore[no-untyped-call]
+        await self.adapter.close()
+
     async def close(self) -> None:
+        """Everything Slack: stopped first, while the database and the session it uses are still open."""
+        await self.stop()
         await self.session.close()
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import io
 import json
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -269,8 +271,53 @@ async def workspace(db_url: str, slack_api: FakeSlack) -> AsyncIterator[Workspac
     parts.dispatcher.pacers["slack"] = Pacer(1000.0, channel_interval=0.0)
     server = TestServer(make_app(parts), host="127.0.0.1")
     client = TestClient(server)
-    await client.start_server()
     try:
+        await client.start_server()
         yield Workspace(client, slack_api, parts)
     finally:
-        await client.close()
+        await stopped(client, parts)
+
+
+async def stopped(client: TestClient[Any, Any], parts: Parts) -> None:
+    """Stop the app as `convene serve` does (the runner's cleanup: the web app's contexts, which close Convene's
+    parts), then check that nothing Convene started is still running: a task left behind would run on with the
+    database and the session closed, and be cancelled only when the test's event loop closes, where a task that
+    does not end when cancelled hangs the run rather than failing it."""
+    await client.close()  # the runner's cleanup, as in bot.web.serve
+    await parts.close()  # idempotent; closes what a server that never started would not have
+    left = await leftover_tasks()
+    if left:
+        shown = []
+        for task in left:
+            stack = io.StringIO()
+            task.print_stack(file=stack)
+            shown.append(stack.getvalue())
+        for task in left:
+            task.cancel()
+        await asyncio.wait(left, timeout=5)
+        pytest.fail("tasks Convene started were still running after it stopped:\n" + "\n".join(shown))
+
+
+OURS = tuple(
+    str(Path(__file__).resolve().parents[2] / package) for package in ("bot", "handlers", "scheduler", "storage")
+)
+
+
+async def leftover_tasks() -> list[asyncio.Task[Any]]:
+    """The tasks still running whose code is Convene's (or its database driver's), after a few turns of the
+    loop for those that were ending."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+    mine = asyncio.current_task()
+    found = []
+    for task in asyncio.all_tasks():
+        if task is mine or task.done():
+            continue
+        files = [frame.f_code.co_filename for frame in task.get_stack()]
+        coro = task.get_coro()
+        code = getattr(coro, "cr_code", None)
+        if code is not None:
+            files.append(code.co_filename)
+        if any(f.startswith(OURS) or "/sqlalchemy/" in f or "/aiosqlite/" in f for f in files):
+            found.append(task)
+    return found
