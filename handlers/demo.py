@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.command.timing import DEFAULT_TZ, first_anchor
+from handlers.command.timing import DEFAULT_TZ, closing_moment, first_anchor
 from storage.db import Database
 from storage.models import (
     Call,
@@ -111,9 +111,16 @@ async def seed(db: Database, now: datetime, *, platform: str = "console", worksp
         session.add_all(groups)
         await session.flush()
         diversity, wellbeing, scholarly = groups
+        closes = (now + timedelta(days=21)).date()
         for group in (diversity, wellbeing):
             session.add(
-                Call(group_id=group.id, status="open", closes_on=(now + timedelta(days=21)).date(), opened_at=now)
+                Call(
+                    group_id=group.id,
+                    status="open",
+                    closes_on=closes,
+                    closes_at=closing_moment(closes, DEFAULT_TZ),
+                    opened_at=now,
+                )
             )
         session.add_all(
             [

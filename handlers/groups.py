@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Exists, func, or_, select
@@ -13,6 +13,7 @@ from handlers.command.forms import Field, Form
 from handlers.command.grammar import Word, slugify, tokenize
 from handlers.command.messages import Button, Reply, Section, channel_ref, counted, titled
 from handlers.command.registry import command
+from handlers.command.timing import until_words
 from storage import queries
 from storage.models import (
     GROUP_KINDS,
@@ -88,7 +89,7 @@ class Listed:
     chairs: int
     chair_names: str | None
     calling: bool  # a call for volunteers is taking offers
-    closes_on: date | None
+    closes_at: datetime | None
     mine: bool  # the person asking is in it, or has offered to serve on it
     study_title: str | None
     study_link: str | None
@@ -125,7 +126,7 @@ async def directory(ctx: Ctx) -> Reply:
             .where(of_group, Membership.role == "chair")
             .scalar_subquery(),
             select(Call.id).where(taking).exists(),
-            select(Call.closes_on).where(taking).scalar_subquery(),
+            select(Call.closes_at).where(taking).scalar_subquery(),
             or_(
                 select(Membership.id).where(of_group, Membership.member_id == ctx.me.id).exists(),
                 _offered(ctx.me.id, Group.id),
@@ -159,7 +160,8 @@ async def directory(ctx: Ctx) -> Reply:
         if left is not None:
             fields.append(("Seats left", str(left)))
         if r.calling:
-            fields.append(("Call for volunteers", f"open until the end of {r.closes_on}" if r.closes_on else "open"))
+            until = f"open until {until_words(r.closes_at, ctx.zone)}" if r.closes_at else "open"
+            fields.append(("Call for volunteers", until))
         headline = f"*{g.name}* (`{g.slug}`)" + (f" — {g.theme}" if g.theme else "")
         buttons = action_buttons(g, calling=r.calling, seats=left, chairs=r.chairs, member=r.mine)
         sections.append(Section(headline, tuple(fields), buttons))
@@ -218,7 +220,7 @@ async def show(ctx: Ctx) -> Reply:
     about = (
         await session.execute(
             select(
-                Call.id, Call.closes_on, ProgressUpdate.posted_at, ProgressUpdate.text, CaseStudy.title, CaseStudy.link
+                Call.id, Call.closes_at, ProgressUpdate.posted_at, ProgressUpdate.text, CaseStudy.title, CaseStudy.link
             )
             .select_from(Group)
             .outerjoin(Call, (Call.group_id == Group.id) & calling(ctx.now))
@@ -227,7 +229,7 @@ async def show(ctx: Ctx) -> Reply:
             .where(Group.id == g.id)
         )
     ).one()
-    call_id, closes_on, posted_at, progress, study_title, study_link = about
+    call_id, closes_at, posted_at, progress, study_title, study_link = about
     lines = [f"{g.name} — {KIND_NAMES[g.kind]} ({g.status})"]
     if g.theme:
         lines.append(f"Theme: {g.theme}")
@@ -241,7 +243,7 @@ async def show(ctx: Ctx) -> Reply:
     if g.starts_on or g.ends_on:
         lines.append(runs_line(g))
     if call_id is not None:
-        lines.append("Call for volunteers: open" + (f" until the end of {closes_on}" if closes_on else ""))
+        lines.append("Call for volunteers: open" + (f" until {until_words(closes_at, ctx.zone)}" if closes_at else ""))
     if milestones:
         lines.append("Milestones:")
         lines += [

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from handlers.command.context import Ctx
 from handlers.command.messages import Button, Reply, Section
 from handlers.command.registry import command
+from handlers.command.timing import until_words
 from handlers.groups import KIND_NAMES, action_buttons, calling, seats_left
 from storage.models import Call, Group, Membership, Suggestion, VolunteerOffer
 
@@ -76,7 +77,7 @@ async def home(ctx: Ctx) -> Reply:
     if open_calls:
         sections.append(Section("*Open calls for volunteers*"))
         for call, g, t, n in open_calls:
-            until = f", offers close at the end of {call.closes_on}" if call.closes_on else ""
+            until = f", offers close at {until_words(call.closes_at, ctx.zone)}" if call.closes_at else ""
             buttons = action_buttons(g, calling=True, seats=seats_left(g, t), chairs=n)
             sections.append(Section(f"*{g.name}*{until}", buttons=buttons))
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from handlers.command.context import Ctx
 from handlers.command.messages import Button, Reply, Section, channel_ref, counted, possessive, titled
 from handlers.command.outbox import address, member_row, mention, outbox_row
 from handlers.command.registry import command
-from handlers.command.timing import wall_clock_instant
+from handlers.command.timing import DEFAULT_TZ, closing_moment, until_words
 from handlers.groups import MAX_CHAIRS, action_buttons, calling, seats_left
 from storage import queries
 from storage.models import ROLES, Call, CaseStudy, Group, Member, Membership, Outbox, Schedule, VolunteerOffer
@@ -86,20 +86,15 @@ class CallState:
 
     id: int
     open: bool
-    closes_on: date | None
+    closes_at: datetime | None
 
     @classmethod
     def of(cls, call: Call, now: datetime) -> CallState:
-        return cls(call.id, is_open(call, now), call.closes_on)
+        return cls(call.id, is_open(call, now), call.closes_at)
 
 
 def is_open(call: Call, now: datetime) -> bool:
     return call.status == "open" and (call.closes_at is None or call.closes_at > now)
-
-
-def closing_moment(day: date, tz: str) -> datetime:
-    """When a call whose offers close on `day` closes: the start of the next day in `tz`, in UTC."""
-    return wall_clock_instant(datetime.combine(day + timedelta(days=1), datetime.min.time()), ZoneInfo(tz))
 
 
 async def _tally(session: AsyncSession, group: Group, call_id: int) -> Tally:
@@ -113,11 +108,15 @@ def _announcement(group: Group, call: CallState, tally: Tally) -> Reply:
     taking = call.open and not full
     status = "" if taking else " (this call is now closed)" if not call.open else " (all seats are taken)"
     headline = f"Call for volunteers: {group.name}{status}"
-    closing = f" Offers close at the end of {call.closes_on}." if call.closes_on and taking else ""
+    closing = (  # a channel's readers are in many zones: the consortium's own, named
+        f" Offers close at {until_words(call.closes_at, ZoneInfo(DEFAULT_TZ), label=True)}."
+        if call.closes_at and taking
+        else ""
+    )
     body = (group.about or group.theme or "A task-and-finish group of the programme.") + closing
     chairs = (
-        f"{MAX_CHAIRS} of {MAX_CHAIRS} appointed"
-        if tally.chairs >= MAX_CHAIRS
+        f"{tally.chairs} of {MAX_CHAIRS} appointed"
+        if tally.chairs >= MAX_CHAIRS or not taking
         else f"up to {MAX_CHAIRS - tally.chairs} wanted ({tally.chairs} appointed)"
     )
     fields = (
@@ -174,7 +173,7 @@ async def close_call(session: AsyncSession, group: Group, call: Call, now: datet
     decision."""
     call.status, call.closed_at = "closed", now
     await _edit_announcement(
-        session, group, CallState(call.id, False, call.closes_on), await _tally(session, group, call.id), cause, now
+        session, group, CallState(call.id, False, call.closes_at), await _tally(session, group, call.id), cause, now
     )
     waiting = await session.scalar(
         select(func.count()).where(VolunteerOffer.group_id == group.id, VolunteerOffer.status == "offered")
@@ -312,7 +311,7 @@ async def volunteer(ctx: Ctx) -> Reply:
     offer_state = (
         select(
             Call.id,
-            Call.closes_on,
+            Call.closes_at,
             is_member.exists(),
             VolunteerOffer.id,
             VolunteerOffer.role,
@@ -329,8 +328,8 @@ async def volunteer(ctx: Ctx) -> Reply:
     state = (await ctx.session.execute(offer_state)).one_or_none()
     if state is None:
         raise ctx.fail(f"{g.name} has no open call for volunteers just now.")
-    call_id, closes_on, is_member, live_id, live_role, *tally = state
-    call = CallState(call_id, True, closes_on)
+    call_id, closes_at, is_member, live_id, live_role, *tally = state
+    call = CallState(call_id, True, closes_at)
     before = Tally(*tally)
     if is_member:
         raise ctx.fail(f"You are already a member of {g.name}.")

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from handlers.command.errors import UserError
@@ -120,6 +121,21 @@ def working_day_later(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
     return wall_clock_instant(datetime.combine(day, local.time().replace(tzinfo=None)), zone)
 
 
+def closing_moment(day: date, tz: str) -> datetime:
+    """When something that closes "at the end of `day`" closes (a call's `closes:`): the start of the next day in
+    the zone `tz`, as an aware UTC datetime."""
+    return wall_clock_instant(datetime.combine(day + timedelta(days=1), datetime.min.time()), ZoneInfo(tz))
+
+
+def until_words(moment: datetime, zone: ZoneInfo, *, label: bool = False) -> str:
+    """When something closes, as a reader in `zone` says it: `the end of 2026-12-01` when it closes at their
+    midnight, else `2026-11-30 11:00` (with the zone's name when `label`, for a post many people read)."""
+    local = moment.astimezone(zone)
+    if local.time() == datetime.min.time():
+        return f"the end of {local.date() - timedelta(days=1)}"
+    return f"{local:%Y-%m-%d %H:%M}" + (f" ({zone.key} time)" if label else "")
+
+
 def wall_clock_instant(wall: datetime, zone: ZoneInfo) -> datetime:
     """The moment (in UTC) at which clocks in `zone` show the naive time `wall`: its first occurrence if autumn
     shows it twice, or the first minute after it that clocks show if spring skips it."""
@@ -131,6 +147,21 @@ def wall_clock_instant(wall: datetime, zone: ZoneInfo) -> datetime:
     raise ValueError(f"{wall} is not shown by clocks in {zone.key} within {GAP_LIMIT_MINUTES} minutes")
 
 
+def wall_clock_trigger(cron: str) -> BaseTrigger:
+    """The crontab's times as naive wall-clock times (evaluated as UTC). As standard cron means it, a rule that
+    restricts both the day of the month and the day of the week fires on either (`0 9 1-7 * mon`: the first
+    seven days of each month, and every Monday); APScheduler's CronTrigger alone would want both."""
+    minute, hour, dom, month, dow = cron.split()
+    if dom == "*" or dow == "*":
+        return CronTrigger.from_crontab(cron, timezone=UTC)
+    return OrTrigger(
+        [
+            CronTrigger.from_crontab(f"{minute} {hour} {dom} {month} *", timezone=UTC),
+            CronTrigger.from_crontab(f"{minute} {hour} * {month} {dow}", timezone=UTC),
+        ]
+    )
+
+
 class RuleTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type hints
     """An APScheduler trigger for a rule: the cron expression matched on wall-clock time in the rule's zone
     (see the module), skipping fire times the rule does not accept (bank holidays, weeks not counted)."""
@@ -139,7 +170,7 @@ class RuleTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no 
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
-        self.wall_clock = CronTrigger.from_crontab(rule.cron, timezone=UTC)  # naive wall-clock times, as UTC
+        self.wall_clock = wall_clock_trigger(rule.cron)
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
         """The first fire time at or after `now` (aware), in UTC; None if the rule never fires again (within
@@ -169,6 +200,9 @@ def _time_fields(text: str) -> tuple[int, int]:
     if m is None:
         raise UserError(f"“{text}” is not a time of day like 10:00.")
     return int(m.group(1)), int(m.group(2))
+
+
+DAY_NAMES = frozenset(_DAYS)  # the day words `every:` and `day:` take: mon, monday, tue, …
 
 
 def parse_every(text: str, *, default_day: str | None = None) -> tuple[str, int]:
@@ -268,12 +302,21 @@ def parse_cron(text: str, tz: str) -> str:
             f'cron: takes five fields (minute hour day month weekday), like cron:"0 10 * * mon", not “{text}”.'
         )
     fields[4] = standard_weekdays(fields[4], text)
+    for (name, low, high), value in zip(CRON_FIELDS, fields[:4], strict=True):
+        try:
+            CronTrigger(**{name: value}, timezone=UTC)
+        except ValueError:
+            raise UserError(
+                f"cron:“{text}”: the {name.replace('_', ' ')} field takes {low}-{high} (lists, ranges and steps of "
+                f"them, or *), not “{value}”."
+            ) from None
     cron = " ".join(fields)
-    try:
-        CronTrigger.from_crontab(cron, timezone=ZoneInfo(tz))
-    except ValueError as err:
-        raise UserError(f"cron:“{text}” is not a valid cron expression: {err}.") from None
+    if wall_clock_trigger(cron).get_next_fire_time(None, datetime(2000, 1, 1, tzinfo=UTC)) is None:
+        raise UserError(f"cron:“{text}” names a day that never comes (like 31 February): it would never run.")
     return cron
+
+
+CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12))  # standard cron's ranges
 
 
 def _days_in_words(dow: str) -> str | None:
@@ -311,6 +354,16 @@ def _times_in_words(minute: str, hour: str) -> str | None:
     return None
 
 
+def ordinal(n: int) -> str:
+    """`1st`, `2nd`, `11th`, `23rd`."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def describe(rule: Rule) -> str:
     """The rule in words, as a person would say it: `weekdays at 09:00 (Europe/London), every 2 weeks, not on
     bank holidays`. A cron expression words cannot say plainly is quoted as it is, with its days in words."""
@@ -321,6 +374,8 @@ def describe(rule: Rule) -> str:
             text = times if days == "every day" else f"{days}, {times}"
         else:
             text = f"{days} {times}"
+    elif month == "*" and dow == "*" and times is not None and all(d.isdigit() for d in dom.split(",")):
+        text = f"monthly on the {_listed([ordinal(int(d)) for d in dom.split(',')])} {times}"
     else:
         text = f"cron “{minute} {hour} {dom} {month} {dow}”"
     text += f" ({rule.tz})"

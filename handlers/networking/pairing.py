@@ -15,11 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.command.context import Ctx
 from handlers.command.errors import NotAllowed
 from handlers.command.grammar import Word, parse_int, zone
-from handlers.command.messages import Button, Reply, counted, shown
+from handlers.command.messages import Button, Reply, counted, possessive, shown
 from handlers.command.occurrences import Occasion, rule_of, runs
 from handlers.command.outbox import member_row, mention, outbox_row
 from handlers.command.registry import command
-from handlers.command.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_every, working_day_later
+from handlers.command.timing import (
+    DAY_NAMES,
+    DEFAULT_TZ,
+    Rule,
+    describe,
+    first_anchor,
+    parse_every,
+    working_day_later,
+)
 from handlers.networking.matching import Person, match, placeable, recent_pairs
 from handlers.networking.prompts import BUILT_IN
 from storage import queries
@@ -462,7 +470,7 @@ async def status(ctx: Ctx) -> Reply:
         if nxt is not None and (s.group_id is None or ctx.is_admin):
             group = await ctx.session.get(Group, s.group_id) if s.group_id else None
             label = f" ({group.name})" if group else ""
-            lines.append(f"Next round{label}: {nxt.astimezone(rule.zone):%A %Y-%m-%d %H:%M}.")
+            lines.append(f"Next round{label}: {ctx.local(nxt):%A %Y-%m-%d %H:%M} ({ctx.zone.key}).")  # the reader's
     if ctx.is_admin:
         opted = await ctx.session.scalar(select(func.count()).where(PairingOptIn.active.is_(True))) or 0
         last = await ctx.session.scalar(select(PairingRound).order_by(PairingRound.started_at.desc()).limit(1))
@@ -501,8 +509,10 @@ async def _set_rounds(ctx: Ctx) -> Reply:
         schedule.active, schedule.updated_at = False, ctx.now
         return Reply(f"Pairing rounds for {where} are off.")
     day = ctx.option("day")
+    if day is not None and day.lower() not in DAY_NAMES:
+        raise ctx.fail(f"day: takes a day of the week, like day:tue, not “{day}”.", field="day")
     expr, weeks = parse_every(every + (f" {day}" if day else ""))
-    tz = ctx.option("tz") or DEFAULT_TZ
+    tz = ctx.option("tz") or ctx.me.tz or DEFAULT_TZ  # SPEC §3: times typed are in the speaker's zone
     zone(tz)
     holidays = ctx.choice("holidays", ("skip", "post"), "skip")
     rule = Rule(expr, weeks, first_anchor(expr, tz, ctx.now, skip_holidays=holidays == "skip"), tz, holidays == "skip")
@@ -521,7 +531,7 @@ async def _set_rounds(ctx: Ctx) -> Reply:
     schedule.cron, schedule.every_weeks, schedule.anchor, schedule.tz = rule.cron, weeks, rule.anchor, tz
     schedule.skip_holidays, schedule.active, schedule.updated_at = rule.skip_holidays, True, ctx.now
     nxt = rule.next_after(ctx.now)
-    first = f" The first is on {nxt.astimezone(rule.zone):%A %Y-%m-%d at %H:%M}." if nxt else ""
+    first = f" The first is on {nxt.astimezone(rule.zone):%A %Y-%m-%d at %H:%M} ({tz})." if nxt else ""
     return Reply(f"Pairing rounds for {where}: {describe(rule)}.{first}")
 
 
@@ -568,6 +578,11 @@ async def pairing_now(ctx: Ctx) -> Reply:
     except RoundAlreadyRun:  # pressed twice at once: the other press's round is the one
         raise ctx.fail(f"A pairing round for {where} was just run, a moment ago; it is not run twice.") from None
     if result.people == 0:
+        if group is not None:
+            raise ctx.fail(
+                f"None of {possessive(group.name)} members is opted in to pairing (or none is free this round): "
+                "members opt in with `pairing on`."
+            )
         raise ctx.fail("No one is opted in to pairing yet: members opt in with `pairing on`.")
     introduced = " Each pair gets a group DM introducing them." if result.groups else ""
     return Reply(f"Pairing round done: {result.summary()}.{introduced}")

@@ -178,6 +178,9 @@ async def set_prompts(ctx: Ctx) -> Reply:
     scope = f"group {group.id}"
     schedule = await ctx.session.scalar(select(Schedule).where(Schedule.kind == "prompts", Schedule.scope == scope))
     if words == ["off"]:
+        if ctx.args.options:
+            extra = next(iter(ctx.args.options))
+            raise ctx.fail(f"`prompts {group.slug} off` takes nothing else, not {extra}:.", field=extra)
         if schedule is None or not schedule.active:
             raise ctx.fail(f"{group.name} has no prompts scheduled.")
         schedule.active, schedule.updated_at = False, ctx.now
@@ -185,12 +188,19 @@ async def set_prompts(ctx: Ctx) -> Reply:
     ctx.no_more_words(1)
     every, cron = ctx.option("every"), ctx.option("cron")
     if every is None and cron is None:
+        for name in ("tz", "holidays"):
+            value = ctx.option(name)
+            if value is not None:  # a change to a schedule is made by giving its rule again
+                said = schedule.rule if schedule is not None and schedule.active else 'every:"monday 10:00"'
+                raise ctx.fail(
+                    f"{name}: goes with the schedule's rule: `prompts {group.slug} {said} {name}:{value}`.", field=name
+                )
         return await _show(ctx, group, schedule)
     if every is not None and cron is not None:
         raise ctx.fail("Give either every: or cron:, not both.")
     if group.channel is None:
         raise ctx.fail(f"{group.name} has no channel to post prompts in.")
-    tz = ctx.option("tz") or DEFAULT_TZ
+    tz = ctx.option("tz") or ctx.me.tz or DEFAULT_TZ  # SPEC §3: times typed are in the speaker's zone
     zone(tz)
     holidays = ctx.choice("holidays", ("skip", "post"), "skip")
     weeks = 1
@@ -230,7 +240,7 @@ async def _show(ctx: Ctx, group: Group, schedule: Schedule | None) -> Reply:
         )
     rule = rule_of(schedule)
     nxt = rule.next_after(ctx.now)
-    when = f" Next: {nxt.astimezone(rule.zone):%A %Y-%m-%d %H:%M}." if nxt else ""
+    when = f" Next: {nxt.astimezone(rule.zone):%A %Y-%m-%d %H:%M} ({rule.tz})." if nxt else ""
     return Reply(
         f"Prompts for {group.name} in {channel_ref(group.channel or '')}: {describe(rule)}.{when} "
         f"{used} posted so far, from a set of {total}."

@@ -109,9 +109,35 @@ def test_cron_is_checked_and_described() -> None:
     assert parse_cron("0 10 * * mon", "Europe/London") == "0 10 * * mon"
     with pytest.raises(UserError, match="five fields"):
         parse_cron("0 10 * *", "Europe/London")
-    with pytest.raises(UserError, match="not a valid cron"):
-        parse_cron("0 25 * * mon", "Europe/London")
     assert describe(Rule("0 10 * * mon", 2)) == "Mondays at 10:00 (Europe/London), every 2 weeks, not on bank holidays"
+    assert (
+        describe(Rule("30 8 1,15 * *", skip_holidays=False)) == "monthly on the 1st and 15th at 08:30 (Europe/London)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("0 25 * * mon", "the hour field takes 0-23 (lists, ranges and steps of them, or *), not “25”"),
+        ("60 9 * * *", "the minute field takes 0-59"),
+        ("0 9 32 * *", "the day field takes 1-31"),
+        ("0 9 1 13 *", "the month field takes 1-12"),
+        ("0 9 31 2 *", "names a day that never comes (like 31 February): it would never run"),
+    ],
+)
+def test_a_bad_cron_says_which_field_is_wrong_in_our_words(text: str, problem: str) -> None:
+    with pytest.raises(UserError) as caught:
+        parse_cron(text, "Europe/London")
+    assert problem in caught.value.message and "Error validating" not in caught.value.message
+
+
+def test_day_of_month_and_weekday_together_mean_either_as_in_standard_cron() -> None:
+    """`0 9 1-7 * 1`: the first seven days of each month, and every Monday (cron(8)'s rule), not only the Mondays
+    among the first seven days."""
+    rule = Rule(parse_cron("0 9 1-7 * 1", "UTC"), tz="UTC", skip_holidays=False)
+    fires = list(rule.occurrences(datetime(2026, 11, 29, tzinfo=UTC), datetime(2026, 12, 15, tzinfo=UTC)))
+    days = [f.day for f in fires]
+    assert days == [30, 1, 2, 3, 4, 5, 6, 7, 14]  # Monday 30 November, 1-7 December, Monday 14 December
 
 
 # Every shape a schedule can take, through the hour each clock change of 2027 moves. Taking at most LIMIT fire

@@ -76,8 +76,31 @@ async def test_cron_and_bad_rules(chat: Chat) -> None:
     reply = await chat.say("Ada", 'prompts makers cron:"30 9 * * tue,thu" tz:Europe/Dublin holidays:post')
     assert "Tuesdays and Thursdays at 09:30 (Europe/Dublin)." in reply.text and "bank holidays" not in reply.text
     reply = await chat.say("Ada", 'prompts makers cron:"0 9 1 * *"')
-    assert "cron “0 9 1 * *” (Europe/London), not on bank holidays" in reply.text
-    assert "not a valid cron" in (await chat.say("Ada", 'prompts makers cron:"99 9 * * tue"')).text
+    assert "monthly on the 1st at 09:00 (Europe/London), not on bank holidays" in reply.text
+    assert "the minute field takes 0-59" in (await chat.say("Ada", 'prompts makers cron:"99 9 * * tue"')).text
     assert "not a time zone" in (await chat.say("Ada", "prompts makers every:monday tz:Mars/Olympus")).text
     assert "either every: or cron:" in (await chat.say("Ada", 'prompts makers every:monday cron:"0 9 * * *"')).text
     assert "Usage: `prompts <group>" in (await chat.say("Ada", "prompts makers every:fortnightly")).text
+
+
+async def test_zone_and_holidays_without_a_rule_say_how_to_change_it(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Makers" kind:community')
+    await chat.say("Ada", 'prompts makers every:"monday 10:00"')
+    changed = await chat.say("Ada", "prompts makers holidays:post")
+    assert (
+        changed.failed
+        and 'holidays: goes with the schedule\'s rule: `prompts makers every:"monday 10:00" holidays:post`'
+        in changed.text
+    )
+    off = await chat.say("Ada", 'prompts makers every:"monday 10:00" off')
+    assert off.failed and "takes nothing else" in off.text
+    assert "Mondays at 10:00" in (await chat.say("Ada", "prompts makers")).text  # still on
+
+
+async def test_a_schedule_is_in_the_speakers_own_zone_unless_tz_says(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Makers" kind:community')
+    await chat.say("Ada", "profile tz:Pacific/Auckland")
+    reply = await chat.say("Ada", 'prompts makers every:"monday 10:00"')
+    assert "Mondays at 10:00 (Pacific/Auckland)" in reply.text
+    reply = await chat.say("Ada", 'prompts makers every:"monday 10:00" tz:Europe/London')
+    assert "Mondays at 10:00 (Europe/London)" in reply.text
