@@ -11,9 +11,17 @@ from handlers.command.messages import Reply, Section, Speaker, channel_ref, coun
 from handlers.command.outbox import address, member_row, mention
 from handlers.command.registry import command
 from handlers.groups import KIND_NAMES, seats_left
+from handlers.volunteering import refresh_announcement
 from storage import queries
 from storage.db import Database
 from storage.models import Group, Member, Membership
+
+
+def appoint_advice(g: Group) -> str:
+    """How the steering group gives a group a chair: a member made chair with `accept … as:chair`, or, for a
+    task-and-finish group, a call for volunteers."""
+    advice = f"Make one of its members chair: `accept <person> {g.slug} as:chair`"
+    return advice + (f", or open a call: `call {g.slug}`." if g.kind == "task" else ".")
 
 
 @command(
@@ -61,6 +69,9 @@ async def leave(ctx: Ctx) -> Reply:
     if row is None:
         raise ctx.fail(f"You are not a member of {g.name}.")
     await ctx.session.delete(row)
+    if g.kind == "task":  # a seat is free again: a call's announcement says so
+        await ctx.session.flush()
+        await refresh_announcement(ctx, g, f"membership {row.id} left")
     if row.role != "chair":
         return Reply(f"You have left {g.name}.")
     await ctx.session.flush()
@@ -68,10 +79,7 @@ async def leave(ctx: Ctx) -> Reply:
         select(func.count()).where(Membership.group_id == g.id, Membership.role == "chair")
     )
     if chairs == 0:  # the group has no chair left: the steering group hears of it
-        news = Reply(
-            f"{mention(ctx.me)} has left {g.name}, which now has no chair. Appoint one from its members or "
-            f"volunteers (`accept <person> {g.slug} as:chair`), or open a call: `call {g.slug}`."
-        )
+        news = Reply(f"{mention(ctx.me)} has left {g.name}, which now has no chair. {appoint_advice(g)}")
         for admin in await queries.steering_group(ctx.session, ctx.config.admins):
             await ctx.tell(admin, news, key=f"group {g.id}: no chair since membership {row.id}, to {address(admin)}")
     return Reply(f"You have left {g.name}. You were one of its chairs: the steering group has been told.")
@@ -147,8 +155,7 @@ async def account_changed(
                 .where(Membership.group_id == g.id, Membership.role == "chair", queries.ACTIVE)
             )
             still = (
-                "It has no other chair: appoint one from its members or volunteers "
-                f"(`accept <person> {g.slug} as:chair`), or open a call: `call {g.slug}`."
+                f"It has no other chair. {appoint_advice(g)}"
                 if not others
                 else f"It has {counted(others, 'other chair')}."
             )

@@ -454,7 +454,18 @@ async def _decision(ctx: Ctx) -> tuple[Member, Group, VolunteerOffer]:
     examples=("accept @alice diversity as:chair",),
 )
 async def accept(ctx: Ctx) -> Reply:
-    person, group, offer = await _decision(ctx)
+    """An offer accepted, as the role offered or `as:`; or, with `as:chair`, a member of the group made its chair
+    (how a group that lost its chair gets one, communities included: SPEC §3)."""
+    person = await ctx.person_from(ctx.word(0, "person"))
+    group = await ctx.group_from(ctx.word(1, "group"))
+    ctx.no_more_words(2)
+    offer = await _live_offer(ctx, group, person)
+    if offer is None:
+        membership = await queries.membership(ctx.session, group.id, person.id)
+        if membership is not None and ctx.choice("as", ROLES) == "chair":
+            return await _make_chair(ctx, person, group, membership)
+        hint = f" To make them its chair: `accept {person.display_name} {group.slug} as:chair`." if membership else ""
+        raise ctx.fail(f"{person.display_name} has no open offer to serve on {group.name}.{hint}")
     role = ctx.choice("as", ROLES, offer.role)
     assert role is not None
     if group.status == "closed":
@@ -490,6 +501,26 @@ async def accept(ctx: Ctx) -> Reply:
         f"Accepted {person.display_name} into {group.name} as {role}; they have been told."
         + (f" Seats left: {left}." if left is not None else "")
     )
+
+
+async def _make_chair(ctx: Ctx, person: Member, group: Group, membership: Membership) -> Reply:
+    if group.status == "closed":
+        raise ctx.fail(f"{group.name} is closed: it takes no new chairs.")
+    if membership.role == "chair":
+        raise ctx.fail(f"{person.display_name} already chairs {group.name}.")
+    chairs = await ctx.session.scalar(
+        select(func.count()).where(Membership.group_id == group.id, Membership.role == "chair")
+    )
+    if (chairs or 0) >= MAX_CHAIRS:
+        raise ctx.fail(f"{group.name} already has {MAX_CHAIRS} chairs.")
+    membership.role = "chair"
+    await ctx.tell(
+        person,
+        Reply(f"The steering group has made you a chair of {group.name}. Thank you for taking it on!"),
+        key=f"membership {membership.id}: made chair at {ctx.now.isoformat()}",
+    )
+    await refresh_announcement(ctx, group, f"membership {membership.id} made chair")
+    return Reply(f"{person.display_name} now chairs {group.name}; they have been told.")
 
 
 @command(

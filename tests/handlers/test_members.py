@@ -52,7 +52,8 @@ async def test_the_steering_group_hears_when_a_group_loses_its_last_chair(chat: 
     assert not [d for d in await chat.deliver() if d.target == "ada"]  # Cal still chairs it
     assert "has been told" in (await chat.say("Cal", "leave readers")).text
     [told] = [d for d in await chat.deliver() if d.target == "ada"]
-    assert "Cal has left Readers, which now has no chair" in told.reply.text and "call readers" in told.reply.text
+    text = told.reply.text
+    assert "Cal has left Readers, which now has no chair" in text and "`accept <person> readers as:chair`" in text
 
 
 async def test_someone_removed_from_the_steering_group_is_told(chat: Chat) -> None:

@@ -46,3 +46,34 @@ async def test_a_full_call_no_longer_asks_for_chairs(chat: Chat) -> None:
     edits = [d for d in await chat.deliver() if d.target == "#announcements" and d.edit_ref]
     assert "(all seats are taken)" in edits[-1].reply.text
     assert "wanted" not in edits[-1].reply.text and "Chairs: 0 of 2 appointed" in edits[-1].reply.text
+
+
+async def test_a_group_that_lost_its_chair_gets_one_as_the_steering_group_is_told(chat: Chat) -> None:
+    """The notice says how to appoint a chair, and that way works, for a community too."""
+    await chat.say("Ada", 'group new "Makers" kind:community')
+    await chat.say("Priya", "join makers")
+    await chat.say("Leila", "join makers")
+    await chat.say("Ada", "accept @priya makers as:chair")
+    await chat.deliver()
+    await chat.say("Priya", "leave makers")
+    (notice,) = [d for d in await chat.deliver() if d.target == "ada"]
+    assert "Make one of its members chair: `accept <person> makers as:chair`." in notice.reply.text
+    assert "call makers" not in notice.reply.text  # a community has no calls
+    made = await chat.say("Ada", "accept @leila makers as:chair")
+    assert "Leila now chairs Makers; they have been told." in made.text
+    assert any("made you a chair of Makers" in d.reply.text for d in await chat.deliver() if d.target == "leila")
+    assert "already chairs" in (await chat.say("Ada", "accept @leila makers as:chair")).text
+    hint = await chat.say("Ada", "accept @leila makers")
+    assert "no open offer" in hint.text and "as:chair" in hint.text
+
+
+async def test_leaving_a_full_task_group_reopens_its_call_announcement(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Reading Lists" kind:task seats:1')
+    await chat.say("Ada", "call reading-lists")
+    await chat.say("Bea", "volunteer reading-lists")
+    await chat.say("Ada", "accept @bea reading-lists")
+    await chat.deliver()
+    await chat.say("Bea", "leave reading-lists")
+    edits = [d for d in await chat.deliver() if d.target == "#announcements" and d.edit_ref]
+    assert edits and "(all seats are taken)" not in edits[-1].reply.text
+    assert [b.label for b in edits[-1].reply.all_buttons()] == ["Volunteer as member", "Volunteer as chair"]
