@@ -143,7 +143,11 @@ async def directory(ctx: Ctx) -> Reply:
         rows = [r for r in rows if r.calling or r.group.kind == "community"]
     if not rows:
         none = (
-            "No closed groups yet." if closed else "No groups match. The steering group creates them with `group new`."
+            "No closed groups yet."
+            if closed
+            else "No group is taking volunteers or members just now; `groups` lists them all."
+            if "open" in kinds
+            else "No groups match. The steering group creates them with `group new`."
         )
         return Reply(none)
     if closed:
@@ -310,7 +314,7 @@ NEW_GROUP_FORM = Form(
 async def create(ctx: Ctx) -> Reply:
     if not ctx.args.words:
         raise ctx.fail("Give the new group a name.", field="name")
-    name = ctx.limited(" ".join(ctx.args.texts()), 80, "group name", field="name")
+    name = ctx.free_text(0, 80, "group name", field="name")
     slug = slugify(name)[:60].strip("-")
     if not slug:
         raise ctx.fail(f"“{name}” needs at least one letter or digit.", field="name")

@@ -62,7 +62,7 @@ def one_command(ctx: Ctx, asked: str) -> Reply:
 
 
 def _details(cmd: Command) -> str:
-    lines = [f"`{cmd.usage}`", cmd.summary.capitalize() + "."]
+    lines = [f"`{cmd.usage}`", cmd.summary[:1].upper() + cmd.summary[1:] + "."]
     if cmd.role != "all":
         lines.append(f"({ROLE_TITLES[cmd.role]}.)")
     lines += [f"Example: `{e}`" for e in cmd.examples]

@@ -26,7 +26,7 @@ from storage.models import CaseStudy, Milestone, ProgressUpdate
 async def add_milestone(ctx: Ctx) -> Reply:
     g = ctx.group
     assert g is not None
-    title = ctx.limited(" ".join(w.text for w in ctx.args.words[1:]), 200, "milestone title")
+    title = ctx.free_text(1, 200, "milestone title")
     due = ctx.option_date("due")
     if due is None:
         raise ctx.fail("Give the milestone a due date with due:YYYY-MM-DD.")
@@ -111,7 +111,7 @@ async def record_case_study(ctx: Ctx) -> Reply:
 async def post_progress(ctx: Ctx) -> Reply:
     g = ctx.group
     assert g is not None
-    text = ctx.limited(" ".join(w.text for w in ctx.args.words[1:]), 2000, "progress update")
+    text = ctx.free_text(1, 2000, "progress update")
     update = ProgressUpdate(group_id=g.id, author_id=ctx.me.id, text=text, posted_at=ctx.now)
     ctx.session.add(update)
     await ctx.session.flush()

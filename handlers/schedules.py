@@ -129,5 +129,5 @@ async def deliveries(ctx: Ctx) -> Reply:
         if r.error and r.status != "sent":
             line += f" · error: {r.error[:200]}"
         lines.append(line)
-    title = "Failed deliveries, newest first" if words else "Latest deliveries, newest first"
+    title = "Failed deliveries, latest written first" if words else "Latest deliveries, latest written first"
     return Reply(f"Deliveries: {summary}.\n{title}:\n" + "\n".join(f"• {line}" for line in lines))

@@ -183,20 +183,22 @@ async def answer(ctx: Ctx) -> Reply:
     if words:
         if words[0].text.lower() != "reply":
             raise ctx.fail(f"I don't understand “{words[0].text}” here.")
-        text = ctx.limited(" ".join(w.text for w in words[1:]), LIMIT, "reply")
+        text = ctx.free_text(2, LIMIT, "reply")
     if text is None and status is None:
         raise ctx.fail(f'Say what to do with suggestion #{number}: reply "…" or status:….')
-    lines = []
+    lines, done = [], []  # what the sender reads; what the steering group is told was done
     if text is not None:
         reply = SuggestionReply(suggestion_id=number, author_id=ctx.me.id, text=text, created_at=ctx.now)
         ctx.session.add(reply)
         await ctx.session.flush()
         lines.append(f"The steering group replied to your suggestion #{number}: “{text}”")
+        done.append(f"replied “{text}”")
         if status is None and suggestion.status == "new":
             status = "acknowledged"
     if status is not None and status != suggestion.status:
         suggestion.status = status
         lines.append(f"Your suggestion #{number} is now {status}.")
+        done.append(f"now {status}")
     reachable = suggestion.sender is not None or suggestion.sealed_to is not None
     if reachable and lines:
         quoted = suggestion.text if len(suggestion.text) <= 200 else suggestion.text[:197] + "…"
@@ -207,7 +209,7 @@ async def answer(ctx: Ctx) -> Reply:
         elif suggestion.sealed_to is not None:
             await ctx.tell_sealed(suggestion.sealed_to, news, key=key)
     told = " The sender has been told." if reachable and lines else ""
-    return Reply(f"Suggestion #{number}: " + (" ".join(lines) if lines else "no change.") + told)
+    return Reply(f"Suggestion #{number}: " + ("; ".join(done) + "." if done else "no change.") + told)
 
 
 async def seal_senders(db: Database, sealer: Sealer) -> int:

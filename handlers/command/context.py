@@ -128,6 +128,19 @@ class Ctx:
             raise self.fail(f"{name}: must be one of {', '.join(allowed)}, not “{value}”.", field=name)
         return value.lower()
 
+    def free_text(self, start: int, limit: int, what: str, *, field: str | None = None) -> str:
+        """The words from `start` on as one text (a title typed without quotes is welcome), at most `limit`
+        characters. Raises CommandFailed for nothing given, text too long, or quoted text with other words beside
+        it (`"Survey" extra`: which did they mean?)."""
+        words = self.args.words[start:]
+        if len(words) > 1 and any(w.quoted for w in words):
+            stray = next(w for w in words if not w.quoted)
+            raise self.fail(
+                f"“{stray.text}” is outside the quotes of the {what}: put the whole {what} in one pair of quotes.",
+                field=field,
+            )
+        return self.limited(" ".join(w.text for w in words), limit, what, field=field)
+
     def limited(self, text: str, limit: int, what: str, *, field: str | None = None) -> str:
         text = text.strip()
         if not text:

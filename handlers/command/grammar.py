@@ -238,6 +238,28 @@ def parse_int(text: str, what: str, *, low: int = 1, high: int = 10_000) -> int:
     return int(text)
 
 
+# Letters Unicode does not decompose into a base letter and an accent, spelled as their languages spell them.
+_UNDECOMPOSED = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "o",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ß": "ss",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "þ": "th",
+        "ð": "d",
+    }
+)
+
+
 def slugify(name: str) -> str:
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    """A group's short name from its name: lower-case ASCII letters and digits joined by hyphens; accented
+    letters keep their base letter (Welsh `ŵ` → `w`, `Grøup` → `group`)."""
+    plain = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSED)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")

@@ -139,7 +139,7 @@ async def post_prompt(session: AsyncSession, occasion: Occasion) -> str:
 async def add_prompt(ctx: Ctx) -> Reply:
     if not ctx.args.words:
         raise ctx.fail("Give the prompt's text, in quotes.")
-    text = ctx.limited(" ".join(ctx.args.texts()), PROMPT_LIMIT, "prompt")
+    text = ctx.free_text(0, PROMPT_LIMIT, "prompt")
     named = ctx.option("group")
     group = None
     if named is not None:

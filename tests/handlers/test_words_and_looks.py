@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from handlers.command.grammar import slugify
 from handlers.command.messages import counted, possessive
 from handlers.groups import runs_line
 from storage.models import Group
@@ -80,3 +81,42 @@ async def test_the_group_page_offers_to_volunteer_only_to_those_not_in_it_nor_wa
     assert volunteer_buttons((await chat.say("Cal", "group diversity")).sections) == []  # her offer waits
     directory = await chat.say("Cal", "groups")
     assert volunteer_buttons(directory.sections) == []
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        'milestone add diversity "Review" due:2027-03-01 extra',
+        'progress diversity "Survey drafted" extra',
+        'prompt add "What did you read?" extra',
+        'group new "Rare Books" extra kind:community',
+        'suggestion 1 reply "Thank you" extra',
+    ],
+)
+async def test_quoted_text_with_a_stray_word_beside_it_is_refused_not_merged(chat: Chat, typed: str) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Bea", 'suggest "More sessions online" named')
+    reply = await chat.say("Ada", typed)
+    assert reply.failed and "“extra” is outside the quotes" in reply.text and "Usage: `" in reply.text
+
+
+async def test_the_steering_group_is_told_what_it_did_not_what_the_sender_reads(chat: Chat) -> None:
+    await chat.say("Bea", 'suggest "More sessions online" named')
+    reply = await chat.say("Ada", 'suggestion 1 reply "Good idea: we will"')
+    assert reply.text == "Suggestion #1: replied “Good idea: we will”; now acknowledged. The sender has been told."
+
+
+def test_a_name_with_accents_keeps_its_letters_in_its_short_name() -> None:
+    assert slugify("Ünïcødé Grøup ☕") == "unicode-group"
+    assert slugify("Llyfrgell Gŵyl Dewi â Chymraeg") == "llyfrgell-gwyl-dewi-a-chymraeg"
+    assert slugify("Straße Æsir") == "strasse-aesir"
+
+
+async def test_help_for_a_command_keeps_the_case_of_its_summary(chat: Chat) -> None:
+    assert "What Convene can do for you" in (await chat.say("Bea", "help help")).text
+
+
+async def test_no_open_group_is_not_told_to_create_one(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    reply = await chat.say("Bea", "groups open")
+    assert "No group is taking volunteers or members just now; `groups` lists them all." in reply.text
