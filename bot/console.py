@@ -42,9 +42,11 @@ def render(reply: Reply) -> tuple[str, list[Button]]:
     if reply.image:
         lines.append(f"[image: {reply.image.alt} — {reply.image.url}]")
     if buttons:
+        tags = [_target(b) or tag for b, tag in zip(buttons, _section_tags(reply), strict=True)]
         lines.append(
             "  ".join(
-                f"[{i}] {shown(b.label)}" + (f" ({_target(b)})" if _target(b) else "") for i, b in enumerate(buttons, 1)
+                f"[{i}] {shown(b.label)}" + (f" ({t})" if t else "")
+                for i, (b, t) in enumerate(zip(buttons, tags, strict=True), 1)
             )
         )
     return "\n".join(lines), buttons
@@ -54,6 +56,19 @@ def _target(button: Button) -> str:
     """What a button acts on, shown beside its label when several buttons share one."""
     words = button.value.split()
     return words[1] if len(words) > 1 and button.action_id in ("join", "volunteer") else ""
+
+
+def _section_tags(reply: Reply) -> list[str]:
+    """For each button, when buttons of several sections share labels (three offers' Accept and Decline), the
+    start of its section's first line, which names what it acts on; else nothing."""
+    if sum(1 for s in reply.sections if s.buttons) < 2:
+        return [""] * len(reply.all_buttons())
+    tags = []
+    for section in reply.sections:
+        first = shown(section.text).split("\n", 1)[0].replace("*", "")
+        tag = first.split(" — ", 1)[0].split(" (", 1)[0].strip()
+        tags += [tag if len(tag) <= 40 else tag[:39] + "…"] * len(section.buttons)
+    return tags + [""] * len(reply.buttons)
 
 
 class Seen:
