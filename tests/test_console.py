@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.console import Seen
-from handlers.command.messages import Button
+from bot.console import Seen, render
+from handlers.command.messages import Button, Reply, Section
 
 
 def run_console(
@@ -115,3 +115,16 @@ def test_a_message_to_one_person_is_pressed_only_by_them() -> None:
     seen.show(frozenset({"bea", "cal"}), ours)
     assert seen.buttons_for("bea") == ours and seen.buttons_for("cal") == ours
     assert [b.label for b in seen.buttons_for("dee")] == ["Volunteer"]  # not theirs: the channel's is newest
+
+
+def test_buttons_of_several_sections_say_what_each_acts_on() -> None:
+    reply = Reply(
+        "Offers",
+        sections=(
+            Section("Offers to serve on RL:"),
+            Section("Bea — as member, offered", buttons=(Button("Accept", "accept", "accept <member:2> rl"),)),
+            Section("Cal (Northgate) — as chair", buttons=(Button("Accept", "accept", "accept <member:3> rl"),)),
+        ),
+    )
+    text, _ = render(reply)
+    assert text.endswith("[1] Accept (Bea)  [2] Accept (Cal)")
