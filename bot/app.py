@@ -26,9 +26,12 @@ from storage.migrate import upgrade
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackRuntime
+    from bot.teams.app import TeamsRuntime, Tokens
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("convene")
+TEAMS_TENANT_RATE = 40.0  # outbox messages a second to one Teams tenant (Teams allows 50 a second per app)
+TEAMS_CONVERSATION_RATE = 6.0  # to one conversation (Teams allows about 7 a second)
 
 
 def utc_now() -> datetime:
@@ -44,10 +47,13 @@ class Parts:
     clock: Clock
     scheduler: Scheduler
     slack: SlackRuntime | None = None
+    teams: TeamsRuntime | None = None
 
     async def close(self) -> None:
         if self.slack is not None:
             await self.slack.close()
+        if self.teams is not None:
+            await self.teams.close()
         await self.db.dispose()
 
 
@@ -122,7 +128,9 @@ async def build(
     config: CoreConfig | None = None,
     migrate: bool = True,
     log_level: str | None = None,
+    teams_tokens: Tokens | None = None,
 ) -> Parts:
+    """Convene's parts. `teams_tokens` stands in for the Agents SDK's MSAL token provider (tests only)."""
     logging.basicConfig(
         level=(log_level or settings.convene_log_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -138,11 +146,23 @@ async def build(
 
         slack = SlackRuntime(settings, db, core, clock)
         messengers = {**slack.messengers, **messengers}
+    teams = None
+    if settings.teams_enabled:
+        from bot.teams.app import TeamsRuntime  # the Agents SDK is imported only when Teams is configured
+
+        teams = TeamsRuntime(settings, db, core, clock, tokens=teams_tokens)
+        messengers = {**teams.messengers, **messengers}
     # Slack asks for about one post a second per channel, and a rate per workspace (CONVENE_WORKSPACE_RATE).
-    dispatcher = Dispatcher(
-        db, messengers, clock, pacers={"slack": Pacer(settings.convene_workspace_rate)}, sealer=core.config.sealer
-    )
+    # Teams allows about 7 messages a second to one conversation and 50 a second to one app in one tenant
+    # ("Optimize your bot: rate limiting and best practices"): Convene keeps under both.
+    pacers = {
+        "slack": Pacer(settings.convene_workspace_rate),
+        "teams": Pacer(TEAMS_TENANT_RATE, channel_interval=1.0 / TEAMS_CONVERSATION_RATE),
+    }
+    dispatcher = Dispatcher(db, messengers, clock, pacers=pacers, sealer=core.config.sealer)
     scheduler = Scheduler(db, core.config, clock, grace=timedelta(seconds=settings.convene_misfire_grace))
     if slack is not None:
         slack.attach(dispatcher)
-    return Parts(settings, db, core, dispatcher, clock, scheduler, slack)
+    if teams is not None:
+        teams.attach(dispatcher)
+    return Parts(settings, db, core, dispatcher, clock, scheduler, slack, teams)

@@ -1,4 +1,4 @@
-"""The `convene` command: console, serve, migrate, demo."""
+"""The `convene` command: console, serve, migrate, demo, teams-package."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 
 from bot import console, web
 from bot.settings import Settings, SettingsError, load
+from bot.teams import package as teams_package
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -30,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the web server (Slack, Teams, /healthz) and the scheduler")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("demo", help="seed the sample consortium into an empty database, then open the console")
+    teams_package.add_arguments(sub.add_parser("teams-package", help="write the Teams app package for a Teams admin"))
     return p
 
 
@@ -65,4 +67,6 @@ def _run(command: str, args: argparse.Namespace) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(web.serve(settings))
         return 0
+    if command == "teams-package":
+        return teams_package.run(args, settings)
     raise AssertionError(command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from storage.db import DEFAULT_URL
 
 # Variables in these families that Convene does not know are almost always typos: they stop start-up.
-OUR_PREFIXES = ("CONVENE_", "SLACK_", "TEAMS_")
+OUR_PREFIXES = ("CONVENE_", "SLACK_", "TEAMS_", "MICROSOFT_APP_")
 
 
 class SettingsError(Exception):
@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Microsoft Teams (bot/teams): the Azure Bot's app registration. Without an app id, CONVENE_TEAMS=dev runs
+    # Teams without authentication, for the Teams app test tool or the Bot Framework Emulator on this machine.
+    microsoft_app_id: str | None = None
+    microsoft_app_password: SecretStr | None = None
+    microsoft_app_tenant_id: str | None = None
+    microsoft_app_type: Literal["SingleTenant", "MultiTenant"] = "SingleTenant"
+    convene_teams: Literal["dev"] | None = None
+    # Where the keys that sign Bot Framework and Entra tokens are published (OpenID metadata); Microsoft's by
+    # default. Tests point it at a fake.
+    teams_openid_url: str | None = None
 
     @field_validator("convene_admins", mode="before")
     @classmethod
@@ -69,6 +79,12 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None or self.slack_client_id is not None
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams is served with an app id (every request authenticated), or without one in development mode
+        (CONVENE_TEAMS=dev: nothing authenticated, for local tools only)."""
+        return self.microsoft_app_id is not None or self.convene_teams == "dev"
 
 
 def _check_unknown(environ: dict[str, str]) -> None:

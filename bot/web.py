@@ -1,5 +1,5 @@
-"""`convene serve`: the one aiohttp web app (platform routes join it in their own packages), with the
-outbox dispatcher and the scheduler running beside it."""
+"""`convene serve`: the one aiohttp web app (platform routes join it in their own packages: Slack's
+/slack/events, Teams' /api/messages), with the outbox dispatcher and the scheduler running beside it."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ def make_app(parts: Parts) -> web.Application:
     app.router.add_get("/healthz", healthz)
     if parts.slack is not None:
         parts.slack.mount(app)
+    if parts.teams is not None:
+        parts.teams.mount(app)
 
     async def dispatcher(app: web.Application) -> AsyncIterator[None]:
         await parts.scheduler.start()

@@ -30,6 +30,7 @@ from storage.models.people import CAREER_STAGES, Admin, Institution, Member
 from storage.models.scheduling import RUN_STATUSES, SCHEDULE_KINDS, Schedule, ScheduleRun
 from storage.models.slack import bots, installations, oauth_states
 from storage.models.suggestions import SUGGESTION_STATUSES, Suggestion, SuggestionReply
+from storage.models.teams import TEAMS_CONVERSATION_KINDS, TeamsConversation, TeamsUser
 
 __all__ = [
     "CAREER_STAGES",
@@ -42,6 +43,7 @@ __all__ = [
     "RUN_STATUSES",
     "SCHEDULE_KINDS",
     "SUGGESTION_STATUSES",
+    "TEAMS_CONVERSATION_KINDS",
     "Admin",
     "Base",
     "Call",
@@ -65,6 +67,8 @@ __all__ = [
     "ScheduleRun",
     "Suggestion",
     "SuggestionReply",
+    "TeamsConversation",
+    "TeamsUser",
     "UTCDateTime",
     "VolunteerOffer",
     "bots",
