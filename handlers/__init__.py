@@ -7,6 +7,7 @@ from handlers import (  # noqa: F401  (each registers its commands on import)
     groups,
     help,
     home,
+    linking,
     members,
     profile,
     progress,

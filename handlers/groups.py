@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Exists, func, or_, select
 from handlers.command.context import Ctx
 from handlers.command.forms import Field, Form
 from handlers.command.grammar import Word, slugify, tokenize
-from handlers.command.messages import Button, Reply, Section, channel_ref, counted, titled
+from handlers.command.messages import PLATFORM_NAMES, Button, Reply, Section, channel_ref, counted, possessive, titled
 from handlers.command.registry import command
 from handlers.command.timing import until_words
 from storage import queries
@@ -20,6 +20,7 @@ from storage.models import (
     Call,
     CaseStudy,
     Group,
+    GroupChannel,
     Member,
     Membership,
     Milestone,
@@ -244,6 +245,10 @@ async def show(ctx: Ctx) -> Reply:
     lines.append(f"Members: {len(rows)}" + (f" (seats left: {left})" if left is not None else ""))
     if g.channel:
         lines.append(f"Channel: {channel_ref(g.channel)}")
+    elsewhere = await session.scalars(
+        select(GroupChannel).where(GroupChannel.group_id == g.id).order_by(GroupChannel.id)
+    )
+    lines += [f"Also posts in: {c.name or c.channel} ({PLATFORM_NAMES.get(c.platform, c.platform)})" for c in elsewhere]
     if g.starts_on or g.ends_on:
         lines.append(runs_line(g))
     if call_id is not None:
@@ -337,8 +342,8 @@ async def create(ctx: Ctx) -> Reply:
         kind=kind,
         theme=theme,
         about=about,
-        platform=ctx.me.platform,
-        workspace=ctx.me.workspace,
+        platform=ctx.request.speaker.platform,  # its home: where it is created, and its channel named
+        workspace=ctx.request.speaker.workspace,
         channel=_channel(ctx, ctx.option("channel"), slug),
         seats=seats or (DEFAULT_TASK_SEATS if task else None),
         status="forming" if task else "active",
@@ -366,4 +371,43 @@ async def create(ctx: Ctx) -> Reply:
         + (f", {counted(group.seats, 'seat')}" if group.seats is not None else "")
         + (f", ending {group.ends_on}" if task else "")
         + f". {nxt}"
+    )
+
+
+@command(
+    "group channel",
+    role="admin",
+    group_word=True,
+    usage="group channel <group>  (typed in the channel, on Slack or Teams)",
+    summary="post a group's news in this channel too: its channel on another platform",
+    examples=("group channel wellbeing",),
+)
+async def group_channel(ctx: Ctx) -> Reply:
+    """The channel the command is typed in becomes the group's channel on the speaker's platform: its home
+    channel when that is the group's own platform, else one more (`GroupChannel`), so that calls, progress,
+    prompts and its case study reach members on Slack and Teams alike."""
+    g = ctx.group
+    assert g is not None
+    ctx.no_more_words(1)
+    place, s = ctx.request.place, ctx.request.speaker
+    if place.channel_id is None:
+        raise ctx.fail(f"Type it in the channel that should carry {possessive(g.name)} news, not in a direct chat.")
+    if (s.platform, s.workspace) == (g.platform, g.workspace):
+        g.channel = place.channel_id
+    else:
+        found = await ctx.session.scalar(
+            select(GroupChannel).where(
+                GroupChannel.group_id == g.id,
+                GroupChannel.platform == s.platform,
+                GroupChannel.workspace == s.workspace,
+            )
+        )
+        if found is None:
+            found = GroupChannel(group_id=g.id, platform=s.platform, workspace=s.workspace, added_at=ctx.now)
+            ctx.session.add(found)
+        found.channel, found.name = place.channel_id, place.channel_name
+    return Reply(
+        f"{possessive(g.name)} news will be posted here too: its calls for volunteers, progress, prompts and case "
+        "study.",
+        private=False,
     )

@@ -51,10 +51,11 @@ async def join(ctx: Ctx) -> Reply:
     ctx.session.add(row)
     if ctx.config.create_channels and g.channel:
         await ctx.session.flush()
-        await ctx.post(
-            channel=g.channel,
+        await ctx.post_to_group(
+            g,
             key=f"membership {row.id}: welcome",
             reply=Reply(f"Welcome {mention(ctx.me)}, who joins {g.name}!", private=False, invite=(ctx.me.user_id,)),
+            invitee=ctx.me,
         )
     channel = f" Say hello in {channel_ref(g.channel)}." if g.channel else ""
     return Reply(f"Welcome to {g.name}!{channel}")

@@ -91,12 +91,11 @@ async def record_case_study(ctx: Ctx) -> Reply:
     else:
         study.title, study.link, study.recorded_by = title, link, ctx.me.id
     await ctx.session.flush()
-    if g.channel:
-        await ctx.post(
-            channel=g.channel,
-            key=f"casestudy {study.id}: {verb.lower()} {ctx.now.isoformat()}",
-            reply=Reply(f"{g.name} has published its case study: {title} — {link}", private=False),
-        )
+    await ctx.post_to_group(
+        g,
+        key=f"casestudy {study.id}: {verb.lower()} {ctx.now.isoformat()}",
+        reply=Reply(f"{g.name} has published its case study: {title} — {link}", private=False),
+    )
     return Reply(f"{verb} the case study of {g.name}: {title} — {link}")
 
 
@@ -115,12 +114,11 @@ async def post_progress(ctx: Ctx) -> Reply:
     update = ProgressUpdate(group_id=g.id, author_id=ctx.me.id, text=text, posted_at=ctx.now)
     ctx.session.add(update)
     await ctx.session.flush()
-    if g.channel:
-        await ctx.post(
-            channel=g.channel,
-            key=f"progress {update.id}",
-            reply=Reply(f"Progress from {g.name} ({mention(ctx.me)}): {text}", private=False),
-        )
+    await ctx.post_to_group(
+        g,
+        key=f"progress {update.id}",
+        reply=Reply(f"Progress from {g.name} ({mention(ctx.me)}): {text}", private=False),
+    )
     return Reply(
         f"Posted your progress update to {g.name}"
         + (f" in {channel_ref(g.channel)}" if g.channel else "")

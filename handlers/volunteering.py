@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
 from handlers.command.messages import Button, Reply, Section, channel_ref, counted, possessive, titled
-from handlers.command.outbox import address, member_row, mention, outbox_row
+from handlers.command.outbox import address, group_rows, member_row, mention, outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, closing_moment, until_words
 from handlers.groups import MAX_CHAIRS, action_buttons, calling, seats_left
@@ -153,8 +153,20 @@ async def _edit_announcement(
     session: AsyncSession, group: Group, call: CallState, tally: Tally, cause: str, now: datetime
 ) -> None:
     edit = _announcement_edit(group, call, tally, cause, now)
-    if edit is not None:
-        await queries.enqueue(session, [edit])
+    if edit is None:
+        return
+    # its copies in the group's channels on other platforms (one indexed look-up; usually there are none)
+    copies = [
+        (p, w, c)
+        for p, w, c in await queries.group_places(session, group)
+        if (p, w) != (tally.platform, tally.workspace)
+    ]
+    home = (edit["platform"], edit["workspace"])
+    reply = Reply.from_json(edit["payload"])
+    rows = group_rows(
+        group, copies, reply, key=edit["key"], due=now, now=now, message_key=edit["message_key"], home=home
+    )
+    await queries.enqueue(session, [edit, *({**row, "mode": "edit"} for row in rows)])
 
 
 async def refresh_announcement(ctx: Ctx, group: Group, cause: str, call: Call | None = None) -> None:
@@ -276,12 +288,21 @@ async def call_for_volunteers(ctx: Ctx) -> Reply:
     where = ctx.request.place.channel_id or ctx.config.announce_channel or g.channel
     if where is None:
         raise ctx.fail(f"{g.name} has no channel to announce the call in: run `call` in a channel.")
-    await ctx.post(
-        channel=where,
-        reply=_announcement(g, CallState.of(call, ctx.now), await _tally(ctx.session, g, call.id)),
+    announcement = _announcement(g, CallState.of(call, ctx.now), await _tally(ctx.session, g, call.id))
+    await ctx.post(channel=where, reply=announcement, key=f"call {call.id}: announce", message_key=f"call:{call.id}")
+    here = (ctx.request.speaker.platform, ctx.request.speaker.workspace)
+    elsewhere = [place for place in await queries.group_places(ctx.session, g) if place[:2] != here]
+    rows = group_rows(
+        g,
+        elsewhere,
+        announcement,
         key=f"call {call.id}: announce",
+        due=ctx.now,
+        now=ctx.now,
         message_key=f"call:{call.id}",
+        home=here,
     )
+    await queries.enqueue(ctx.session, rows)
     return Reply(
         f"Opened a call for volunteers for {g.name}"
         + (f", closing at the end of {closes}" if closes else "")
@@ -486,8 +507,9 @@ async def accept(ctx: Ctx) -> Reply:
         key=f"offer {offer.id}: accepted",
     )
     if ctx.config.create_channels and group.channel:
-        await ctx.post(
-            channel=group.channel,
+        await ctx.post_to_group(
+            group,
+            invitee=person,
             key=f"offer {offer.id}: welcome",
             reply=Reply(
                 f"Welcome {mention(person)}, who joins {group.name} as {role}!",
@@ -603,12 +625,11 @@ async def close_group(ctx: Ctx) -> Reply:
             update(Schedule).where(Schedule.group_id == g.id, Schedule.active.is_(True)).values(active=False)
         )
     ).rowcount  # type: ignore[attr-defined]
-    if g.channel:
-        await ctx.post(
-            channel=g.channel,
-            key=f"group-closed:group {g.id}",
-            reply=Reply(f"{g.name} is now closed. Thank you, everyone who took part!", private=False),
-        )
+    await ctx.post_to_group(
+        g,
+        key=f"group-closed:group {g.id}",
+        reply=Reply(f"{g.name} is now closed. Thank you, everyone who took part!", private=False),
+    )
     members = await ctx.session.scalar(select(func.count()).where(Membership.group_id == g.id)) or 0
     also = [
         "its open call for volunteers is closed" if call else None,

@@ -8,12 +8,26 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import Insert
 
-from storage.models import Admin, Base, Group, Member, Membership, Outbox, Received
+from storage.models import (
+    Admin,
+    Base,
+    CheckIn,
+    Group,
+    GroupChannel,
+    Member,
+    Membership,
+    Outbox,
+    PairingLeftOut,
+    PairingOptIn,
+    Received,
+    VolunteerOffer,
+)
 
 
 def insert_unless_taken(session: AsyncSession, model: type[Base], *conflict_columns: str) -> Insert:
@@ -45,7 +59,13 @@ _IDENTITY = (
     & (Member.user_id == bindparam("user_id"))
 )
 _MEMBER = select(Member).where(_IDENTITY)
-_SPEAKER = select(Member, Admin.member_id).outerjoin(Admin, Admin.member_id == Member.id).where(_IDENTITY)
+_LINKED = aliased(Member)  # the member a linked identity speaks as
+_SPEAKER = (
+    select(Member, _LINKED, Admin.member_id)
+    .outerjoin(_LINKED, _LINKED.id == Member.linked_to)
+    .outerjoin(Admin, Admin.member_id == func.coalesce(Member.linked_to, Member.id))
+    .where(_IDENTITY)
+)
 
 
 def _identity(platform: str, workspace: str, user_id: str) -> dict[str, str]:
@@ -56,11 +76,25 @@ async def member_by_identity(session: AsyncSession, platform: str, workspace: st
     return await session.scalar(_MEMBER, _identity(platform, workspace, user_id))
 
 
-async def speaker(session: AsyncSession, platform: str, workspace: str, user_id: str) -> tuple[Member, bool] | None:
-    """The member with this identity (their institution loaded with them) and whether a row in `admins` puts
-    them in the steering group, in one query; None if they have never used Convene."""
+async def speaker(
+    session: AsyncSession, platform: str, workspace: str, user_id: str
+) -> tuple[Member, bool, str] | None:
+    """The member this identity speaks as (its own row, or the member it is linked to: `link`), with their
+    institution; whether a row in `admins` puts that member in the steering group; and the display name stored
+    for this identity itself. One query; None if the identity has never used Convene."""
     row = (await session.execute(_SPEAKER, _identity(platform, workspace, user_id))).one_or_none()
-    return None if row is None else (row[0], row[1] is not None)
+    if row is None:
+        return None
+    own, linked, admin = row
+    return (linked or own), admin is not None, own.display_name
+
+
+async def speaking_as(session: AsyncSession, member: Member) -> Member:
+    """The member an identity's row speaks as: itself, or the member it is linked to."""
+    if member.linked_to is None:
+        return member
+    linked = await session.get(Member, member.linked_to)
+    return linked if linked is not None else member
 
 
 async def ensure_member(
@@ -73,9 +107,9 @@ async def ensure_member(
     tz: str | None,
     now: datetime,
 ) -> Member:
-    """The member with this identity, created if new (safe when two requests create them at once), with the
-    display name the platform gives now (its first `DISPLAY_NAME_LIMIT` characters): it is written only when it
-    differs from the one stored."""
+    """The member this identity speaks as (`speaking_as`), the identity created if new (safe when two requests
+    create it at once), with the display name the platform gives now (its first `DISPLAY_NAME_LIMIT`
+    characters) written to the identity's own row only when it differs from the one stored."""
     display_name = display_name[:DISPLAY_NAME_LIMIT]
     values: dict[str, Any] = dict(
         platform=platform,
@@ -92,7 +126,7 @@ async def ensure_member(
     assert member is not None
     if member.display_name != display_name:
         member.display_name = display_name
-    return member
+    return await speaking_as(session, member)
 
 
 ACTIVE = Member.deactivated_at.is_(None)  # the member's account is not deactivated on their platform
@@ -218,3 +252,109 @@ async def forget_deliveries(session: AsyncSession, before: datetime) -> int:
     """Forget the deliveries recorded before `before` (a platform retries for minutes, not days); how many."""
     result = await session.execute(delete(Received).where(Received.seen_at < before))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# -- one person, two accounts ----------------------------------------------------------------------------------
+
+
+async def merge_member(session: AsyncSession, alias: Member, into: Member) -> None:
+    """Make `alias` (an identity's own row) speak as `into`: everything that names `alias` names `into` from
+    now on, and `alias.linked_to` is set. Where both hold something only one may (a membership of one group, a
+    pairing opt-in, a check-in of one pair, a live offer to one group, a seat in the steering group), `into`
+    keeps its own, taking the higher of two roles and an active opt-in; the alias's other rows move over. Rows
+    linked to `alias` before move to `into` as well. The rows are changed in the database, not in the session:
+    objects loaded before show the old values. Raises ValueError when `into` is itself linked to another."""
+    if into.linked_to is not None or alias.id == into.id:
+        raise ValueError("a member can be merged only into a member that is no one else's account")
+    a, b = alias.id, into.id
+    # memberships: a group both are in keeps `into`'s, made chair if either chaired it
+    both = select(Membership.group_id).where(Membership.member_id == b)
+    chaired = select(Membership.group_id).where(Membership.member_id == a, Membership.role == "chair")
+    await session.execute(
+        update(Membership)
+        .where(Membership.member_id == b, Membership.group_id.in_(chaired))
+        .values(role="chair")
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(delete(Membership).where(Membership.member_id == a, Membership.group_id.in_(both)))
+    # a pairing opt-in: `into`'s stays, active if either was
+    theirs = await session.get(PairingOptIn, a)
+    ours = await session.get(PairingOptIn, b)
+    if theirs is not None and ours is not None:
+        ours.active = ours.active or theirs.active
+        await session.delete(theirs)
+        await session.flush()
+    # check-ins of one pair, places left out of one round, a seat in the steering group: `into`'s stay
+    for model, key in ((CheckIn, CheckIn.pair_id), (PairingLeftOut, PairingLeftOut.round_id)):
+        taken = select(key).where(model.member_id == b)
+        await session.execute(delete(model).where(model.member_id == a, key.in_(taken)))
+    if await session.get(Admin, b) is not None:
+        await session.execute(delete(Admin).where(Admin.member_id == a))
+    # a live offer to a group `into` has a live offer to (or is in): withdrawn
+    live = select(VolunteerOffer.group_id).where(VolunteerOffer.member_id == b, VolunteerOffer.status == "offered")
+    await session.execute(
+        update(VolunteerOffer)
+        .where(
+            VolunteerOffer.member_id == a,
+            VolunteerOffer.status == "offered",
+            VolunteerOffer.group_id.in_(live.union(select(Membership.group_id).where(Membership.member_id == b))),
+        )
+        .values(status="withdrawn")
+        .execution_options(synchronize_session=False)
+    )
+    # everything else that names the alias, in every table
+    members = Member.__table__
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if table is members and column.name == "linked_to":
+                continue
+            if any(fk.column.table is members for fk in column.foreign_keys):
+                await session.execute(
+                    table.update()
+                    .where(column == a)
+                    .values({column.name: b})
+                    .execution_options(synchronize_session=False)
+                )
+    await session.execute(update(Member).where(Member.linked_to == a).values(linked_to=b))
+    alias.linked_to = b
+    await session.flush()
+
+
+async def group_places(session: AsyncSession, group: Group) -> list[tuple[str, str, str]]:
+    """Every channel the group posts to, as (platform, workspace, channel id): its home channel first, when it
+    has one, then its channels on other platforms (`GroupChannel`), oldest first."""
+    home = [(group.platform, group.workspace, group.channel)] if group.channel else []
+    others = await session.execute(
+        select(GroupChannel.platform, GroupChannel.workspace, GroupChannel.channel)
+        .where(GroupChannel.group_id == group.id)
+        .order_by(GroupChannel.id)
+    )
+    return home + [(p, w, c) for p, w, c in others.tuples()]
+
+
+def _touches(place: tuple[str, str]) -> Any:
+    """The groups whose home, or one of whose channels, is in this (platform, workspace)."""
+    elsewhere = select(GroupChannel.id).where(
+        GroupChannel.group_id == Group.id, GroupChannel.platform == place[0], GroupChannel.workspace == place[1]
+    )
+    return or_((Group.platform == place[0]) & (Group.workspace == place[1]), elsewhere.exists())
+
+
+async def community_places(session: AsyncSession, place: tuple[str, str]) -> list[tuple[str, str]]:
+    """The (platform, workspace) places one community spans from `place`: itself and every place a group with a
+    channel there also has a channel in (`one_community`), sorted. Groups are few: this reads them all."""
+    ids = select(Group.id).where(_touches(place))
+    homes = select(Group.platform, Group.workspace).where(Group.id.in_(ids))
+    others = select(GroupChannel.platform, GroupChannel.workspace).where(GroupChannel.group_id.in_(ids))
+    found = {place} | set((await session.execute(homes)).tuples()) | set((await session.execute(others)).tuples())
+    return sorted(found)
+
+
+async def one_community(session: AsyncSession, a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Whether two (platform, workspace) places belong to one community: the same, or joined by a group with a
+    channel in each (its home and a `GroupChannel`, or two of them) — the steering group's own act."""
+    if a == b:
+        return True
+
+    joined = select(select(Group.id).where(_touches(a), _touches(b)).exists())  # groups are few: hundreds
+    return bool(await session.scalar(joined))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.command.errors import UserError
 from handlers.command.grammar import MAX_ID, Args, Word, closest, parse_date, parse_int
 from handlers.command.messages import Reply, Request
-from handlers.command.outbox import member_row, outbox_row, sealed_row
+from handlers.command.outbox import group_rows, member_row, outbox_row, sealed_row
 from handlers.command.registry import Command
 from handlers.command.sealing import Sealer
 from handlers.command.timing import DEFAULT_TZ
@@ -197,10 +197,10 @@ class Ctx:
         """The member a word names: a mention (`<@U1>`, or `@name` in the console) or a member reference from a
         button (`<member:7>`), within the speaker's own workspace only. With `create`, someone the platform
         knows but Convene has not met yet becomes a member (only a command that writes may ask that)."""
-        session, me = self.session, self.me
+        session, me = self.session, self.request.speaker  # mentions name people on the speaker's own platform
         if word.member_id is not None:
             found = await session.get(Member, word.member_id) if word.member_id <= MAX_ID else None
-            if found is None or (found.platform, found.workspace) != (me.platform, me.workspace):
+            if found is None or not await self._in_community(found):
                 raise self.fail("That person is not known to Convene in this workspace.")
             return found
         if word.mention is None:
@@ -211,7 +211,7 @@ class Ctx:
         if found is None and me.platform == "console":
             found = await queries.member_by_identity(session, me.platform, me.workspace, word.mention.lower())
         if found is not None:
-            return found
+            return await queries.speaking_as(session, found)
         known = self.request.mentions.get(word.mention)
         if not create or (known is None and me.platform != "console"):
             raise self.fail(f"I don't know {word.text} yet: they need to use Convene once first.")
@@ -227,6 +227,15 @@ class Ctx:
             now=self.now,
         )
 
+    async def _in_community(self, member: Member) -> bool:
+        """Whether a member named by id (a button's `<member:N>`) is one this speaker may act on: in the speaker's
+        workspace, or in one joined to it by a group's channels (`queries.one_community`); SPEC §6."""
+        s = self.request.speaker
+        there = (member.platform, member.workspace)
+        return there == (self.me.platform, self.me.workspace) or await queries.one_community(
+            self.session, (s.platform, s.workspace), there
+        )
+
     # -- messages to others, through the outbox --------------------------------------------------------------
 
     async def post(
@@ -239,7 +248,7 @@ class Ctx:
         edit: bool = False,
         due: datetime | None = None,
     ) -> None:
-        me = self.me
+        me = self.request.speaker  # in the channel the request came from, or one named, on the speaker's platform
         row = outbox_row(
             key=key,
             platform=me.platform,
@@ -254,6 +263,12 @@ class Ctx:
             mode="edit" if edit else "post",
         )
         await queries.enqueue(self.session, [row])
+
+    async def post_to_group(self, group: Group, *, reply: Reply, key: str, invitee: Member | None = None) -> None:
+        """Post `reply` in every channel of the group, on each channel's own platform (`group_rows`)."""
+        places = await queries.group_places(self.session, group)
+        rows = group_rows(group, places, reply, key=key, due=self.now, now=self.now, invitee=invitee)
+        await queries.enqueue(self.session, rows)
 
     async def tell(self, member: Member, reply: Reply, *, key: str, due: datetime | None = None) -> None:
         await queries.enqueue(self.session, [member_row(member, reply, key=key, due=due or self.now, now=self.now)])

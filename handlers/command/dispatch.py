@@ -121,10 +121,10 @@ class Convene:
         for saved in (False, True):
             async with self.db.unit(write=writes) as session:
                 found = await queries.speaker(session, s.platform, s.workspace, s.user_id)
-                if found is not None and (saved or found[0].display_name == s.display_name):
+                if found is not None and (saved or found[2] == s.display_name):
                     if request.delivery is not None and await self._delivered_before(session, writes, request):
                         return Reply("This request was delivered before and acted on then.", repeat=True)
-                    return await self._command(session, writes, cmd, args, request, *found)
+                    return await self._command(session, writes, cmd, args, request, found[0], found[1])
             await self.member_id(request)
         raise AssertionError("a member saved a moment ago is not there")
 
@@ -151,7 +151,12 @@ class Convene:
         me: Member,
         listed_admin: bool,
     ) -> Reply:
-        is_admin = listed_admin or self.config.names_admin(me.platform, me.workspace, me.user_id)
+        s = request.speaker  # named in CONVENE_ADMINS as this identity, or as the member it is linked to
+        is_admin = (
+            listed_admin
+            or self.config.names_admin(me.platform, me.workspace, me.user_id)
+            or self.config.names_admin(s.platform, s.workspace, s.user_id)
+        )
         ctx = Ctx(session, writes, request, me, is_admin, self.config, cmd, args)
         if cmd.role == "admin" and not is_admin:
             raise NotAllowed(ROLE_REFUSALS["admin"].format(name=cmd.name))

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from handlers.command.forms import Form
 
 ButtonStyle = Literal["default", "primary", "danger"]
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Microsoft Teams", "console": "the console"}  # as people say them
 
 
 @dataclass(frozen=True)

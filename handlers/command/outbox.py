@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
 from handlers.command.grammar import MAX_ID
 from handlers.command.messages import Reply, person_ref
 from storage.db import Database
-from storage.models import Member, Outbox
+from storage.models import Group, Member, Outbox
 
 
 def outbox_row(
@@ -78,6 +79,49 @@ def member_row(
         message_key=message_key,
         mode=mode,
     )
+
+
+def group_rows(
+    group: Group,
+    places: list[tuple[str, str, str]],
+    reply: Reply,
+    *,
+    key: str,
+    due: datetime,
+    now: datetime,
+    invitee: Member | None = None,
+    message_key: str | None = None,
+    home: tuple[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows posting `reply` in each of a group's channels (`queries.group_places`), each on its own platform.
+    The row on `home` (platform, workspace; the group's own by default) takes `key` and `message_key` as given;
+    another's adds `place_suffix`, so each post is sent once and can be edited where it is. `invitee`: brought
+    into the channel on their own platform only (an invitation names a platform's user id)."""
+    home = home or (group.platform, group.workspace)
+    rows = []
+    for platform, workspace, channel in places:
+        here = "" if (platform, workspace) == home else place_suffix(platform, workspace)
+        mine = invitee is not None and invitee.platform == platform and invitee.workspace == workspace
+        rows.append(
+            outbox_row(
+                key=key + here,
+                platform=platform,
+                workspace=workspace,
+                target_kind="channel",
+                target=channel,
+                label=channel,
+                reply=reply if mine or not reply.invite else replace(reply, invite=()),
+                due=due,
+                now=now,
+                message_key=message_key + here if message_key else None,
+            )
+        )
+    return rows
+
+
+def place_suffix(platform: str, workspace: str) -> str:
+    """What a post's key and message key add for a copy of it on another platform or workspace."""
+    return f" @{platform}:{workspace}"
 
 
 SEALED = "sealed"  # the platform, workspace and target kind of a row whose address is sealed

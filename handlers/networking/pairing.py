@@ -154,24 +154,27 @@ async def run_round(
     window_weeks: int,
     tz: str = DEFAULT_TZ,
 ) -> RoundResult:
-    """Pair the opted-in, unsnoozed members of a workspace (or of a group) and write the introductions and
-    check-ins to the outbox, keyed by the round's occurrence. Raises RoundAlreadyRun if a round of this
-    occurrence is there already (nothing is written)."""
+    """Pair the opted-in, unsnoozed members of a community (the workspace and every place joined to it by a
+    group's channels: `queries.community_places`) or of a group, on whichever platform each is, and write the
+    introductions and check-ins to the outbox, keyed by the round's occurrence. Raises RoundAlreadyRun if a
+    round of this occurrence is there already (nothing is written)."""
     today = now.astimezone(zone(tz)).date()
+    places = await queries.community_places(session, (platform, workspace))
+    here = or_(*((Member.platform == p) & (Member.workspace == w) for p, w in places))
     query = (
         select(Member.id, Member.institution_id, Member.stage)
         .join(PairingOptIn, PairingOptIn.member_id == Member.id)
         .where(
             PairingOptIn.active.is_(True),
             or_(PairingOptIn.snoozed_until.is_(None), PairingOptIn.snoozed_until <= today),
-            Member.platform == platform,
-            Member.workspace == workspace,
             queries.ACTIVE,
         )
         .order_by(Member.id)
     )
-    if group_id is not None:
+    if group_id is not None:  # a group's members, wherever they are
         query = query.join(Membership, Membership.member_id == Member.id).where(Membership.group_id == group_id)
+    else:
+        query = query.where(here)
     people = [Person(i, inst, stage) for i, inst, stage in (await session.execute(query)).tuples()]
     since = now - timedelta(weeks=window_weeks)
     history = (
@@ -180,8 +183,7 @@ async def run_round(
             .join(PairingRound, PairingRound.id == Pair.round_id)
             .where(
                 PairingRound.started_at > since,
-                PairingRound.platform == platform,
-                PairingRound.workspace == workspace,
+                or_(*((PairingRound.platform == p) & (PairingRound.workspace == w) for p, w in places)),
             )
         )
     ).tuples()
@@ -222,19 +224,24 @@ async def run_round(
     for pair, group in zip(pairs, result.groups, strict=True):
         who = [everyone[i] for i in group]
         assert pair.prompt is not None
-        rows.append(
-            outbox_row(
-                key=f"pairing:{occurrence}:members {','.join(str(i) for i in group)}",
-                platform=platform,
-                workspace=workspace,
-                target_kind="members",
-                target=",".join(p.user_id for p in who),
-                label=shown(names(who)),
-                reply=intro_reply(who, pair.prompt, checkin_at.astimezone(zone(tz))),
-                due=now,
-                now=now,
+        intro = intro_reply(who, pair.prompt, checkin_at.astimezone(zone(tz)))
+        key = f"pairing:{occurrence}:members {','.join(str(i) for i in group)}"
+        if len({(p.platform, p.workspace) for p in who}) == 1:  # one platform: a group DM introduces them
+            rows.append(
+                outbox_row(
+                    key=key,
+                    platform=who[0].platform,
+                    workspace=who[0].workspace,
+                    target_kind="members",
+                    target=",".join(p.user_id for p in who),
+                    label=shown(names(who)),
+                    reply=intro,
+                    due=now,
+                    now=now,
+                )
             )
-        )
+        else:  # on Slack and Teams: no group DM spans both, so each hears it on their own
+            rows += [member_row(p, intro, key=f"{key}:to {p.id}", due=now, now=now) for p in who]
         for person in who:
             rows.append(
                 member_row(

@@ -18,7 +18,7 @@ from handlers.command.errors import NotAllowed
 from handlers.command.grammar import Word, zone
 from handlers.command.messages import Reply, channel_ref, counted, possessive
 from handlers.command.occurrences import Occasion, rule_of, runs
-from handlers.command.outbox import outbox_row
+from handlers.command.outbox import group_rows
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_cron, parse_every
 from storage import queries
@@ -101,7 +101,8 @@ def prompt_reply(group: Group, text: str) -> Reply:
 async def post_prompt(session: AsyncSession, occasion: Occasion) -> str:
     schedule = occasion.schedule
     group = await session.get(Group, schedule.group_id) if schedule.group_id is not None else None
-    if group is None or group.channel is None or group.status == "closed":
+    places = await queries.group_places(session, group) if group is not None else []
+    if group is None or not places or group.status == "closed":
         return "no prompt: the group is closed or has no channel"
     chosen = await next_prompt(session, group.id)
     await session.execute(
@@ -109,23 +110,16 @@ async def post_prompt(session: AsyncSession, occasion: Occasion) -> str:
             group_id=group.id, ref=chosen.ref, occurrence=occasion.key, used_at=occasion.now
         )
     )
-    await queries.enqueue(
-        session,
-        [
-            outbox_row(
-                key=f"prompt:{occasion.key}:channel {group.channel}",
-                platform=group.platform,
-                workspace=group.workspace,
-                target_kind="channel",
-                target=group.channel,
-                label=group.channel,
-                reply=prompt_reply(group, chosen.text),
-                due=occasion.now,
-                now=occasion.now,
-            )
-        ],
+    rows = group_rows(
+        group,
+        places,
+        prompt_reply(group, chosen.text),
+        key=f"prompt:{occasion.key}:channel {places[0][2]}",
+        due=occasion.now,
+        now=occasion.now,
     )
-    return f"posted prompt {chosen.ref} to {group.channel}"
+    await queries.enqueue(session, rows)
+    return f"posted prompt {chosen.ref} to {counted(len(places), 'channel')} of {group.name}"
 
 
 @command(

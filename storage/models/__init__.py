@@ -11,6 +11,7 @@ from storage.models.groups import (
     Call,
     CaseStudy,
     Group,
+    GroupChannel,
     Membership,
     Milestone,
     ProgressUpdate,
@@ -26,7 +27,7 @@ from storage.models.networking import (
     Prompt,
     PromptUse,
 )
-from storage.models.people import CAREER_STAGES, Admin, Institution, Member
+from storage.models.people import CAREER_STAGES, Admin, Institution, LinkCode, Member
 from storage.models.scheduling import RUN_STATUSES, SCHEDULE_KINDS, Schedule, ScheduleRun
 from storage.models.slack import bots, installations, oauth_states
 from storage.models.suggestions import SUGGESTION_STATUSES, Suggestion, SuggestionReply
@@ -50,7 +51,9 @@ __all__ = [
     "CaseStudy",
     "CheckIn",
     "Group",
+    "GroupChannel",
     "Institution",
+    "LinkCode",
     "Member",
     "Membership",
     "Milestone",

@@ -148,3 +148,19 @@ class ProgressUpdate(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     posted_at: Mapped[datetime]
+
+
+class GroupChannel(Base):
+    """A channel of a group on a platform (or workspace) other than its home (`Group.platform`, `Group.channel`):
+    the group's posts go there too, so that one group serves its members on Slack and Teams alike."""
+
+    __tablename__ = "group_channels"
+    __table_args__ = (UniqueConstraint("group_id", "platform", "workspace", name="uq_group_channels_place"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    workspace: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(200))  # the platform's id (Slack's C…, a Teams conversation id)
+    name: Mapped[str | None] = mapped_column(String(120))  # as the platform names it, when it says
+    added_at: Mapped[datetime]

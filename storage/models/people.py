@@ -40,8 +40,23 @@ class Member(Base):
     # When the platform said the account was deactivated (Slack's `deleted`); None while it is active. A
     # deactivated member is left out of pairing and of every message to people (SPEC §5).
     deactivated_at: Mapped[datetime | None]
+    # Another account of the same person (on another platform), linked with `link`: this identity speaks as that
+    # member, who holds their memberships, offers, pairing and rights (SPEC §3). None for a person's own row.
+    linked_to: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
 
     institution: Mapped[Institution | None] = relationship(lazy="joined")
+
+
+class LinkCode(Base):
+    """A one-time code shown by `link` on one platform, to be typed on another before `expires_at`; only its hash
+    is kept."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
 
 
 class Admin(Base):
