@@ -11,7 +11,17 @@ from sqlalchemy import ColumnElement, Exists, func, or_, select
 from handlers.command.context import Ctx
 from handlers.command.forms import Field, Form
 from handlers.command.grammar import Word, slugify, tokenize
-from handlers.command.messages import PLATFORM_NAMES, Button, Reply, Section, channel_ref, counted, possessive, titled
+from handlers.command.messages import (
+    CHANNELS_BY_NAME,
+    PLATFORM_NAMES,
+    Button,
+    Reply,
+    Section,
+    channel_ref,
+    counted,
+    possessive,
+    titled,
+)
 from handlers.command.registry import command
 from handlers.command.timing import until_words
 from storage import queries
@@ -273,9 +283,11 @@ async def show(ctx: Ctx) -> Reply:
     return Reply(text, sections=(Section(text, buttons=buttons),))
 
 
-def _channel(ctx: Ctx, raw: str | None, slug: str) -> str:
+def _channel(ctx: Ctx, raw: str | None, slug: str) -> str | None:
+    """The group's home channel: as `channel:` names it, else `#slug` where channels are made by name (Slack,
+    the console); none on Teams, whose channels a bot cannot make: `group channel` in one gives it one."""
     if raw is None:
-        return f"#{slug}"
+        return f"#{slug}" if ctx.request.speaker.platform in CHANNELS_BY_NAME else None
     words = tokenize(raw).words
     if len(words) != 1 or words[0].channel is None:
         raise ctx.fail(f"channel: takes a channel, like #{slug}, not “{raw}”.", field="channel")
@@ -365,6 +377,8 @@ async def create(ctx: Ctx) -> Reply:
             ),
         )
     nxt = f"Next: `call {slug}` opens a call for volunteers." if task else f"Members join with `join {slug}`."
+    if group.channel is None:
+        nxt = f"Give it a channel: type `group channel {slug}` in the channel that should carry its news. " + nxt
     return Reply(
         f"Created the {KIND_NAMES[kind]} {name} (`{slug}`)"
         + (f", channel {channel_ref(group.channel)}" if group.channel else "")

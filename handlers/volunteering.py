@@ -20,7 +20,17 @@ from sqlalchemy import ColumnElement, ScalarSelect, String, cast, func, literal,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
-from handlers.command.messages import Button, Reply, Section, channel_ref, counted, possessive, titled
+from handlers.command.messages import (
+    CHANNELS_BY_NAME,
+    PLATFORM_NAMES,
+    Button,
+    Reply,
+    Section,
+    channel_ref,
+    counted,
+    possessive,
+    titled,
+)
 from handlers.command.outbox import address, group_rows, member_row, mention, outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, closing_moment, until_words
@@ -285,13 +295,19 @@ async def call_for_volunteers(ctx: Ctx) -> Reply:
     )
     ctx.session.add(call)
     await ctx.session.flush()
-    where = ctx.request.place.channel_id or ctx.config.announce_channel or g.channel
-    if where is None:
+    speaker = ctx.request.speaker
+    here = (speaker.platform, speaker.workspace)
+    places = await queries.group_places(ctx.session, g)
+    announce = ctx.config.announce_channel if speaker.platform in CHANNELS_BY_NAME else None  # Slack's
+    where = ctx.request.place.channel_id or announce or next((c for p, w, c in places if (p, w) == here), None)
+    elsewhere = [place for place in places if place[:2] != here]
+    if where is None and not elsewhere:
         raise ctx.fail(f"{g.name} has no channel to announce the call in: run `call` in a channel.")
     announcement = _announcement(g, CallState.of(call, ctx.now), await _tally(ctx.session, g, call.id))
-    await ctx.post(channel=where, reply=announcement, key=f"call {call.id}: announce", message_key=f"call:{call.id}")
-    here = (ctx.request.speaker.platform, ctx.request.speaker.workspace)
-    elsewhere = [place for place in await queries.group_places(ctx.session, g) if place[:2] != here]
+    if where is not None:
+        await ctx.post(
+            channel=where, reply=announcement, key=f"call {call.id}: announce", message_key=f"call:{call.id}"
+        )
     rows = group_rows(
         g,
         elsewhere,
@@ -300,14 +316,20 @@ async def call_for_volunteers(ctx: Ctx) -> Reply:
         due=ctx.now,
         now=ctx.now,
         message_key=f"call:{call.id}",
-        home=here,
+        home=here if where is not None else elsewhere[0][:2],  # that post is the one the tally follows
     )
     await queries.enqueue(ctx.session, rows)
     return Reply(
         f"Opened a call for volunteers for {g.name}"
         + (f", closing at the end of {closes}" if closes else "")
-        + f"; it is announced in {channel_ref(where)}."
+        + f"; it is announced in {_announced_in(where, elsewhere)}."
     )
+
+
+def _announced_in(where: str | None, elsewhere: list[tuple[str, str, str]]) -> str:
+    said = [channel_ref(where)] if where else []
+    said += [f"its channel on {PLATFORM_NAMES.get(platform, platform)}" for platform, _, _ in elsewhere]
+    return " and ".join(said)
 
 
 @command(

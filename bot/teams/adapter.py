@@ -70,7 +70,9 @@ class TeamsAdapter(ActivityHandler):
         self._loop: asyncio.Task[None] | None = None
         self._stopping = False
         self._tasks: set[asyncio.Future[Any]] = set()
-        self._fresh: dict[tuple[str, str], tuple[str, float]] = {}  # (tenant, conversation) -> (serviceUrl, when)
+        # (tenant, conversation, speaker) -> (serviceUrl, when): each person's first message in a conversation is
+        # remembered, whoever spoke there before them; after that, at most once every REFRESH_EVERY seconds
+        self._fresh: dict[tuple[str, str, str], tuple[str, float]] = {}
 
     # -- every activity ---------------------------------------------------------------------------------------
 
@@ -87,7 +89,8 @@ class TeamsAdapter(ActivityHandler):
             return
         tenant = tenant_of(activity)
         conversation_id = base_id(conversation.id)
-        key = (tenant, conversation_id)
+        speaker = activity.from_property.id if activity.from_property is not None else ""
+        key = (tenant, conversation_id, speaker or "")
         seen = self._fresh.get(key)
         now = time.monotonic()
         if not force and seen is not None and seen[0] == activity.service_url and now - seen[1] < REFRESH_EVERY:
@@ -148,7 +151,9 @@ class TeamsAdapter(ActivityHandler):
         if team:
             await references.removed_from_team(self.db, tenant, team, now)
         await references.uninstalled(self.db, tenant, [base_id(activity.conversation.id)], now)
-        self._fresh.pop((tenant, base_id(activity.conversation.id)), None)
+        gone = (tenant, base_id(activity.conversation.id))
+        for key in [k for k in self._fresh if k[:2] == gone]:
+            del self._fresh[key]
         log.info("Convene was removed from the Teams conversation %s", base_id(activity.conversation.id))
 
     # -- messages: typed commands and card submits --------------------------------------------------------------

@@ -16,6 +16,9 @@ from handlers.command.forms import Form
 
 ButtonStyle = Literal["default", "primary", "danger"]
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Microsoft Teams", "console": "the console"}  # as people say them
+# Platforms whose channels are named `#name`, so that Convene makes one from its name (Slack; the console stands
+# for it) and CONVENE_ANNOUNCE_CHANNEL names one; a bot cannot make a Teams channel.
+CHANNELS_BY_NAME = frozenset({"slack", "console"})
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ async def test_help_in_the_personal_chat_is_answered_there(teams: Tenant) -> Non
 
 async def test_groups_profile_and_volunteer(teams: Tenant) -> None:
     await teams.say(ADA, 'group new "Wellbeing" kind:task seats:5')
+    await teams.say(ADA, "group channel wellbeing", channel=WELLBEING)
     await teams.say(ADA, "call wellbeing")
     groups = await teams.say(BEA, "groups")
     assert "Wellbeing" in shown(groups) and groups.card is not None
@@ -67,6 +68,7 @@ async def test_the_mention_is_taken_out_in_a_channel(teams: Tenant) -> None:
 
 async def test_a_person_mentioned_in_a_command_is_that_person(teams: Tenant) -> None:
     await teams.say(ADA, 'group new "Diversity" kind:task seats:4')
+    await teams.say(ADA, "group channel diversity", channel=WELLBEING)
     await teams.say(ADA, "call diversity")
     await teams.say(CAL, "volunteer diversity as:chair")
     mention = {"type": "mention", "text": "<at>Cal</at>", "mentioned": {"id": "29:1bf-00ca", "name": "Cal"}}
@@ -76,3 +78,15 @@ async def test_a_person_mentioned_in_a_command_is_that_person(teams: Tenant) -> 
     assert await teams.post(activity) == 202
     answers = [shown(c) for c in teams.connector.calls[before:] if c.conversation == personal(ADA)]
     assert any("Accepted Cal into Diversity as chair" in a for a in answers), answers
+
+
+async def test_a_group_made_on_teams_has_no_made_up_channel_until_one_is_given(teams: Tenant) -> None:
+    made = await teams.say(ADA, 'group new "Diversity" kind:task')
+    assert "#diversity" not in shown(made)
+    assert "type `group channel diversity` in the channel that should carry its news" in shown(made)
+    refused = await teams.say(ADA, "call diversity")
+    assert "has no channel to announce the call in" in shown(refused)
+    given = await teams.say(ADA, "group channel diversity", channel=WELLBEING)
+    assert "news will be posted here too" in shown(given)
+    opened = await teams.say(ADA, "call diversity")
+    assert "Opened a call for volunteers for Diversity" in shown(opened)

@@ -10,6 +10,7 @@ from tests.teams.conftest import ADA, BEA, CAL, WELLBEING, Tenant, button, card_
 
 async def test_a_press_on_an_answer_replaces_that_card_with_the_result_and_fresh_seats(teams: Tenant) -> None:
     await teams.say(ADA, 'group new "Diversity" kind:task seats:3')
+    await teams.say(ADA, "group channel diversity", channel=WELLBEING)
     await teams.say(ADA, "call diversity")
     groups = await teams.say(BEA, "groups")
     assert "Seats left: 3" in shown(groups)
