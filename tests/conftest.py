@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import text
 
 from handlers.command.context import CoreConfig
@@ -29,6 +30,42 @@ from storage.models import Base
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 START = datetime(2027, 1, 11, 9, 30, tzinfo=UTC)  # a Monday, outside any bank holiday
+# TEST_NOW=2027-01-17T10:30:00+00:00 (ISO 8601, with its offset) starts this process's wall clock there.
+TEST_NOW = datetime.fromisoformat(os.environ["TEST_NOW"]) if os.environ.get("TEST_NOW") else None
+assert TEST_NOW is None or TEST_NOW.tzinfo is not None, "TEST_NOW needs an offset, like +00:00"
+# Tests that run Convene's app on the wall clock (`bot.app.utc_now`) through these fixtures are marked `clock`:
+# Slack's (tests/slack/conftest.py) and Teams' (tests/teams/conftest.py).
+WALL_CLOCK_FIXTURES = frozenset({"workspace", "teams", "secured"})
+
+
+def pytest_report_header() -> str | None:
+    return f"clock: TEST_NOW={TEST_NOW.isoformat()} (ticking from there)" if TEST_NOW else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m clock` selects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if WALL_CLOCK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.clock)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_now() -> Iterator[None]:
+    """With TEST_NOW set (CI reruns the `clock` tests so at fixed moments), the whole run's wall clock
+    starts at that moment and ticks on (tick=True: time passes, so signatures, leases and expiries behave as on
+    the real clock; asyncio and timeouts use time.monotonic, which time_machine leaves alone). Subprocesses are
+    not moved: they run on the real clock. A test's own time_machine.travel overrides this while it lasts."""
+    if TEST_NOW is None:
+        yield
+        return
+    with time_machine.travel(TEST_NOW, tick=True):
+        yield
+
+
+def real_now() -> datetime:
+    """The real time, even while this process's clock is moved: the clock Convene in a subprocess reads."""
+    hatch = time_machine.escape_hatch  # it raises when nothing travels
+    return hatch.datetime.datetime.now(UTC) if hatch.is_travelling() else datetime.now(UTC)
 
 
 def backend() -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.conftest import real_now
 from tests.fakes.slack_api import FakeSlack, slash_command
 from tests.slack.conftest import SECRET, sign
 
@@ -43,7 +44,9 @@ class Served:
         """Send `/convene text` as `user`, signed; the status, the body and the seconds the answer took."""
         n = next(_serial)
         body = slash_command(self.api.team, user, text, response_url=self.api.response_url(f"serve{n}"), trigger=n)
-        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+        # `convene serve` checks the signature's timestamp on the real clock, whatever this process's clock says
+        stamp = int(real_now().timestamp())
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, timestamp=stamp)}
         began = time.monotonic()
         async with self.http.post(f"{self.url}/slack/events", data=body.encode(), headers=headers) as answer:
             text_ = await answer.text()

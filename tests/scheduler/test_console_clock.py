@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 
 from bot import console
@@ -17,6 +18,7 @@ from handlers.command.timing import working_day_later
 # A Wednesday: two weeks and a day on hold Mondays 18 and 25 January (prompts at 10:00) and Tuesday 19 January
 # (the first fortnightly pairing round, at 10:00), with its check-ins a week later; no bank holiday among them.
 WEDNESDAY = datetime(2027, 1, 13, 9, 30, tzinfo=UTC)
+pytestmark = pytest.mark.clock  # the console reads the wall clock (pinned here; CI checks the pin holds any day)
 
 
 async def test_two_weeks_on_the_console_clock_show_prompts_and_a_pairing_round(db_url: str) -> None:
@@ -61,3 +63,18 @@ def test_a_check_in_keeps_its_local_time_across_the_clock_change_and_falls_on_a_
     Tuesday 30 March, at 10:00 on the wall, now BST (09:00 UTC)."""
     round_at = datetime(2027, 3, 25, 10, 0, tzinfo=UTC)
     assert working_day_later(round_at, 3, ZoneInfo("Europe/London")) == datetime(2027, 3, 30, 9, 0, tzinfo=UTC)
+
+
+async def test_the_demos_calls_close_on_their_date(db_url: str) -> None:
+    """The sample consortium's calls close three weeks after it is made: the clock moved past that, they are
+    closed, the steering group is told, and nobody can still offer."""
+    out = io.StringIO()
+    settings = Settings(_env_file=None, database_url=db_url)  # type: ignore[call-arg]
+    script = ["groups task", ":clock +3w", ":clock +2d", "groups task", ":as Tom", "volunteer diversity"]
+    with time_machine.travel(WEDNESDAY, tick=False):
+        await console.run(settings, script, out=out)
+    before, after = out.getvalue().split(":clock +3w", 1)
+    assert "call for volunteers open" in before
+    assert "call for volunteers open" not in after.split("Tom> volunteer diversity")[0]
+    assert "The call for volunteers for Diversity closed on its date (2027-02-03)" in after
+    assert "Diversity has no open call for volunteers just now." in after

@@ -15,7 +15,7 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from handlers.command.outbox import outbox_row
 from storage import queries
 from storage.db import Database
 from storage.models import Outbox
-from tests.conftest import backend
+from tests.conftest import backend, real_now
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_api import slack_api as slack_api  # the fixture
 
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def due_deliveries(db: Database) -> None:
     """1,000 due rows, as scheduled fan-out writes them: channel posts to 100 channels and group DMs."""
-    now = datetime.now(UTC)  # the worker processes run on the real clock
+    now = real_now()  # the worker processes run on the real clock, even when this one's is moved
     rows = []
     for i in range(COUNT):
         if i % 2:
@@ -160,7 +160,7 @@ async def test_a_dispatcher_killed_mid_way_loses_nothing_and_repeats_only_what_w
 async def test_a_post_slack_took_before_a_crash_is_found_and_not_posted_again(
     db: Database, db_url: str, slack_api: FakeSlack, kind: str, target: str
 ) -> None:
-    now = datetime.now(UTC)
+    now = real_now()
     row = outbox_row(
         key=f"call 7: announce to {target}",
         platform="slack",

@@ -15,6 +15,7 @@ from storage.models import ScheduleRun
 from tests.conftest import Chat
 
 GRACE = timedelta(hours=1)
+pytestmark = pytest.mark.clock  # APScheduler computes its jobs' next run times from the wall clock
 
 
 async def weekly_prompts(chat: Chat) -> None:

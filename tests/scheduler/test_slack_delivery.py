@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 import aiohttp
+import pytest
 from sqlalchemy import select, update
 
 from bot.slack.messenger import Clients, SlackMessenger
@@ -23,6 +24,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_api import slack_api as slack_api  # the fixture
 
 TEAM = "T0LIBS"
+pytestmark = pytest.mark.clock  # the scheduler (APScheduler) starts on the wall clock
 PEOPLE = [
     (f"U0P{i:02d}", f"Person {i}", f"Library {i % 3}", ("early", "mid", "senior", "leader")[i % 4]) for i in range(9)
 ]

@@ -27,6 +27,7 @@ from tests.fakes.slack_api import FakeSlack, slack_api  # noqa: F401  (the fixtu
 from tests.slack.conftest import Workspace, settings_for, sign, texts
 
 CLIENT_ID = "4071.5082"
+pytestmark = pytest.mark.clock  # Convene's app on the wall clock; the OAuth state expires by it
 CLIENT_SECRET = "3c0f1f5e9d0a4b7c8e2d6a1b5f9c0e3d"
 NEW_TEAM = "T0RIVER"
 INSTALLER = "U0RITA"

@@ -22,6 +22,7 @@ from storage.models import Group
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import ADMIN, PEOPLE, settings_for, texts
 
+pytestmark = pytest.mark.clock  # Convene's app on the wall clock (bot.app.utc_now)
 APP_TOKEN = "xapp-1-A0CONVENE-1234567890-socketmodetoken"
 BOT_TOKEN = "xoxb-test-token"  # what settings_for gives
 
