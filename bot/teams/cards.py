@@ -80,6 +80,9 @@ def weight(value: Any) -> int:
 
 
 def _char_weight(ch: str) -> int:
+    """A character's bytes in a JSON string as `weight` counts them (printable ASCII without json.dumps)."""
+    if " " <= ch <= "~":
+        return 4 if ch in '"\\' else 2
     return 2 * (len(json.dumps(ch)) - 2)
 
 

@@ -415,3 +415,11 @@ async def test_a_real_form_round_trip_through_the_core(chat: Chat) -> None:
     done = await chat.core.handle(submit(name="Digital Skills", kind="task", seats="9", channel="skills"))
     assert not done.failed, done.text
     assert "Created the task-and-finish group Digital Skills" in done.text and "#skills" in done.text
+
+
+def test_a_characters_weight_is_what_json_makes_of_it() -> None:
+    """The fast path for printable ASCII weighs as json.dumps does, quotes and backslashes escaped included."""
+    from bot.teams.cards import _char_weight
+
+    for ch in [chr(i) for i in range(0x3000)] + ["😀", "\u2028"]:
+        assert _char_weight(ch) == 2 * (len(json.dumps(ch)) - 2), repr(ch)
