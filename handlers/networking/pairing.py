@@ -592,7 +592,22 @@ async def pairing_now(ctx: Ctx) -> Reply:
             )
         raise ctx.fail("No one is opted in to pairing yet: members opt in with `pairing on`.")
     introduced = " Each pair gets a group DM introducing them." if result.groups else ""
-    return Reply(f"Pairing round done: {result.summary()}.{introduced}")
+    return Reply(f"Pairing round done: {result.summary()}.{introduced}{await _next_scheduled(ctx, scope)}")
+
+
+async def _next_scheduled(ctx: Ctx, scope: str) -> str:
+    """A warning when the scope's scheduled round comes within a week of a round run by hand: people would be
+    introduced twice in a few days, and a check-in would ask about a pairing already replaced."""
+    schedule = await ctx.session.scalar(
+        select(Schedule).where(Schedule.kind == "pairing", Schedule.scope == scope, Schedule.active.is_(True))
+    )
+    nxt = rule_of(schedule).next_after(ctx.now) if schedule is not None else None
+    if nxt is None or nxt - ctx.now > timedelta(days=7):
+        return ""
+    return (
+        f" Note: the scheduled round comes soon, on {day_month(ctx.local(nxt))}, and will pair people again; "
+        "`pairing every:off` stops it if this one is to stand."
+    )
 
 
 def _just_run(ctx: Ctx, recent: PairingRound, where: str) -> str:

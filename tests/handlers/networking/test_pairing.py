@@ -350,3 +350,13 @@ async def test_an_answer_given_before_the_check_in_is_due_goes_into_the_check_in
     checkins = {d.target: d for d in await chat.deliver()}
     assert "✅ You said you met" in checkins["hal"].reply.text and checkins["hal"].edit_ref is None
     assert "✅" not in checkins["gil"].reply.text
+
+
+async def test_a_round_by_hand_warns_when_the_scheduled_one_comes_within_a_week(chat: Chat) -> None:
+    await chat.say("Ada", "help")
+    await make_people(chat, [("Gil", "A", "early"), ("Hal", "B", "mid")])
+    for name in ("Gil", "Hal"):
+        await chat.say(name, "pairing on")
+    await chat.say("Ada", "pairing every:2w day:tue")  # the first is Tuesday 12 January, tomorrow
+    reply = await chat.say("Ada", "pairing now")
+    assert "Note: the scheduled round comes soon, on Tuesday 12 January" in reply.text
