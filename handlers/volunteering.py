@@ -460,9 +460,10 @@ async def offers(ctx: Ctx) -> Reply:
     ).all()
     if not rows:
         return Reply(f"No one has offered to serve on {g.name} yet.")
+    latest = {o.member_id: o.id for o in rows}  # each person's latest offer: one line a person, not their history
     sections = []
     lines = []
-    for o in rows:
+    for o in (o for o in rows if latest[o.member_id] == o.id):
         who = o.member.display_name
         inst = f" ({o.member.institution.name})" if o.member.institution else ""
         line = f"{who}{inst} — as {o.role}, {o.status}" + (f": “{o.note}”" if o.note else "")

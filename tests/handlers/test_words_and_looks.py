@@ -120,3 +120,13 @@ async def test_no_open_group_is_not_told_to_create_one(chat: Chat) -> None:
     await chat.say("Ada", 'group new "Diversity" kind:task')
     reply = await chat.say("Bea", "groups open")
     assert "No group is taking volunteers or members just now; `groups` lists them all." in reply.text
+
+
+async def test_volunteers_shows_each_person_once_with_their_latest_offer(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Ada", "call diversity")
+    await chat.say("Bea", "volunteer diversity")
+    await chat.say("Bea", "withdraw diversity")
+    await chat.say("Bea", "volunteer diversity as:chair")
+    listed = await chat.say("Ada", "volunteers diversity")
+    assert listed.text.count("• Bea") == 1 and "• Bea — as chair, offered" in listed.text
