@@ -20,6 +20,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from tests.fakes import serve_on_loopback
+
 BOT_FRAMEWORK = "https://api.botframework.com"
 KID = "convene-test-key"
 
@@ -41,13 +43,7 @@ class FakeOpenId:
         app = web.Application()
         app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/v1/keys", self._keys)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await serve_on_loopback(app)
 
     async def close(self) -> None:
         if self._runner is not None:

@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 
+from tests.fakes import serve_on_loopback
+
 BOT_USER = "UCONVENE"
 TEAM = "T0LIBS"
 
@@ -75,13 +77,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await serve_on_loopback(app)
 
     async def close(self) -> None:
         for ws in self.sockets:

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.fakes import serve_on_loopback
+
 BOT_ID = "28:convene-bot"
 ERRORS = {
     403: ("BotNotInConversationRoster", "The bot is not part of the conversation roster."),
@@ -81,13 +83,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await serve_on_loopback(app)
 
     async def close(self) -> None:
         if self._runner is not None:

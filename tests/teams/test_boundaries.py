@@ -42,4 +42,5 @@ def test_convene_without_teams_does_not_load_the_sdk() -> None:
         "loaded = sorted(m for m in sys.modules if m.startswith('microsoft_agents'))\n"
         "assert not loaded, loaded\n"
     )
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
