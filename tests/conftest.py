@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,15 +19,16 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from bot.app import Parts
 from handlers.command.context import CoreConfig
 from handlers.command.dispatch import Convene
 from handlers.command.messages import Action, Place, Reply, Request, Speaker, shown
 from scheduler.outbox import Delivery, Dispatcher
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.models import Base, Outbox
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 START = datetime(2027, 1, 11, 9, 30, tzinfo=UTC)  # a Monday, outside any bank holiday
@@ -200,3 +202,22 @@ async def chat(db: Database) -> Chat:
     core = Convene(db, config)
     holder["chat"] = Chat(core, dispatcher, recorder)
     return holder["chat"]
+
+
+async def deliver_all(parts: Parts, within: float = 5.0) -> None:
+    """Send what the outbox of a running app (`bot.app.Parts`) has due, and wait for what the app is sending in
+    the background, for at most `within` seconds (then fail, saying how many rows are left)."""
+    deadline = time.monotonic() + within
+    while True:
+        await parts.dispatcher.drain()
+        now = parts.clock()
+        async with parts.db.read() as session:
+            busy = await session.scalar(
+                select(func.count()).where(
+                    (Outbox.status == "sending") | ((Outbox.status == "pending") & (Outbox.due_at <= now))
+                )
+            )
+        if not busy:
+            return
+        assert time.monotonic() < deadline, f"{busy} outbox rows still unsent"
+        await asyncio.sleep(0.02)

@@ -18,13 +18,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select
 
 from bot.app import Parts, build
 from bot.settings import Settings
 from bot.web import make_app
 from scheduler.pacing import Pacer
-from storage.models import Outbox
+from tests.conftest import deliver_all
 from tests.fakes.slack_api import FakeSlack, slack_api, slash_command  # noqa: F401  (the fixture)
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -213,20 +212,7 @@ class Workspace:
 
     async def deliver(self, within: float = 5.0) -> None:
         """Send what the outbox has due, and wait for what the app is sending in the background."""
-        deadline = time.monotonic() + within
-        while True:
-            await self.parts.dispatcher.drain()
-            now = self.parts.clock()
-            async with self.parts.db.read() as session:
-                busy = await session.scalar(
-                    select(func.count()).where(
-                        (Outbox.status == "sending") | ((Outbox.status == "pending") & (Outbox.due_at <= now))
-                    )
-                )
-            if not busy:
-                return
-            assert time.monotonic() < deadline, f"{busy} outbox rows still unsent"
-            await asyncio.sleep(0.02)
+        await deliver_all(self.parts, within)
 
 
 def find_button(blocks: list[dict[str, Any]], label: str) -> tuple[dict[str, Any], dict[str, Any]]:

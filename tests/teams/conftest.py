@@ -7,9 +7,7 @@ token a fake provider gives in place of MSAL's."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,13 +15,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select
 
 from bot.app import Parts, build
 from bot.settings import Settings
 from bot.web import make_app
 from scheduler.pacing import Pacer
-from storage.models import Outbox
+from tests.conftest import deliver_all
 from tests.fakes.openid import FakeOpenId, openid  # noqa: F401  (the fixture)
 from tests.fakes.teams_connector import BOT_ID, Call, FakeConnector, connector  # noqa: F401  (the fixture)
 from tests.slack.conftest import stopped
@@ -163,20 +160,7 @@ class Tenant:
 
     async def deliver(self, within: float = 5.0) -> None:
         """Send what the outbox has due, and wait for what the app is sending in the background."""
-        deadline = time.monotonic() + within
-        while True:
-            await self.parts.dispatcher.drain()
-            now = self.parts.clock()
-            async with self.parts.db.read() as session:
-                busy = await session.scalar(
-                    select(func.count()).where(
-                        (Outbox.status == "sending") | ((Outbox.status == "pending") & (Outbox.due_at <= now))
-                    )
-                )
-            if not busy:
-                return
-            assert time.monotonic() < deadline, f"{busy} outbox rows still unsent"
-            await asyncio.sleep(0.02)
+        await deliver_all(self.parts, within)
 
 
 def card_texts(card: dict[str, Any] | None) -> str:
