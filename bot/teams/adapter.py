@@ -99,28 +99,32 @@ class TeamsAdapter(ActivityHandler):
         reference = activity.get_conversation_reference()
         reference.conversation = reference.conversation.model_copy(update={"id": conversation_id})
         team, name = _team_and_name(activity)
-        await references.remember_conversation(
-            self.db,
-            tenant=tenant,
-            conversation_id=conversation_id,
-            kind=kind,
-            service_url=activity.service_url,
-            reference=dump(reference),
-            now=self.clock(),
-            team_id=team,
-            name=name,
-        )
+        stored = dump(reference)
         person = activity.from_property
-        if person is not None and person.aad_object_id and activity.type in ("message", "installationUpdate"):
-            await references.remember_user(
+        async with self.db.write() as session:  # both in one write unit
+            await references.remember_conversation(
                 self.db,
                 tenant=tenant,
-                user_id=person.aad_object_id,
-                bot_framework_id=person.id,
+                conversation_id=conversation_id,
+                kind=kind,
                 service_url=activity.service_url,
-                conversation_id=conversation_id if kind == "personal" else None,
+                reference=stored,
                 now=self.clock(),
+                team_id=team,
+                name=name,
+                session=session,
             )
+            if person is not None and person.aad_object_id and activity.type in ("message", "installationUpdate"):
+                await references.remember_user(
+                    self.db,
+                    tenant=tenant,
+                    user_id=person.aad_object_id,
+                    bot_framework_id=person.id,
+                    service_url=activity.service_url,
+                    conversation_id=conversation_id if kind == "personal" else None,
+                    now=self.clock(),
+                    session=session,
+                )
         self._fresh[key] = (activity.service_url, now)
 
     # -- installs and removals ----------------------------------------------------------------------------------

@@ -76,8 +76,8 @@ class TokenValidator:
         if scheme.lower() != "bearer" or not token or " " in token:
             raise Refused("no bearer token")
         try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+            read = jwt.decode_complete(token, options={"verify_signature": False})  # the header and the claims
+            header, unverified = read["header"], read["payload"]
         except jwt.PyJWTError as err:
             raise Refused(f"a token that is not a JWT ({type(err).__name__})") from None
         if header.get("alg") != "RS256" or not isinstance(header.get("kid"), str):

@@ -114,20 +114,25 @@ def markdown(text: str) -> str:
     text literal (`literal`), `*bold*` as `**bold**`, each line break a blank line (Teams joins single ones).
     Backtick code stays as typed: Teams has no inline code in cards, and the backticks show, as in the
     console, where a command's words start and end."""
-    rendered = _BOLD.sub(r"**\1**", linked(text, _name, literal))
-    return "\n\n".join(rendered.split("\n"))
+    rendered = linked(text, _name, literal)
+    if "*" in rendered:  # nothing is bold without a star
+        rendered = _BOLD.sub(r"**\1**", rendered)
+    return rendered.replace("\n", "\n\n")
 
 
 def _cut(text: str, most: int) -> tuple[str, str]:
     """The longest head of `text` that weighs at most `most` as a JSON string (at least one character), and
     the rest. A head never ends inside an escape (`\\[`), so the rest's first character keeps its escape."""
-    used, end = 4, 0  # the quotes
-    for ch in text:
-        used += _char_weight(ch)
-        if used > most:
-            break
-        end += 1
-    end = max(end, 1)
+    # A string's weight is the sum of its characters' (`_char_weight`, at least 2) and the quotes' (4), so it
+    # grows with the head: the longest head within `most` is found by halving, each weighing by json.dumps.
+    low, high = 0, min(len(text), max(0, (most - 4) // 2))  # weight(text[:low]) <= most; longer than high: more
+    while low < high:
+        middle = (low + high + 1) // 2
+        if weight(text[:middle]) <= most:
+            low = middle
+        else:
+            high = middle - 1
+    end = max(low, 1)
     while end > 1 and (len(text[:end]) - len(text[:end].rstrip("\\"))) % 2:
         end -= 1
     return text[:end], text[end:]
@@ -203,12 +208,16 @@ def _button(b: Button, origin: str | None) -> Element | None:
 def _action_sets(actions: list[Element]) -> list[Element]:
     """Actions in sets of at most `ACTIONS`, each set within `ELEMENT_BYTES`."""
     sets: list[Element] = []
+    heft = 0  # weight(sets[-1]), kept as it grows: an action added to a set adds its weight and `, `'s
     for action in actions:
         last = sets[-1]["actions"] if sets else None
-        if last is not None and len(last) < ACTIONS and weight(sets[-1]) + weight(action) + 4 <= ELEMENT_BYTES:
+        added = weight(action) + 4
+        if last is not None and len(last) < ACTIONS and heft + added <= ELEMENT_BYTES:
             last.append(action)
+            heft += added
         else:
             sets.append({"type": "ActionSet", "actions": [action]})
+            heft = weight(sets[-1])
     return sets
 
 
@@ -219,15 +228,19 @@ def _buttons(buttons: tuple[Button, ...], origin: str | None) -> list[Element]:
 def _facts(fields: tuple[tuple[str, str], ...]) -> list[Element]:
     """Fields as FactSets, each within `ELEMENT_BYTES`; a long value is clipped, as Slack's fields are."""
     sets: list[Element] = []
+    heft = 0  # weight(sets[-1]), kept as it grows (as in `_action_sets`)
     for key, value in fields:
         fact = {
             "title": clip(markdown(key), FACT_TITLE_BYTES) or " ",
             "value": clip(markdown(value), FACT_VALUE_BYTES) or " ",
         }
-        if sets and weight(sets[-1]) + weight(fact) + 4 <= ELEMENT_BYTES:
+        added = weight(fact) + 4
+        if sets and heft + added <= ELEMENT_BYTES:
             sets[-1]["facts"].append(fact)
+            heft += added
         else:
             sets.append({"type": "FactSet", "facts": [fact]})
+            heft = weight(sets[-1])
     return sets
 
 
@@ -242,11 +255,14 @@ def _select(select: Select, origin: str | None) -> list[Element]:
         "errorMessage": "Choose one first.",
         "choices": [],
     }
+    heft = weight(choice)  # kept as options are added: each adds its weight, and `, `'s after the first
     for o in select.options:
         if len(choice["choices"]) >= SELECT_OPTIONS:
             break
         option = {"title": plain(o.label, OPTION_TEXT) or " ", "value": o.value}
-        if len(o.value) <= OPTION_VALUE and weight(choice) + weight(option) + 4 <= MENU_BYTES:
+        option_heft = weight(option)
+        if len(o.value) <= OPTION_VALUE and heft + option_heft + 4 <= MENU_BYTES:
+            heft += option_heft + (4 if choice["choices"] else 0)
             choice["choices"].append(option)
     if not choice["choices"] or len(select.action_id) > ACTION_ID:
         return []

@@ -196,24 +196,28 @@ class TeamsMessenger:
             service_url=created.service_url or service_url,
         )
         now = self.clock()
-        await references.remember_conversation(
-            self.db,
-            tenant=tenant,
-            conversation_id=created.id,
-            kind="personal",
-            service_url=str(reference.service_url),
-            reference=dump(reference),
-            now=now,
-        )
-        await references.remember_user(
-            self.db,
-            tenant=tenant,
-            user_id=user_id,
-            bot_framework_id=member if member != user_id else None,
-            service_url=str(reference.service_url),
-            conversation_id=created.id,
-            now=now,
-        )
+        stored = dump(reference)
+        async with self.db.write() as session:  # both in one write unit
+            await references.remember_conversation(
+                self.db,
+                tenant=tenant,
+                conversation_id=created.id,
+                kind="personal",
+                service_url=str(reference.service_url),
+                reference=stored,
+                now=now,
+                session=session,
+            )
+            await references.remember_user(
+                self.db,
+                tenant=tenant,
+                user_id=user_id,
+                bot_framework_id=member if member != user_id else None,
+                service_url=str(reference.service_url),
+                conversation_id=created.id,
+                now=now,
+                session=session,
+            )
         return reference
 
     async def _any_reference(self, tenant: str) -> ConversationReference:

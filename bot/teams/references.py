@@ -38,8 +38,10 @@ async def remember_conversation(
     now: datetime,
     team_id: str | None = None,
     name: str | None = None,
+    session: AsyncSession | None = None,
 ) -> None:
-    """Keep (or refresh) a conversation's reference; it is installed again if it was removed."""
+    """Keep (or refresh) a conversation's reference; it is installed again if it was removed. In `session`'s
+    write unit when given (with what else it writes), else in a write unit of its own."""
     values = dict(
         tenant=tenant,
         conversation_id=conversation_id[:300],
@@ -53,8 +55,7 @@ async def remember_conversation(
     )
     changed = ["service_url", "reference", "installed", "updated_at", "kind"]
     changed += [c for c in ("team_id", "name") if values[c] is not None]
-    async with db.write() as session:
-        await session.execute(_upsert(session, TeamsConversation, values, ("tenant", "conversation_id"), changed))
+    await _write(db, session, TeamsConversation, values, ("tenant", "conversation_id"), changed)
 
 
 async def remember_user(
@@ -66,8 +67,10 @@ async def remember_user(
     service_url: str,
     now: datetime,
     conversation_id: str | None = None,
+    session: AsyncSession | None = None,
 ) -> None:
-    """Keep (or refresh) what opens a person's personal chat: their Bot Framework id and, once known, the chat."""
+    """Keep (or refresh) what opens a person's personal chat: their Bot Framework id and, once known, the chat.
+    In `session`'s write unit when given, else in a write unit of its own."""
     values = dict(
         tenant=tenant,
         user_id=user_id[:64],
@@ -78,8 +81,22 @@ async def remember_user(
     )
     changed = ["service_url", "updated_at"]
     changed += [c for c in ("bot_framework_id", "conversation_id") if values[c] is not None]
-    async with db.write() as session:
-        await session.execute(_upsert(session, TeamsUser, values, ("tenant", "user_id"), changed))
+    await _write(db, session, TeamsUser, values, ("tenant", "user_id"), changed)
+
+
+async def _write(
+    db: Database,
+    session: AsyncSession | None,
+    model: Any,
+    values: dict[str, Any],
+    keys: tuple[str, ...],
+    changed: list[str],
+) -> None:
+    if session is not None:
+        await session.execute(_upsert(session, model, values, keys, changed))
+        return
+    async with db.write() as own:
+        await own.execute(_upsert(own, model, values, keys, changed))
 
 
 async def uninstalled(db: Database, tenant: str, conversation_ids: list[str], now: datetime) -> None:
