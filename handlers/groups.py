@@ -406,8 +406,9 @@ async def group_channel(ctx: Ctx) -> Reply:
     place, s = ctx.request.place, ctx.request.speaker
     if place.channel_id is None:
         raise ctx.fail(f"Type it in the channel that should carry {possessive(g.name)} news, not in a direct chat.")
+    before: str | None
     if (s.platform, s.workspace) == (g.platform, g.workspace):
-        g.channel = place.channel_id
+        before, g.channel = g.channel, place.channel_id
     else:
         found = await ctx.session.scalar(
             select(GroupChannel).where(
@@ -419,7 +420,14 @@ async def group_channel(ctx: Ctx) -> Reply:
         if found is None:
             found = GroupChannel(group_id=g.id, platform=s.platform, workspace=s.workspace, added_at=ctx.now)
             ctx.session.add(found)
+        before = found.channel
         found.channel, found.name = place.channel_id, place.channel_name
+    if before is not None and before != place.channel_id:  # one channel a platform: this one replaces it
+        return Reply(
+            f"{possessive(g.name)} news on {PLATFORM_NAMES.get(s.platform, s.platform)} moves here from "
+            f"{channel_ref(before)}; posts made there before stay there.",
+            private=False,
+        )
     return Reply(
         f"{possessive(g.name)} news will be posted here too: its calls for volunteers, progress, prompts and case "
         "study.",

@@ -20,6 +20,7 @@ CODE_DIGITS = (
     9  # 10^9 codes: guessing one in its ten minutes, even at a hundred tries a second, is a 1-in-16,000 chance
 )
 CODE_LIFE = timedelta(minutes=10)
+DIGITS = "0123456789"  # a code's digits: ASCII only, as it was shown
 
 
 def _hash(code: str) -> str:
@@ -43,11 +44,10 @@ def _account(member: Member) -> str:
 async def link(ctx: Ctx) -> Reply:
     if not ctx.args.words:
         return await _new_code(ctx)
-    typed = ctx.word(0, "code").text
-    ctx.no_more_words(1)
-    code = "".join(ch for ch in typed if ch.isdigit())
-    if len(code) != CODE_DIGITS or len(typed) > 20:
-        raise ctx.fail(f"A link code has {CODE_DIGITS} digits, like 482-913-375, not “{typed[:20]}”.")
+    typed = " ".join(w.text for w in ctx.args.words)  # `482 913 375` as well as `482-913-375`
+    code = "".join(ch for ch in typed if ch in DIGITS)
+    if len(code) != CODE_DIGITS or len(typed) > 20 or any(ch not in DIGITS + "- " for ch in typed):
+        raise ctx.fail(f"A link code has {CODE_DIGITS} digits 0-9, like 482-913-375, not “{typed[:20]}”.")
     found = await ctx.session.scalar(
         select(LinkCode).where(LinkCode.code_hash == _hash(code), LinkCode.expires_at > ctx.now)
     )
@@ -58,13 +58,21 @@ async def link(ctx: Ctx) -> Reply:
     owner = await ctx.session.get(Member, found.member_id)
     assert owner is not None  # the code's row goes with its member
     into = await queries.speaking_as(ctx.session, owner)
+    here = await _own_row(ctx)
     if into.id == ctx.me.id:
         raise ctx.fail("That code is this account's own: type it to Convene on your other platform.")
+    if here.linked_to is not None:  # linking an alias would carry its whole member along
+        raise ctx.fail(f"This account is linked to {_account(ctx.me)} already: `unlink` it first.")
+    if owner.platform == here.platform:
+        raise ctx.fail(
+            f"That code comes from another account on {PLATFORM_NAMES.get(here.platform, here.platform)}: `link` "
+            "joins one person's accounts on Slack and Microsoft Teams."
+        )
     await ctx.session.delete(found)
     said = (
-        f"Linked: this account, {_account(await _own_row(ctx))}, and {_account(into)} are now one member. Your "
-        "groups, offers, pairing and rights are shared, and messages reach you on your other account. `unlink` "
-        "separates them."
+        f"Linked: this account, {_account(here)}, and {_account(into)} are now one member. Your groups, offers and "
+        "pairing are shared, and messages reach you on your other account. A place in the steering group named in "
+        "Convene's configuration stays with the account it names. `unlink` separates them."
     )
     await queries.merge_member(ctx.session, ctx.me, into)
     return Reply(said)
@@ -81,8 +89,10 @@ async def _new_code(ctx: Ctx) -> Reply:
     await ctx.session.execute(delete(LinkCode).where(LinkCode.member_id == ctx.me.id))
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     ctx.session.add(LinkCode(member_id=ctx.me.id, code_hash=_hash(code), expires_at=ctx.now + CODE_LIFE))
+    own = await _own_row(ctx)
     others = (await ctx.session.scalars(select(Member).where(Member.linked_to == ctx.me.id).order_by(Member.id))).all()
-    linked = (" Linked already: " + ", ".join(_account(m) for m in others) + ".") if others else ""
+    accounts = [m for m in [ctx.me, *others] if m.id != own.id]  # this account's others, wherever they are
+    linked = (" Linked already: " + ", ".join(_account(m) for m in accounts) + ".") if accounts else ""
     return Reply(
         f"Your link code is {_shown(code)}. Within ten minutes, type `link {_shown(code)}` to Convene on your other "
         f"platform (Slack or Microsoft Teams): the two accounts then become one member.{linked}"

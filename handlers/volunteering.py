@@ -31,7 +31,7 @@ from handlers.command.messages import (
     possessive,
     titled,
 )
-from handlers.command.outbox import address, group_rows, member_row, mention, outbox_row
+from handlers.command.outbox import address, group_rows, member_row, mention, outbox_row, place_suffix
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, closing_moment, until_words
 from handlers.groups import MAX_CHAIRS, action_buttons, calling, seats_left
@@ -166,11 +166,20 @@ async def _edit_announcement(
     if edit is None:
         return
     # its copies in the group's channels on other platforms (one indexed look-up; usually there are none)
-    copies = [
-        (p, w, c)
-        for p, w, c in await queries.group_places(session, group)
+    # where its copies were posted (a group's channel may have moved since: the edit goes where the post is)
+    keys = {
+        edit["message_key"] + place_suffix(p, w): (p, w)
+        for p, w, _ in await queries.group_places(session, group)
         if (p, w) != (tally.platform, tally.workspace)
-    ]
+    }
+    posted = (
+        await session.execute(
+            select(Outbox.message_key, Outbox.target).where(Outbox.message_key.in_(keys), Outbox.mode == "post")
+        )
+        if keys
+        else None
+    )
+    copies = [(*keys[key], target) for key, target in posted.tuples()] if posted is not None else []
     home = (edit["platform"], edit["workspace"])
     reply = Reply.from_json(edit["payload"])
     rows = group_rows(
@@ -460,10 +469,16 @@ async def offers(ctx: Ctx) -> Reply:
     ).all()
     if not rows:
         return Reply(f"No one has offered to serve on {g.name} yet.")
-    latest = {o.member_id: o.id for o in rows}  # each person's latest offer: one line a person, not their history
+    # one line a person: their live or accepted offer if they have one, else their latest (not their history)
+    standing = {"offered": 2, "accepted": 2, "declined": 1, "withdrawn": 0}
+    latest: dict[int, VolunteerOffer] = {}
+    for o in rows:
+        mine = latest.get(o.member_id)
+        if mine is None or (standing[o.status], o.id) >= (standing[mine.status], mine.id):
+            latest[o.member_id] = o
     sections = []
     lines = []
-    for o in (o for o in rows if latest[o.member_id] == o.id):
+    for o in (o for o in rows if latest[o.member_id] is o):
         who = o.member.display_name
         inst = f" ({o.member.institution.name})" if o.member.institution else ""
         line = f"{who}{inst} — as {o.role}, {o.status}" + (f": “{o.note}”" if o.note else "")
@@ -523,7 +538,9 @@ async def accept(ctx: Ctx) -> Reply:
     offer.status, offer.decided_at, offer.decided_by = "accepted", ctx.now, ctx.me.id
     if group.status == "forming":
         group.status = "active"
-    channel = f" Its channel is {channel_ref(group.channel)}." if group.channel else ""
+    where = (person.platform, person.workspace)  # the group's channel where the person is (Slack or Teams)
+    theirs = next((c for p, w, c in await queries.group_places(ctx.session, group) if (p, w) == where), None)
+    channel = f" Its channel is {channel_ref(theirs)}." if theirs else ""
     await ctx.tell(
         person,
         Reply(f"Welcome aboard! The steering group accepted your offer to serve on {group.name} as {role}.{channel}"),

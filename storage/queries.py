@@ -316,6 +316,17 @@ async def merge_member(session: AsyncSession, alias: Member, into: Member) -> No
                     .execution_options(synchronize_session=False)
                 )
     await session.execute(update(Member).where(Member.linked_to == a).values(linked_to=b))
+    # an offer to a group the member is now in (the alias was its member): nothing to decide any more
+    await session.execute(
+        update(VolunteerOffer)
+        .where(
+            VolunteerOffer.member_id == b,
+            VolunteerOffer.status == "offered",
+            VolunteerOffer.group_id.in_(select(Membership.group_id).where(Membership.member_id == b)),
+        )
+        .values(status="withdrawn")
+        .execution_options(synchronize_session=False)
+    )
     alias.linked_to = b
     await session.flush()
 

@@ -200,6 +200,8 @@ class Ctx:
         session, me = self.session, self.request.speaker  # mentions name people on the speaker's own platform
         if word.member_id is not None:
             found = await session.get(Member, word.member_id) if word.member_id <= MAX_ID else None
+            if found is not None:  # a button made before a link names the account; the member is who it speaks as
+                found = await queries.speaking_as(session, found)
             if found is None or not await self._in_community(found):
                 raise self.fail("That person is not known to Convene in this workspace.")
             return found

@@ -557,12 +557,12 @@ async def pairing_now(ctx: Ctx) -> Reply:
     platform = group.platform if group else ctx.me.platform
     workspace = group.workspace if group else ctx.me.workspace
     where = group.name if group else "everyone opted in"
+    places = await queries.community_places(ctx.session, (platform, workspace))  # one community's rounds
     recent = await ctx.session.scalar(
         select(PairingRound)
         .where(
             PairingRound.started_at > ctx.now - RUN_AGAIN_AFTER,
-            PairingRound.platform == platform,
-            PairingRound.workspace == workspace,
+            or_(*((PairingRound.platform == p) & (PairingRound.workspace == w) for p, w in places)),
             PairingRound.group_id.is_(None) if group is None else PairingRound.group_id == group.id,
         )
         .order_by(PairingRound.started_at.desc())

@@ -82,3 +82,35 @@ async def test_unlink_separates_the_accounts_and_says_where_things_stay(chat: Ch
     assert "This account is separate again. Groups, offers and pairing stay with the console (Sam)" in done.text
     assert "not a member" in (await from_teams(chat, "leave makers")).text
     assert "not linked to another" in (await from_teams(chat, "unlink")).text
+
+
+async def test_a_code_from_the_same_platform_or_to_an_alias_is_refused(chat: Chat) -> None:
+    code = re.search(r"link (\d{3}-\d{3}-\d{3})", (await chat.say("Sam", "link")).text)
+    assert code
+    same = await chat.say("Bea", f"link {code.group(1)}")
+    assert same.failed and "another account on the console" in same.text
+    await linked(chat)
+    code = re.search(r"link (\d{3}-\d{3}-\d{3})", (await chat.say("Dee", "link")).text)
+    assert code
+    alias = await from_teams(chat, f"link {code.group(1)}")
+    assert alias.failed and "linked to the console (Sam) already: `unlink` it first" in alias.text
+    spaced = await from_teams(chat, "link " + code.group(1).replace("-", " "))
+    assert "unlink` it first" in spaced.text  # spaces between the digits read as the same code
+    foreign = await from_teams(chat, "link ٤٨٢-٩١٣-٣٧٥")
+    assert foreign.failed and "9 digits 0-9" in foreign.text
+
+
+async def test_an_offer_to_a_group_the_linked_member_is_in_lapses_and_old_buttons_follow_the_link(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Wellbeing" kind:task seats:5')
+    await chat.say("Ada", "call wellbeing")
+    await from_teams(chat, "volunteer wellbeing")
+    offers = await chat.say("Ada", "volunteers wellbeing")
+    old_accept = next(b for s in offers.sections if s.text.startswith("Sam Teams") for b in s.buttons)
+    await chat.say("Sam", "volunteer wellbeing as:chair")
+    await linked(chat)  # Sam's chair offer is Sam's; the Teams member offer moves over and is withdrawn
+    listed = await chat.say("Ada", "volunteers wellbeing")
+    assert listed.text.count("• Sam") == 1 and "• Sam — as chair, offered" in listed.text
+    accepted = await chat.press("Ada", old_accept.label, offers)  # a button naming the linked account
+    assert "Accepted Sam into Wellbeing" in accepted.text, accepted.text
+    again = await chat.say("Ada", "accept @sam wellbeing as:chair")
+    assert again.failed and "Sam already chairs Wellbeing" in again.text  # accepted as the chair Sam offered

@@ -92,3 +92,22 @@ async def test_people_on_both_platforms_are_paired_and_each_introduced_on_their_
         ("teams", "member", "aad-kim"),
     ]
     assert all("Bea and Kim" in d.reply.text or "Kim and Bea" in d.reply.text for d in intros)
+
+
+async def test_a_moved_channel_says_so_and_edits_go_where_the_post_is(db: Database) -> None:
+    chat = two_platforms(db)
+    await chat.say("Ada", 'group new "Wellbeing" kind:task seats:3')
+    await on_teams(chat, TEAMS_ADA, "group channel wellbeing", channel=TEAMS_CHANNEL)
+    await chat.say("Ada", "call wellbeing")
+    await chat.deliver()
+    moved = await on_teams(chat, TEAMS_ADA, "group channel wellbeing", channel="19:other@thread.tacv2")
+    assert f"news on Microsoft Teams moves here from {TEAMS_CHANNEL}; posts made there before stay there" in moved.text
+    await on_teams(chat, KIM, "volunteer wellbeing")
+    edits = [d for d in await chat.deliver() if d.edit_ref and d.platform == "teams"]
+    assert [d.target for d in edits] == [TEAMS_CHANNEL]  # the announcement is edited where it was posted
+
+    offers = await chat.say("Ada", "volunteers wellbeing")
+    accept_kim = next(b for s in offers.sections if s.text.startswith("Kim") for b in s.buttons)
+    await chat.press("Ada", accept_kim.label, offers)
+    (welcome,) = [d for d in await chat.deliver() if d.target == "aad-kim"]
+    assert "Its channel is 19:other@thread.tacv2." in welcome.reply.text  # the group's channel on Kim's platform
