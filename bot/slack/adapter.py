@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -30,6 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.background import CLOSE_WITHIN, Background
 from bot.slack import blocks
 from bot.slack.identity import People, speaker_from
 from bot.slack.messenger import Clients, SlackMessenger
@@ -37,7 +38,6 @@ from handlers.command.dispatch import Convene
 from handlers.command.messages import Action, Place, Reply, Request, Speaker, Submission
 from handlers.command.outbox import sent_message
 from handlers.members import account_changed
-from scheduler.outbox import Dispatcher
 from storage import queries
 from storage.db import Database
 
@@ -47,8 +47,6 @@ log = logging.getLogger("convene.slack")
 ACK_WITHIN = 2.0
 REPLAY_WINDOW = 5 * 60.0  # Bolt refuses a request whose timestamp is older than this
 JSON = "application/json;charset=utf-8"
-NUDGE_GATHER = 0.05  # seconds the outbox waits after a change for the changes that come with it
-CLOSE_WITHIN = 5.0  # seconds work under way gets to finish when Convene stops, before it is cancelled
 NOT_INSTALLED = (
     "Convene is not installed in this Slack workspace, so it cannot act here. "
     "Ask your workspace's admins to install it."
@@ -77,18 +75,11 @@ class SlackAdapter:
         self.people = people
         self.clock = clock
         self.command_name = command
-        self.dispatcher: Dispatcher | None = None
-        self._nudge = asyncio.Event()
+        self.background = Background("Slack")  # every task the adapter starts, ended as Convene stops
         self._homes_seen: set[tuple[str, str]] = set()
         self._homes_due: set[tuple[str, str]] = set()
         self._homes_event = asyncio.Event()
         self._recent = Recent(REPLAY_WINDOW)
-        # Every task the adapter starts, until it ends: `close` waits for them, then cancels and awaits the rest.
-        self._tasks: set[asyncio.Future[Any]] = set()
-        self._loops: list[asyncio.Task[None]] = []
-        self._stopping = False  # the loops end their round and stop
-        self._closing = False  # `close` has begun (work started from now on is still waited for, then cancelled)
-        self._closed = asyncio.Event()
 
     # -- what the listeners call ------------------------------------------------------------------------------
 
@@ -100,12 +91,12 @@ class SlackAdapter:
         response URL. Nothing before the acknowledgement waits on the database past that: the delivery's record
         is written in the command's own transaction, under the same clock."""
         team, user = body["team_id"], body["user_id"]
-        task = self._track(asyncio.ensure_future(self._slash(client, body, delivery)))
+        task = self.background.track(asyncio.ensure_future(self._slash(client, body, delivery)))
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
         except TimeoutError:  # slow today: acknowledge now, answer by the response URL when ready
             await ack(text="Working on it…", response_type="ephemeral")
-            self.spawn(self._answer_later(task, body.get("response_url"), team, user, delivery))
+            self.background.spawn(self._answer_later(task, body.get("response_url"), team, user, delivery))
             return None
         if reply.repeat:
             log.warning("a signed request was replayed: refused")
@@ -113,7 +104,8 @@ class SlackAdapter:
         if reply.form is not None:  # opened after the acknowledgement: it never waits for the Web API
             await ack()
             context = {"channel": body.get("channel_id")}
-            self.spawn(self._open_form(client, body.get("trigger_id"), reply, context, body.get("response_url")))
+            form = self._open_form(client, body.get("trigger_id"), reply, context, body.get("response_url"))
+            self.background.spawn(form)
             return None
         self._after(team, user, reply, delivery)
         message = blocks.message(reply, origin=reply.again, ref=_ref(reply))
@@ -165,7 +157,7 @@ class SlackAdapter:
 
     async def press(self, body: dict[str, Any], client: AsyncWebClient, ack: Ack, delivery: str | None = None) -> None:
         await ack()
-        self.spawn(self._pressed(body, client, delivery))
+        self.background.spawn(self._pressed(body, client, delivery))
 
     async def _pressed(self, body: dict[str, Any], client: AsyncWebClient, delivery: str | None) -> None:
         pressed = body["actions"][0]
@@ -227,19 +219,19 @@ class SlackAdapter:
             channel=channel,
             delivery=delivery,
         )
-        task = self._track(asyncio.ensure_future(self.core.handle(request)))
+        task = self.background.track(asyncio.ensure_future(self.core.handle(request)))
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), ACK_WITHIN)
         except TimeoutError:
             await ack()
-            self.spawn(self._submitted_later(task, team, channel, user, delivery))
+            self.background.spawn(self._submitted_later(task, team, channel, user, delivery))
             return
         if reply.failed and reply.field is not None:
             await ack(response_action="errors", errors={reply.field: blocks.clip(reply.text.split("\n")[0], 300)})
             return
         await ack()
         if not reply.repeat:
-            self.spawn(self._tell_submitter(team, channel, user, reply, delivery))
+            self.background.spawn(self._tell_submitter(team, channel, user, reply, delivery))
 
     async def _submitted_later(
         self, task: asyncio.Future[Reply], team: str, channel: str | None, user: str, delivery: str | None
@@ -263,7 +255,7 @@ class SlackAdapter:
         if event.get("tab", "home") != "home":
             return
         team = body.get("team_id") or ""
-        self.spawn(self._once(delivery, lambda: self.publish_home(client, team, event["user"])))
+        self.background.spawn(self._once(delivery, lambda: self.publish_home(client, team, event["user"])))
 
     async def account_event(self, event: dict[str, Any], body: dict[str, Any], delivery: str | None = None) -> None:
         """`user_change` or `team_join`: the person's name, time zone and whether their account is active
@@ -274,7 +266,7 @@ class SlackAdapter:
         if user.get("is_bot") or user["id"] == "USLACKBOT":
             return
         account = speaker_from(team, user)
-        self.spawn(self._account(account, not user.get("deleted", False), delivery))
+        self.background.spawn(self._account(account, not user.get("deleted", False), delivery))
 
     async def _account(self, account: Speaker, active: bool, delivery: str | None) -> None:
         done = await account_changed(
@@ -282,7 +274,7 @@ class SlackAdapter:
         )
         log.info("the Slack account %s changed: %s", account.user_id, done)
         if done == "deactivated":
-            self._nudge.set()
+            self.background.nudge()
 
     async def _once(self, delivery: str | None, work: Callable[[], Awaitable[None]]) -> None:
         """Do `work` (after the acknowledgement) unless the delivery was acted on before, in any process."""
@@ -325,34 +317,6 @@ class SlackAdapter:
         await next()
         return None
 
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Work that goes on after Slack has its acknowledgement (Bolt answers when a listener returns)."""
-        if self._closed.is_set():  # nothing would wait for it: it is not started
-            work.close()
-            log.warning("Convene has stopped: Slack work after the acknowledgement was dropped")
-            return
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Future[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Slack work after the acknowledgement failed", exc_info=task.exception())
-
-    def _track(self, task: asyncio.Future[Reply]) -> asyncio.Future[Reply]:
-        """A command's own task, which its request waits for (and which may outlive the request: a slow one is
-        answered later, and a request cancelled mid-way leaves its command to finish). What it raises reaches
-        whoever awaits it; it is retrieved here so that a task nobody awaits any more says nothing."""
-        self._tasks.add(task)
-        task.add_done_callback(self._untrack)
-        return task
-
-    def _untrack(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled():
-            task.exception()
-
     # -- the App Home --------------------------------------------------------------------------------------
 
     async def publish_home(self, client: AsyncWebClient, team: str, user: str) -> None:
@@ -370,8 +334,7 @@ class SlackAdapter:
 
     def start(self) -> None:
         """Start the background loops: the outbox nudged after a change, Homes refreshed."""
-        if not self._loops and not self._closing:
-            self._loops = [asyncio.create_task(self._nudged()), asyncio.create_task(self._homes())]
+        self.background.start(self._homes)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -382,56 +345,17 @@ class SlackAdapter:
             await self.close()
 
     async def close(self, within: float = CLOSE_WITHIN) -> None:
-        """Stop, as Convene stops: the work under way after acknowledgements (answers, records, lookups) gets up
-        to `within` seconds to finish; then the loops end the round they are in (a round of the outbox is not
-        cut off mid-send) within what is left of that time; whatever is still running then is cancelled, and
-        awaited. Every task the adapter started has ended when this returns. Closing again waits for the first
-        close to end."""
-        if self._closing:
-            await self._closed.wait()
-            return
-        self._closing = True
-        try:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + within
-            while self._tasks and loop.time() < deadline:  # answers may start more work (a record, a Home)
-                await asyncio.wait(list(self._tasks), timeout=deadline - loop.time())
-            self._stopping = True
-            self._nudge.set()
-            self._homes_event.set()
-            if self._loops:
-                await asyncio.wait(self._loops, timeout=max(0.0, deadline - loop.time()))
-            while left := [t for t in (*self._loops, *self._tasks) if not t.done()]:
-                log.warning("Convene is stopping: %d pieces of Slack work were cut short", len(left))
-                for task in left:
-                    task.cancel()
-                await asyncio.wait(left)
-            await self.people.close()
-        finally:
-            self._closed.set()
-
-    async def _nudged(self) -> None:
-        while not self._stopping:
-            await self._nudge.wait()
-            if self._stopping:
-                return
-            await asyncio.sleep(NUDGE_GATHER)
-            self._nudge.clear()
-            if self.dispatcher is None:
-                continue
-            try:
-                while not self._stopping and await self.dispatcher.run_once():
-                    pass
-            except Exception:
-                log.exception("sending the outbox after a change failed; the dispatcher will try again")
+        """Stop, as Convene stops (`Background.close`; the Home loop is woken to end), then the people lookups."""
+        await self.background.close(within, wake=self._homes_event.set)
+        await self.people.close()
 
     async def _homes(self) -> None:
-        while not self._stopping:
+        while not self.background.stopping:
             await self._homes_event.wait()
             self._homes_event.clear()
             due, self._homes_due = self._homes_due, set()
             for team, user in due:
-                if self._stopping:  # left for the next start: a Home is published again when it is opened
+                if self.background.stopping:  # left for the next start: a Home is published again when it is opened
                     return
                 try:
                     await self.publish_home(await self.clients.for_team(team), team, user)
@@ -488,10 +412,10 @@ class SlackAdapter:
         refreshed. Otherwise the delivery is recorded, after the acknowledgement, so that a replay of it is
         refused by any process (a change records it in its own transaction)."""
         if reply.wrote:
-            self._nudge.set()
+            self.background.nudge()
             self.refresh_home(team, user)
         elif delivery is not None and not reply.repeat:
-            self.spawn(self.core.remember(delivery, self.clock()))
+            self.background.spawn(self.core.remember(delivery, self.clock()))
 
     async def _more(
         self,

@@ -134,7 +134,7 @@ class SlackRuntime:
         return self.app_token is not None
 
     def attach(self, dispatcher: Dispatcher) -> None:
-        self.adapter.dispatcher = dispatcher
+        self.adapter.background.dispatcher = dispatcher
 
     def mount(self, app: web.Application) -> None:
         """Add Slack's routes to the web app (none in Socket Mode) and run Slack's background work beside it."""

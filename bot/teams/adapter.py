@@ -18,7 +18,6 @@ CloudAdapter runs it, one turn per activity.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import html
@@ -35,19 +34,18 @@ import aiohttp
 from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
+from bot.background import CLOSE_WITHIN, Background
 from bot.teams import cards, references
 from bot.teams.messenger import TeamsMessenger, as_activity, dump
 from handlers.command.dispatch import Convene
 from handlers.command.messages import Action, Place, Reply, Request, Speaker, Submission
 from handlers.command.outbox import sent_message
-from scheduler.outbox import DeliveryError, Dispatcher
+from scheduler.outbox import DeliveryError
 from storage.db import Database
 
 log = logging.getLogger("convene.teams")
 
 Clock = Callable[[], datetime]
-NUDGE_GATHER = 0.05  # seconds the outbox waits after a change for the changes that come with it
-CLOSE_WITHIN = 5.0
 REFRESH_EVERY = 600.0  # seconds a conversation's stored reference is trusted before an activity refreshes it
 ANSWERED_ELSEWHERE = "I have answered you in our personal chat."
 NO_PERSONAL_CHAT = (
@@ -65,11 +63,7 @@ class TeamsAdapter(ActivityHandler):
         self.db = db
         self.messenger = messenger
         self.clock = clock
-        self.dispatcher: Dispatcher | None = None
-        self._nudge = asyncio.Event()
-        self._loop: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self.background = Background("Teams")  # every task the adapter starts, ended as Convene stops
         # (tenant, conversation, speaker) -> (serviceUrl, when): each person's first message in a conversation is
         # remembered, whoever spoke there before them; after that, at most once every REFRESH_EVERY seconds
         self._fresh: dict[tuple[str, str, str], tuple[str, float]] = {}
@@ -329,55 +323,17 @@ class TeamsAdapter(ActivityHandler):
         """After a change, the outbox sends its messages now; otherwise the delivery is recorded, so that a
         replay of it is refused by any process (a change records it in its own transaction)."""
         if reply.wrote:
-            self._nudge.set()
+            self.background.nudge()
         elif delivery is not None and not reply.repeat:
-            self._spawn(self.core.remember(delivery, self.clock()))
+            self.background.spawn(self.core.remember(delivery, self.clock()))
 
     # -- background work: the outbox nudged after a change ------------------------------------------------------
 
     def start(self) -> None:
-        if self._loop is None and not self._stopping:
-            self._loop = asyncio.create_task(self._nudged())
+        self.background.start()
 
     async def close(self, within: float = CLOSE_WITHIN) -> None:
-        self._stopping = True
-        self._nudge.set()
-        pending = [t for t in (self._loop, *self._tasks) if t is not None and not t.done()]
-        if pending:
-            _, left = await asyncio.wait(pending, timeout=within)
-            for task in left:
-                task.cancel()
-            if left:
-                await asyncio.wait(left)
-        self._loop = None
-
-    def _spawn(self, work: Any) -> None:
-        if self._stopping:
-            work.close()
-            return
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Teams work after an answer failed", exc_info=task.exception())
-
-    async def _nudged(self) -> None:
-        while not self._stopping:
-            await self._nudge.wait()
-            if self._stopping:
-                return
-            await asyncio.sleep(NUDGE_GATHER)
-            self._nudge.clear()
-            if self.dispatcher is None:
-                continue
-            try:
-                while not self._stopping and await self.dispatcher.run_once():
-                    pass
-            except Exception:
-                log.exception("sending the outbox after a change failed; the dispatcher will try again")
+        await self.background.close(within)
 
 
 async def turn_error(context: TurnContext, error: Exception) -> None:

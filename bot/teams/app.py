@@ -120,7 +120,7 @@ class TeamsRuntime:
         return self.app_id is None
 
     def attach(self, dispatcher: Dispatcher) -> None:
-        self.adapter.dispatcher = dispatcher
+        self.adapter.background.dispatcher = dispatcher
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post(MESSAGES_PATH, self.messages)

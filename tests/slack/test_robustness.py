@@ -75,7 +75,7 @@ async def settled(ws: Workspace) -> None:
     slack = ws.parts.slack
     assert slack is not None
     for _ in range(200):
-        if not slack.adapter._tasks:
+        if not slack.adapter.background.tasks:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("work after the acknowledgement did not finish")

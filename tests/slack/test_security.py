@@ -74,7 +74,7 @@ async def test_a_replay_is_refused_by_another_process_too(workspace: Workspace) 
     headers = sign(write)
     assert (await ws.post(write, form, headers))[0] == 200
     for _ in range(100):  # a read's record is written after its answer
-        if not slack.adapter._tasks:
+        if not slack.adapter.background.tasks:
             break
         await asyncio.sleep(0.01)
     slack.adapter._recent = Recent(REPLAY_WINDOW)  # as if the replays reached another copy of Convene
