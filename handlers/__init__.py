@@ -9,6 +9,7 @@ from handlers import (  # noqa: F401  (each registers its commands on import)
     home,
     linking,
     members,
+    polls,
     profile,
     progress,
     reminders,

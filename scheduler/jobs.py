@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from handlers.command.context import CoreConfig
 from handlers.command.occurrences import due_occurrences, run_occurrence, skip_occurrence
+from handlers.polls import close_due_polls, next_closing
 from storage import queries
 from storage.db import Database
 from storage.models import Outbox
@@ -34,12 +35,18 @@ async def run_due(
         if note is not None:
             ran += 1
             log.info("schedule %s at %s: %s", occurrence.schedule_id, occurrence.fire_at, note)
+    if schedule_id is None:
+        async with db.write() as session:
+            closed = await close_due_polls(session, clock())
+        if closed:
+            log.info("closed %d polls at their closing time", closed)
+            ran += closed
     return ran
 
 
 async def next_moment(db: Database, after: datetime, until: datetime) -> datetime | None:
-    """The first time in (after, until] at which something is due: an occurrence, or a delivery due later
-    (a check-in). The console steps its clock through these."""
+    """The first time in (after, until] at which something is due: an occurrence, a delivery due later (a
+    check-in) or a poll's closing. The console steps its clock through these."""
     due, _ = await due_occurrences(db, until, grace=None)
     times = [d.fire_at for d in due if d.fire_at > after]
     async with db.read() as session:
@@ -48,8 +55,8 @@ async def next_moment(db: Database, after: datetime, until: datetime) -> datetim
                 Outbox.status == "pending", Outbox.due_at > after, Outbox.due_at <= until
             )
         )
-    if later is not None:
-        times.append(later)
+        closing = await next_closing(session, after, until)
+    times += [t for t in (later, closing) if t is not None]
     return min(times) if times else None
 
 

@@ -9,10 +9,15 @@ file the runtime keeps beside the database (`bot.app`).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,11 @@ class Sealer:
     def __init__(self, key: bytes | str) -> None:
         """`key`: a Fernet key (32 url-safe base64-encoded bytes). Raises ValueError if it is not one."""
         self._fernet = Fernet(key)
+        # a key of its own for pseudonyms, derived from the server's key (HKDF, RFC 5869), so that neither
+        # use of the key can weaken the other
+        self._pseudonyms = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"convene pseudonyms").derive(
+            base64.urlsafe_b64decode(key)
+        )
 
     @staticmethod
     def new_key() -> bytes:
@@ -47,3 +57,10 @@ class Sealer:
         except (InvalidToken, ValueError, UnicodeError) as err:
             raise SealBroken("a sealed address this key cannot open") from err
         return Address(str(platform), str(workspace), str(user_id))
+
+    def pseudonym(self, *parts: str | int) -> str:
+        """A stable stand-in for the parts (an anonymous vote's member and poll): HMAC-SHA256 under a key derived
+        from the server's, as 64 hex digits. The same parts give the same pseudonym; without the key, no one can
+        tell whose it is, even by trying every member."""
+        message = "\x1f".join(str(p) for p in parts).encode()
+        return hmac.new(self._pseudonyms, message, hashlib.sha256).hexdigest()

@@ -28,6 +28,7 @@ from storage.models.networking import (
     PromptUse,
 )
 from storage.models.people import CAREER_STAGES, Admin, Institution, LinkCode, Member
+from storage.models.polls import POLL_KINDS, POLL_STATUSES, Poll, Vote
 from storage.models.scheduling import RUN_STATUSES, SCHEDULE_KINDS, Schedule, ScheduleRun
 from storage.models.slack import bots, installations, oauth_states
 from storage.models.suggestions import SUGGESTION_STATUSES, Suggestion, SuggestionReply
@@ -40,6 +41,8 @@ __all__ = [
     "GROUP_STATUSES",
     "OFFER_STATUSES",
     "OUTBOX_STATUSES",
+    "POLL_KINDS",
+    "POLL_STATUSES",
     "ROLES",
     "RUN_STATUSES",
     "SCHEDULE_KINDS",
@@ -62,6 +65,7 @@ __all__ = [
     "PairingLeftOut",
     "PairingOptIn",
     "PairingRound",
+    "Poll",
     "ProgressUpdate",
     "Prompt",
     "PromptUse",
@@ -74,6 +78,7 @@ __all__ = [
     "TeamsUser",
     "UTCDateTime",
     "VolunteerOffer",
+    "Vote",
     "bots",
     "installations",
     "oauth_states",

@@ -1,0 +1,645 @@
+"""Polls run by chairs and the steering group: vote buttons, a live tally drawn as bars and edited in place,
+voting by typing, true anonymity, hidden results, closing on time, and results as bars or CSV (SPEC.md §2 Poll,
+Vote; §3; §6).
+
+A poll's card is posted in its group's channels (each platform the group has one on), or in the channel it was
+asked for in. Every vote queues an edit of the card where it was posted; edits are due on the next tick of
+`TALLY_EVERY`, and the outbox sends only the newest of the edits waiting for one message (`scheduler.outbox`),
+so a burst of votes makes one edit a tick, not one a vote. Votes on one poll take its row's lock, so the limit
+of answers and the card's count hold whatever arrives at once.
+
+An anonymous poll's votes name no one (`storage.models.polls`): not the card, not the answer to the voter (which
+says the vote counted, not what it was, since it passes through the platform), not the CSV, not the log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.command.context import Ctx
+from handlers.command.errors import UserError
+from handlers.command.grammar import MAX_ID, Word, parse_date, parse_int, parse_time
+from handlers.command.messages import CHANNELS_BY_NAME, Button, Reply, Section, channel_ref, counted, possessive
+from handlers.command.outbox import group_rows, outbox_row
+from handlers.command.registry import command
+from handlers.command.timing import DEFAULT_TZ, closing_moment, until_words
+from storage import queries
+from storage.models import Group, Member, Outbox, Poll, Vote
+
+MAX_OPTIONS = 25  # Slack shows at most 25 buttons in one actions block (Block Kit's limit)
+OPTION_LIMIT = 75  # Slack's longest button text (Block Kit's limit), so that every option is its own button
+QUESTION_LIMIT = 300  # polls.question
+ANSWER_LIMIT = 500  # a text poll's answer
+RATINGS = 5  # a rating poll asks for 1 to 5
+FLAGS = ("multi", "anon", "hidden")
+TALLY_EVERY = timedelta(seconds=2)  # a card's tally is edited at most once a tick
+BAR_WIDTH = 10
+POLL_USAGE = (
+    'poll "<question>" "<option>" "<option>"… [multi|limit:N] [anon] [hidden] [closes:…] [group:…] '
+    "[kind:choice|rating|text]"
+)
+VOTE_USAGE = 'vote <id> <option>…  ·  vote <id> <1-5>  ·  vote <id> "<answer>"'
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula (OWASP: CSV injection)
+
+
+def message_key(poll_id: int) -> str:
+    """The key of a poll's card, in every place it was posted (`group_rows` adds each other place's suffix)."""
+    return f"poll:{poll_id}"
+
+
+# -- what a poll shows ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    votes: int  # how many people voted
+    counts: tuple[int, ...]  # per option (a rating's 1 to 5); empty for a text poll
+    answers: tuple[str, ...] = ()  # a text poll's answers, in no particular order that could tell who
+
+
+def labels(poll: Poll) -> list[str]:
+    """The options' names, numbered from 1 by the voters: a choice poll's own, a rating's 1 to 5."""
+    if poll.kind == "rating":
+        return [str(n) for n in range(1, RATINGS + 1)]
+    return list(poll.options.get("labels", [])) if poll.kind == "choice" else []
+
+
+async def tally(session: AsyncSession, poll: Poll) -> Tally:
+    rows = (await session.execute(select(Vote.choices, Vote.answer).where(Vote.poll_id == poll.id))).tuples().all()
+    named = labels(poll)
+    counted_choices: Counter[int] = Counter(n for choices, _ in rows for n in choices.get("chosen", ()))
+    answers = tuple(sorted(a for _, a in rows if a))  # sorted: the order of casting says nothing
+    return Tally(len(rows), tuple(counted_choices[n] for n in range(1, len(named) + 1)), answers)
+
+
+def is_open(poll: Poll, now: datetime) -> bool:
+    return poll.status == "open" and (poll.closes_at is None or poll.closes_at > now)
+
+
+def bars(poll: Poll, result: Tally) -> list[str]:
+    """One line an option: its number and name, a bar of its share of the votes, its count and percentage."""
+    lines = []
+    for number, (label, count) in enumerate(zip(labels(poll), result.counts, strict=True), start=1):
+        share = count / result.votes if result.votes else 0.0
+        filled = round(share * BAR_WIDTH)
+        lines.append(f"{number}. {label}  {'█' * filled}{'░' * (BAR_WIDTH - filled)}  {count} ({share:.0%})")
+    return lines
+
+
+def _answers_word(poll: Poll) -> str:
+    if poll.kind == "text":
+        return "a written answer"
+    if poll.max_choices == 1:
+        return "one answer"
+    everything = poll.max_choices >= len(labels(poll))
+    return "any number of answers" if everything else f"up to {poll.max_choices} answers"
+
+
+def card(poll: Poll, result: Tally, now: datetime, group: Group | None) -> Reply:
+    """The poll as posted: question, how to answer, the tally (or only the number of votes while hidden), and a
+    button an option while it is open."""
+    open_now = is_open(poll, now)
+    headline = f"📊 Poll {poll.id}: {poll.question}" + ("" if open_now else " (closed)")
+    about = [group.name] if group is not None else []
+    about.append("anonymous: no one, not even its creator, can see who voted what" if poll.anonymous else "named")
+    about.append(_answers_word(poll))
+    if open_now and poll.closes_at is not None:
+        about.append(f"closes {until_words(poll.closes_at, ZoneInfo(DEFAULT_TZ), label=True)}")
+    lines = [" · ".join(about)]
+    showing = not (poll.hidden and open_now)
+    if poll.kind == "text":
+        lines.append(counted(result.votes, "answer") + ("" if open_now else ": `poll results` shows them"))
+    elif showing:
+        lines += [*bars(poll, result), counted(result.votes, "vote")]
+    else:
+        lines.append(f"{counted(result.votes, 'vote')} so far; the results are shown when the poll closes.")
+    if open_now:
+        lines.append(_how_to_vote(poll))
+    buttons = _vote_buttons(poll) if open_now else ()
+    body = "\n".join(lines)
+    return Reply(f"{headline}\n{body}", sections=(Section(f"*{headline}*\n{body}", buttons=buttons),), private=False)
+
+
+def _how_to_vote(poll: Poll) -> str:
+    if poll.kind == "text":
+        return f'Answer by typing `vote {poll.id} "your answer"` (you can change it while the poll is open).'
+    if poll.max_choices > 1:
+        return (
+            f"Press an option to choose it, again to take it back, or type `vote {poll.id} 1 3`; "
+            "you can change your answers while the poll is open."
+        )
+    return f"Press an option or type `vote {poll.id} <number>`; you can change your vote while the poll is open."
+
+
+def _vote_buttons(poll: Poll) -> tuple[Button, ...]:
+    toggle = "+" if poll.max_choices > 1 else ""  # a multi-answer poll's button adds or takes back one answer
+    return tuple(
+        Button(f"{n}. {label}" if poll.kind == "choice" else label, "vote", f"vote {poll.id} {toggle}{n}")
+        for n, label in enumerate(labels(poll), start=1)
+    )
+
+
+def results_reply(poll: Poll, result: Tally, now: datetime, group: Group | None) -> Reply:
+    """The results as bars (and a text poll's answers), or only the count while they are hidden."""
+    open_now = is_open(poll, now)
+    where = f" ({group.name})" if group is not None else ""
+    headline = f"Results of poll {poll.id}{where}: {poll.question}" + (" (closed)" if not open_now else " (open)")
+    if poll.hidden and open_now:
+        body = [f"{counted(result.votes, 'vote')} so far; the results are hidden until the poll closes."]
+    elif poll.kind == "text":
+        body = [counted(result.votes, "answer"), *(f"• {a}" for a in result.answers)]
+    else:
+        body = [*bars(poll, result), counted(result.votes, "vote")]
+    text = "\n".join([headline, *body])
+    return Reply(text, sections=(Section(f"*{headline}*\n" + "\n".join(body)),))
+
+
+# -- making a poll ---------------------------------------------------------------------------------------------
+
+
+@command(
+    "poll",
+    usage=POLL_USAGE,
+    summary="post a poll with vote buttons and a live tally",
+    options=("limit", "closes", "group", "kind"),
+    examples=(
+        'poll "Which day suits?" "Tuesday" "Thursday" group:wellbeing closes:"2027-01-15 17:00"',
+        'poll "How useful was the session?" kind:rating anon group:diversity',
+    ),
+)
+async def new_poll(ctx: Ctx) -> Reply:
+    """Chairs of the group named with `group:` (and admins) make a poll in it; an admin may also make one in the
+    channel they type in, or in the announcements channel."""
+    words = ctx.args.words
+    if not words:
+        raise ctx.fail("Give the poll's question in quotes, then its options, each in quotes.")
+    if not words[0].quoted and len(words) > 1:
+        raise ctx.fail("Put the question in quotes, then each option in quotes of its own.")
+    question = ctx.limited(words[0].text, QUESTION_LIMIT, "question")
+    flags: set[str] = set()
+    options: list[str] = []
+    for word in words[1:]:
+        if word.quoted:
+            options.append(ctx.limited(word.text, OPTION_LIMIT, f"option “{word.text[:30]}”"))
+        elif word.text.lower() in FLAGS:
+            flags.add(word.text.lower())
+        else:
+            raise ctx.fail(
+                f"I don't understand “{word.text}” here: put each option in quotes, and say multi, anon or hidden "
+                "without quotes."
+            )
+    kind = ctx.choice("kind", ("choice", "rating", "text"), "choice")
+    assert kind is not None
+    if kind == "choice":
+        _check_options(ctx, options)
+    elif options:
+        raise ctx.fail(f"A {kind} poll has no options of its own: leave them out, or say kind:choice.", field="kind")
+    count = len(options) if kind == "choice" else (RATINGS if kind == "rating" else 1)
+    max_choices = _max_choices(ctx, flags, kind, count)
+    closes_at = _closes(ctx)
+    group, channel = await _where(ctx)
+    poll = Poll(
+        question=question,
+        kind=kind,
+        options={"labels": options},
+        max_choices=max_choices,
+        anonymous="anon" in flags,
+        hidden="hidden" in flags,
+        closes_at=closes_at,
+        group_id=group.id if group is not None else None,
+        platform=ctx.me.platform if group is None else group.platform,
+        workspace=ctx.me.workspace if group is None else group.workspace,
+        channel=channel,
+        creator_id=ctx.me.id,
+        status="open",
+        version=0,
+        created_at=ctx.now,
+    )
+    ctx.session.add(poll)
+    await ctx.session.flush()
+    shown = card(poll, Tally(0, (0,) * len(labels(poll))), ctx.now, group)
+    where = await _post(ctx, poll, group, shown)
+    after = f"It closes at {until_words(closes_at, ctx.zone)}. " if closes_at else ""
+    lead = f"Posted poll {poll.id} {where}. " if where else f"Made poll {poll.id}, with no channel to post it in. "
+    return Reply(
+        f"{lead}{after}`poll results {poll.id}` shows the results, `poll close {poll.id}` closes it.",
+        sections=() if where else shown.sections,
+    )
+
+
+def _check_options(ctx: Ctx, options: list[str]) -> None:
+    if len(options) < 2:
+        raise ctx.fail("A poll needs at least two options, each in quotes.")
+    if len(options) > MAX_OPTIONS:
+        raise ctx.fail(
+            f"A poll has at most {MAX_OPTIONS} options (a Slack message shows {MAX_OPTIONS} buttons together); "
+            f"this one has {len(options)}."
+        )
+    seen: dict[str, str] = {}
+    for option in options:
+        if option.casefold() in seen:
+            raise ctx.fail(f"The option “{option}” is given twice: each option must be different.")
+        seen[option.casefold()] = option
+
+
+def _max_choices(ctx: Ctx, flags: set[str], kind: str, count: int) -> int:
+    limit = ctx.option("limit")
+    if kind != "choice" and ("multi" in flags or limit is not None):
+        raise ctx.fail(f"A {kind} poll takes one answer from each person: leave out multi and limit:.", field="limit")
+    if limit is None:
+        return count if "multi" in flags else 1
+    chosen = ctx.option_int("limit", "limit of answers", high=MAX_OPTIONS)
+    assert chosen is not None
+    if chosen > count:
+        raise ctx.fail(f"limit:{chosen} is more than the poll's {counted(count, 'option')}.", field="limit")
+    return chosen
+
+
+def _closes(ctx: Ctx) -> datetime | None:
+    """`closes:` as a moment: `YYYY-MM-DD HH:MM` in the speaker's zone, or `YYYY-MM-DD` for the end of that day;
+    refused when it has passed."""
+    value = ctx.option("closes")
+    if value is None:
+        return None
+    try:
+        if len(value.strip()) == 10:
+            moment = closing_moment(parse_date(value.strip(), "closing date"), ctx.zone.key)
+        else:
+            moment = parse_time(value, ctx.zone.key).astimezone(UTC)
+    except UserError as err:
+        raise ctx.fail(f"closes: {err.message}", field="closes") from None
+    if moment <= ctx.now:
+        raise ctx.fail(
+            f"closes: {until_words(moment, ctx.zone)} has passed; it is {ctx.local(ctx.now):%Y-%m-%d %H:%M} now.",
+            field="closes",
+        )
+    return moment
+
+
+async def _where(ctx: Ctx) -> tuple[Group | None, str | None]:
+    """The poll's group (`group:`, which the speaker must chair), or else the channel an admin made it in (or
+    the announcements channel); raises UserError when there is neither."""
+    named = ctx.option("group")
+    if named is not None:
+        group = await ctx.group_from(Word(named))
+        if not await ctx.may_chair(group):
+            raise ctx.fail(f"Only the chairs of {group.name} (and the steering group) can make a poll in it.")
+        return group, None
+    place = ctx.request.place
+    channel = place.channel_id
+    if channel is None and ctx.me.platform in CHANNELS_BY_NAME:
+        channel = ctx.config.announce_channel
+    if channel is None:
+        raise ctx.fail("Say which group the poll is for, with group:…", field="group")
+    if not ctx.is_admin:
+        raise ctx.fail("Say which of your groups the poll is for, with group:… (chairs make polls in their groups).")
+    return None, channel
+
+
+async def _post(ctx: Ctx, poll: Poll, group: Group | None, shown: Reply) -> str | None:
+    """Queue the card where the poll belongs; where that is, in words (None: nowhere to post it)."""
+    key = f"poll {poll.id}: post"
+    if group is None:
+        assert poll.channel is not None
+        await ctx.post(channel=poll.channel, reply=shown, key=key, message_key=message_key(poll.id))
+        return f"in {channel_ref(poll.channel)}"
+    places = await queries.group_places(ctx.session, group)
+    if not places:
+        return None
+    rows = group_rows(group, places, shown, key=key, due=ctx.now, now=ctx.now, message_key=message_key(poll.id))
+    await queries.enqueue(ctx.session, rows)
+    return f"in {possessive(group.name)} " + ("channel" if len(places) == 1 else "channels")
+
+
+# -- finding a poll, and who may do what with it --------------------------------------------------------------
+
+
+async def _poll(ctx: Ctx, index: int = 0, *, lock: bool = False) -> tuple[Poll, Group | None]:
+    """The poll the word at `index` numbers, with its group; UserError when there is none this speaker may see
+    (SPEC.md §6: an identifier from a client is checked against the person)."""
+    text = ctx.word(index, "poll (its number)").text.lstrip("#")
+    try:
+        poll_id = parse_int(text, "poll number", high=MAX_ID)
+    except UserError:
+        raise ctx.fail(f"“{text}” is not a poll number: polls are numbered, like `vote 12 2`.") from None
+    statement = select(Poll).where(Poll.id == poll_id)
+    poll = await ctx.session.scalar(statement.with_for_update() if lock else statement)
+    group = await ctx.session.get(Group, poll.group_id) if poll is not None and poll.group_id else None
+    if poll is not None and group is not None and not await _may_see(ctx, poll, group):
+        how = f"`join {group.slug}`" if group.kind == "community" else f"`volunteer {group.slug}` when it calls"
+        raise ctx.fail(f"Poll {poll_id} is for the members of {group.name} (to become one: {how}).")
+    if poll is None or not await _may_see(ctx, poll, group):
+        raise ctx.fail(f"There is no poll {poll_id} that you can see.")
+    return poll, group
+
+
+async def _may_see(ctx: Ctx, poll: Poll, group: Group | None) -> bool:
+    """A group's poll: its members and chairs, and the steering group. A channel's poll: everyone in its
+    workspace, or in one joined to it by a group's channels."""
+    if ctx.is_admin:
+        return True
+    if group is not None:
+        return await queries.membership(ctx.session, group.id, ctx.me.id) is not None
+    mine = (ctx.me.platform, ctx.me.workspace)
+    return mine == (poll.platform, poll.workspace) or await queries.one_community(
+        ctx.session, (ctx.request.speaker.platform, ctx.request.speaker.workspace), (poll.platform, poll.workspace)
+    )
+
+
+async def _may_run(ctx: Ctx, poll: Poll, group: Group | None) -> bool:
+    """Whether the speaker may close the poll or read its results while open: its creator, its group's chairs,
+    the steering group."""
+    return ctx.is_admin or poll.creator_id == ctx.me.id or (group is not None and group.id in await ctx.chaired())
+
+
+# -- voting ----------------------------------------------------------------------------------------------------
+
+
+@command(
+    "vote",
+    usage=VOTE_USAGE,
+    summary="vote in a poll by typing, as its buttons do",
+    examples=("vote 12 2", "vote 12 1 3", 'vote 14 "More time for questions"'),
+)
+async def vote(ctx: Ctx) -> Reply:
+    poll, group = await _poll(ctx, lock=True)  # votes on one poll wait for each other: limits and counts hold
+    if not is_open(poll, ctx.now):
+        raise _closed(ctx, poll)
+    if len(ctx.args.words) < 2:
+        raise ctx.fail(f"Say your answer: {_how_to_vote(poll)}")
+    mine = Vote.member_id == ctx.me.id if not poll.anonymous else Vote.voter == _voter(ctx, poll)
+    before = await ctx.session.scalar(select(Vote).where(Vote.poll_id == poll.id, mine))
+    chosen, answer = _answer(ctx, poll, before)
+    if before is None:
+        before = Vote(
+            poll_id=poll.id,
+            member_id=None if poll.anonymous else ctx.me.id,
+            voter=_voter(ctx, poll) if poll.anonymous else None,
+            choices={"chosen": chosen},
+            answer=answer,
+        )
+        ctx.session.add(before)
+    else:
+        before.choices, before.answer = {"chosen": chosen}, answer
+    poll.version += 1
+    await ctx.session.flush()
+    await _edit_card(ctx.session, poll, group, ctx.now, f"poll {poll.id}: tally {poll.version}")
+    return Reply(_confirmation(poll, chosen, answer))
+
+
+def _voter(ctx: Ctx, poll: Poll) -> str:
+    return ctx.config.sealer.pseudonym("vote", poll.id, ctx.me.id)
+
+
+def _answer(ctx: Ctx, poll: Poll, before: Vote | None) -> tuple[list[int], str | None]:
+    """The answer the words after the poll's number give: option numbers (a choice poll's names too, and `+n` to
+    add or take back one answer, as a multi-answer poll's buttons send), a rating, or a text."""
+    words = ctx.args.words[1:]
+    if poll.kind == "text":
+        return [], ctx.free_text(1, ANSWER_LIMIT, "answer")
+    named = labels(poll)
+    if poll.kind == "rating":
+        ctx.no_more_words(2)
+        text = words[0].text.lstrip("+")
+        if text not in named:
+            raise ctx.fail(f"Poll {poll.id} asks for a rating from 1 to {RATINGS}, not “{words[0].text}”.")
+        return [int(text)], None
+    chosen: list[int] = []
+    toggled: list[int] = []
+    for word in words:
+        toggle = word.text.startswith("+") and not word.quoted
+        number = _option_number(ctx, poll, named, word.text[1:] if toggle else word.text)
+        (toggled if toggle else chosen).append(number)
+    if toggled and chosen:
+        raise ctx.fail("Give the answers you choose, or `+n` to add or take back one, not both.")
+    if toggled:
+        current = set(before.choices.get("chosen", ())) if before is not None else set()
+        for number in toggled:
+            current ^= {number}
+        chosen = sorted(current)
+        if not chosen:
+            raise ctx.fail(f"That would leave you with no answer: {_how_to_vote(poll)}")
+    chosen = sorted(set(chosen))
+    if len(chosen) > poll.max_choices:
+        most = counted(poll.max_choices, "answer")
+        raise ctx.fail(
+            f"Poll {poll.id} takes at most {most} from each person; that would be {len(chosen)}. "
+            f"Take one back first, or type the ones you want: `vote {poll.id} …`."
+        )
+    return chosen, None
+
+
+def _option_number(ctx: Ctx, poll: Poll, named: list[str], text: str) -> int:
+    if text.isdigit() and 1 <= int(text) <= len(named):
+        return int(text)
+    for number, label in enumerate(named, start=1):
+        if label.casefold() == text.casefold():
+            return number
+    raise ctx.fail(f"Poll {poll.id} has no option “{text}”: its options are numbered 1 to {len(named)}.")
+
+
+def _confirmation(poll: Poll, chosen: list[int], answer: str | None) -> str:
+    if poll.anonymous:  # the answer passes through the platform: it must not say what was chosen
+        return (
+            f"Your anonymous vote on poll {poll.id} is counted. No one can see what you chose, and this message "
+            "does not say it either. You can change it while the poll is open."
+        )
+    if answer is not None:
+        return f"Your answer to poll {poll.id} is recorded: “{answer}”. You can change it while the poll is open."
+    named = labels(poll)
+    picked = ", ".join(named[n - 1] for n in chosen)
+    return f"Your vote on poll {poll.id}: {picked}. You can change it while the poll is open."
+
+
+def _closed(ctx: Ctx, poll: Poll) -> UserError:
+    when = poll.closed_at or poll.closes_at
+    at = f" at {until_words(when, ctx.zone)}" if when is not None else ""
+    return ctx.fail(f"Poll {poll.id} closed{at}, so it takes no more votes. `poll results {poll.id}` shows them.")
+
+
+# -- the card, edited where it was posted ------------------------------------------------------------------------
+
+
+def next_tick(now: datetime) -> datetime:
+    """The first tick of `TALLY_EVERY` after `now` (ticks counted from the Unix epoch, in UTC): every vote
+    between two ticks makes an edit due at the second, and the outbox sends the newest of them."""
+    step = TALLY_EVERY.total_seconds()
+    return datetime.fromtimestamp((math.floor(now.timestamp() / step) + 1) * step, UTC)
+
+
+async def _posts(session: AsyncSession, poll_id: int) -> Sequence[Outbox]:
+    """The outbox rows that posted the poll's card: in its group's channels on each platform, or its channel."""
+    key = message_key(poll_id)
+    return (
+        await session.scalars(
+            select(Outbox).where(
+                or_(Outbox.message_key == key, Outbox.message_key.like(key + " @%")), Outbox.mode == "post"
+            )
+        )
+    ).all()
+
+
+async def _edit_card(
+    session: AsyncSession, poll: Poll, group: Group | None, now: datetime, key: str, *, due: datetime | None = None
+) -> None:
+    """Queue an edit of the card everywhere it was posted, due on the next tick (`next_tick`) unless `due`."""
+    shown = card(poll, await tally(session, poll), now, group)
+    when = due or next_tick(now)
+    rows = [_like(poll, post, key, shown, when, now, edit=True) for post in await _posts(session, poll.id)]
+    await queries.enqueue(session, rows)
+
+
+def _like(
+    poll: Poll, post: Outbox, key: str, reply: Reply, due: datetime, now: datetime, *, edit: bool
+) -> dict[str, Any]:
+    """A row to the place `post` (of the poll's card) went to: an edit of that card, or a new message beside it.
+    Its key is `key` with the place's suffix (`place_suffix`), as the card's own."""
+    suffix = (post.message_key or "")[len(message_key(poll.id)) :]
+    return outbox_row(
+        key=key + suffix,
+        platform=post.platform,
+        workspace=post.workspace,
+        target_kind=post.target_kind,
+        target=post.target,
+        label=post.target_label,
+        reply=reply,
+        due=due,
+        now=now,
+        message_key=post.message_key if edit else None,
+        mode="edit" if edit else "post",
+    )
+
+
+# -- closing, and the results ----------------------------------------------------------------------------------
+
+
+async def close(session: AsyncSession, poll: Poll, now: datetime) -> bool:
+    """Close an open poll: recorded closed (once, whoever else closes it at the same moment), its card edited to
+    show the final tally, and the results posted where the card was. False if it was closed already."""
+    done = await session.execute(
+        update(Poll).where(Poll.id == poll.id, Poll.status == "open").values(status="closed", closed_at=now)
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return False
+    await session.refresh(poll)
+    group = await session.get(Group, poll.group_id) if poll.group_id else None
+    result = await tally(session, poll)
+    await _edit_card(session, poll, group, now, f"poll {poll.id}: closed", due=now)
+    results = results_reply(poll, result, now, group)
+    public = Reply(results.text, sections=results.sections, private=False)
+    rows = [
+        _like(poll, post, f"poll {poll.id}: results", public, now, now, edit=False)
+        for post in await _posts(session, poll.id)
+    ]
+    await queries.enqueue(session, rows)
+    return True
+
+
+@command(
+    "poll close",
+    usage="poll close <id>",
+    summary="close a poll now and post its results",
+    examples=("poll close 12",),
+)
+async def close_poll(ctx: Ctx) -> Reply:
+    poll, group = await _poll(ctx, lock=True)
+    ctx.no_more_words(1)
+    if not await _may_run(ctx, poll, group):
+        raise ctx.fail(f"Only the creator of poll {poll.id}, its group's chairs and the steering group can close it.")
+    if poll.status == "closed":
+        raise ctx.fail(f"Poll {poll.id} is closed already. `poll results {poll.id}` shows the results.")
+    await close(ctx.session, poll, ctx.now)
+    return results_reply(poll, await tally(ctx.session, poll), ctx.now, group)
+
+
+async def close_due_polls(session: AsyncSession, now: datetime) -> int:
+    """Close every open poll whose closing moment has come; how many. Run by the scheduler (and the console's
+    clock): closing twice, or in two processes, closes once."""
+    due = (
+        await session.scalars(
+            select(Poll).where(Poll.status == "open", Poll.closes_at <= now).order_by(Poll.id).with_for_update()
+        )
+    ).all()
+    closed = 0
+    for poll in due:
+        closed += await close(session, poll, now)
+    return closed
+
+
+async def next_closing(session: AsyncSession, after: datetime, until: datetime) -> datetime | None:
+    """The first closing moment of an open poll in (after, until], for the console's clock."""
+    return await session.scalar(
+        select(func.min(Poll.closes_at)).where(Poll.status == "open", Poll.closes_at > after, Poll.closes_at <= until)
+    )
+
+
+@command(
+    "poll results",
+    usage="poll results <id> [csv]",
+    summary="a poll's results as bars, or as CSV",
+    writes=False,
+    examples=("poll results 12", "poll results 12 csv"),
+)
+async def poll_results(ctx: Ctx) -> Reply:
+    poll, group = await _poll(ctx)
+    ctx.no_more_words(2)
+    form = ctx.args.words[1].text.lower() if len(ctx.args.words) > 1 else None
+    if form not in (None, "csv"):
+        raise ctx.fail(f"Results come as bars (say nothing more) or as csv, not “{ctx.args.words[1].text}”.")
+    open_now = is_open(poll, ctx.now)
+    if open_now and not await _may_run(ctx, poll, group):
+        raise ctx.fail(
+            f"Poll {poll.id} is open: its results are for its creator, its group's chairs and the steering group "
+            "until it closes."
+        )
+    result = await tally(ctx.session, poll)
+    if form is None:
+        return results_reply(poll, result, ctx.now, group)
+    if poll.hidden and open_now:
+        raise ctx.fail(f"Poll {poll.id} hides its results until it closes; its CSV comes then.")
+    return Reply(f"Poll {poll.id} as CSV (paste it into a spreadsheet):\n```\n{await _csv(ctx.session, poll)}```")
+
+
+def inert(cell: str) -> str:
+    """A cell a spreadsheet reads as text, never as a formula: one that begins with `=`, `+`, `-`, `@`, a tab or a
+    carriage return gets a leading apostrophe (OWASP's advice on CSV injection)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+async def _csv(session: AsyncSession, poll: Poll) -> str:
+    """One row a vote: the voter's name (named polls only: an anonymous poll's CSV has no voter column), and each
+    option's 1 or 0 (a choice poll), the rating, or the answer. Anonymous rows are sorted by their answers, so
+    their order says nothing of when anyone voted."""
+    named = labels(poll)
+    header = [] if poll.anonymous else ["voter"]
+    header += named if poll.kind == "choice" else ["rating"] if poll.kind == "rating" else ["answer"]
+    statement = select(Vote, Member.display_name).outerjoin(Member, Member.id == Vote.member_id)
+    rows = (await session.execute(statement.where(Vote.poll_id == poll.id).order_by(Vote.id))).tuples().all()
+    lines: list[list[str]] = []
+    for v, name in rows:
+        chosen = set(v.choices.get("chosen", ()))
+        if poll.kind == "choice":
+            cells = ["1" if n in chosen else "0" for n in range(1, len(named) + 1)]
+        elif poll.kind == "rating":
+            cells = [str(min(chosen))] if chosen else [""]
+        else:
+            cells = [v.answer or ""]
+        lines.append(([] if poll.anonymous else [name or "(someone who left)"]) + cells)
+    if poll.anonymous:
+        lines.sort()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([inert(c) for c in header])
+    writer.writerows([[inert(c) for c in line] for line in lines])
+    return out.getvalue()

@@ -1,0 +1,216 @@
+"""Polls (SPEC.md §2 Poll, Vote; §3; §6): making them, voting by typing and by button, limits, hidden results,
+CSV, closing by hand and on time, and the card's tally edited in place a bounded number of times."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.polls import TALLY_EVERY, next_tick
+from scheduler import jobs
+from storage.db import Database
+from storage.models import Outbox, Poll, Vote
+from tests.conftest import START, Chat
+
+USAGE = 'Usage: `poll "<question>"'
+
+
+async def community(chat: Chat, *members: str) -> None:
+    """A community of practice, Wellbeing, with its channel, Ada (admin) chairing it and `members` in it."""
+    await chat.say("Ada", 'group new "Wellbeing" kind:community channel:#wellbeing')
+    await chat.say("Ada", "join wellbeing")
+    for person in members:
+        await chat.say(person, "join wellbeing")
+    await chat.deliver()
+
+
+async def test_a_poll_is_posted_in_its_groups_channel_with_a_button_an_option(chat: Chat) -> None:
+    await community(chat, "Bea")
+    reply = await chat.say("Ada", 'poll "Which day suits?" "Tuesday" "Thursday" group:wellbeing')
+    assert reply.text.startswith("Posted poll 1 in Wellbeing's channel."), reply.text
+    [posted] = await chat.deliver()
+    assert posted.target == "#wellbeing" and posted.reply.text.startswith("📊 Poll 1: Which day suits?")
+    assert [b.value for b in posted.reply.all_buttons()] == ["vote 1 1", "vote 1 2"]
+    assert "named · one answer" in posted.reply.text
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        ('poll "Q" "A" group:wellbeing', "A poll needs at least two options"),
+        ('poll "Q" "A" "a" group:wellbeing', "The option “a” is given twice"),
+        ('poll "Q" "A" "B" limit:3 group:wellbeing', "limit:3 is more than the poll's 2 options"),
+        ('poll "Q" "A" "B" closes:2027-01-10 group:wellbeing', "closes: the end of 2027-01-10 has passed"),
+        ('poll "Q" "A" "B" closes:"2027-01-11 09:00" group:wellbeing', "closes: 2027-01-11 09:00 has passed"),
+        ('poll "Q" "A" "B" closes:soon group:wellbeing', "closes: “soon” is not a time"),
+        ('poll "Q" kind:rating "A" group:wellbeing', "A rating poll has no options of its own"),
+        ('poll "Q" kind:text multi group:wellbeing', "A text poll takes one answer from each person"),
+        ('poll "Q" "A" "B" maybe group:wellbeing', "I don't understand “maybe” here"),
+        ("poll Q A B group:wellbeing", "Put the question in quotes"),
+        ('poll "Q" "A" "B" group:nowhere', "There is no group called “nowhere”"),
+        ('poll "Q" ' + " ".join(f'"o{n}"' for n in range(26)) + " group:wellbeing", "at most 25 options"),
+    ],
+)
+async def test_bad_polls_are_refused_naming_the_problem(chat: Chat, command: str, problem: str) -> None:
+    await community(chat)
+    reply = await chat.say("Ada", command)
+    assert reply.failed and problem in reply.text and USAGE in reply.text, reply.text
+    async with chat.core.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Poll)) == 0
+
+
+async def test_only_the_groups_chairs_and_the_steering_group_make_polls_in_it(chat: Chat) -> None:
+    await community(chat, "Bea")
+    reply = await chat.say("Bea", 'poll "Q" "A" "B" group:wellbeing')
+    assert reply.failed and "Only the chairs of Wellbeing" in reply.text
+    reply = await chat.say("Bea", 'poll "Q" "A" "B"')
+    assert reply.failed and "Say which of your groups the poll is for, with group:" in reply.text
+    assert (await chat.say("Ada", 'poll "Q" "A" "B"')).text.startswith("Posted poll 1 in #announcements.")
+    await chat.say("Ada", "accept @bea wellbeing as:chair")
+    assert (await chat.say("Bea", 'poll "Q" "A" "B" group:wellbeing')).text.startswith("Posted poll 2")
+
+
+async def test_votes_by_typing_and_by_button_count_once_a_person_and_move_when_changed(chat: Chat) -> None:
+    await community(chat, "Bea", "Cai")
+    await chat.say("Ada", 'poll "Which day?" "Tuesday" "Thursday" group:wellbeing')
+    [posted] = await chat.deliver()
+    assert (await chat.press("Bea", "1. Tuesday", posted.reply)).text.startswith("Your vote on poll 1: Tuesday.")
+    assert (await chat.say("Cai", "vote 1 thursday")).text.startswith("Your vote on poll 1: Thursday.")
+    assert (await chat.say("Bea", "vote 1 2")).text.startswith("Your vote on poll 1: Thursday.")
+    results = await chat.say("Ada", "poll results 1")
+    assert "1. Tuesday  ░░░░░░░░░░  0 (0%)" in results.text and "2. Thursday  ██████████  2 (100%)" in results.text
+    assert "2 votes" in results.text
+    refused = await chat.say("Dee", "vote 1 1")
+    assert (
+        refused.failed and "Poll 1 is for the members of Wellbeing" in refused.text and "join wellbeing" in refused.text
+    )
+    for bad, problem in [
+        ("vote 1 3", "Poll 1 has no option “3”"),
+        ("vote 1 1 2", "takes at most 1 answer from each person"),
+        ("vote 1", "Say your answer"),
+        ("vote x 1", "“x” is not a poll number"),
+        ("vote 99 1", "There is no poll 99 that you can see"),
+    ]:
+        reply = await chat.say("Bea", bad)
+        assert reply.failed and problem in reply.text and "Usage: `vote <id>" in reply.text, (bad, reply.text)
+
+
+async def test_a_multi_answer_poll_takes_answers_back_and_keeps_its_limit(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", 'poll "Topics?" "Cataloguing" "Outreach" "Archives" limit:2 group:wellbeing')
+    [posted] = await chat.deliver()
+    assert [b.value for b in posted.reply.all_buttons()] == ["vote 1 +1", "vote 1 +2", "vote 1 +3"]
+    await chat.press("Bea", "1. Cataloguing", posted.reply)
+    assert "Cataloguing, Archives" in (await chat.press("Bea", "3. Archives", posted.reply)).text
+    full = await chat.press("Bea", "2. Outreach", posted.reply)
+    assert full.failed and "takes at most 2 answers" in full.text
+    assert (await chat.press("Bea", "1. Cataloguing", posted.reply)).text.startswith("Your vote on poll 1: Archives.")
+    assert "vote on poll 1: Cataloguing, Outreach." in (await chat.say("Bea", "vote 1 1 2")).text
+
+
+async def test_rating_and_text_polls(chat: Chat) -> None:
+    await community(chat, "Bea", "Cai")
+    await chat.say("Ada", 'poll "How useful?" kind:rating group:wellbeing')
+    await chat.say("Ada", 'poll "One thing to take back?" kind:text group:wellbeing')
+    assert (await chat.say("Bea", "vote 1 4")).text.startswith("Your vote on poll 1: 4.")
+    assert (await chat.say("Bea", "vote 1 6")).failed
+    assert "recorded: “More shared cataloguing”" in (await chat.say("Bea", 'vote 2 "More shared cataloguing"')).text
+    await chat.say("Cai", 'vote 2 "Coffee mornings"')
+    results = await chat.say("Ada", "poll results 2")
+    assert "• Coffee mornings\n• More shared cataloguing" in results.text and "2 answers" in results.text
+
+
+async def test_hidden_results_stay_hidden_from_everyone_until_the_poll_closes(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", 'poll "Where next?" "Leeds" "York" hidden group:wellbeing')
+    await chat.say("Bea", "vote 1 york")
+    chat.advance(seconds=5)
+    edits = [d for d in await chat.deliver() if d.message_key == "poll:1" and d.edit_ref is not None]
+    assert len(edits) == 1
+    for shown in [*(d.reply.text for d in edits), (await chat.say("Ada", "poll results 1")).text]:
+        assert "1 vote so far" in shown and "█" not in shown and "(100%)" not in shown
+    assert (await chat.say("Ada", "poll results 1 csv")).failed
+    await chat.say("Ada", "poll close 1")
+    assert "2. York  ██████████  1 (100%)" in (await chat.say("Ada", "poll results 1")).text
+
+
+async def test_open_results_are_for_the_creator_chairs_and_steering_group(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", 'poll "Q" "A" "B" group:wellbeing')
+    refused = await chat.say("Bea", "poll results 1")
+    assert refused.failed and "its results are for its creator" in refused.text
+    assert (await chat.say("Bea", "poll close 1")).failed
+    await chat.say("Ada", "poll close 1")
+    assert not (await chat.say("Bea", "poll results 1")).failed
+    closed = await chat.say("Bea", "vote 1 1")
+    assert closed.failed and "Poll 1 closed at" in closed.text and "takes no more votes" in closed.text
+
+
+async def test_csv_has_voters_only_for_named_polls_and_no_cell_a_spreadsheet_runs(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", 'profile title:"=HYPERLINK(1)"')
+    await chat.say("Ada", 'poll "Q" "=SUM(A1)" "+1" "-x" "@me" group:wellbeing')
+    await chat.say("Ada", 'poll "Say" kind:text group:wellbeing')
+    await chat.say("Ada", "vote 1 1")
+    await chat.say("Bea", "vote 1 4")
+    await chat.say("Bea", "vote 2 \"=cmd|' /C calc'!A0\"")
+    reply = await chat.say("Ada", "poll results 1 csv")
+    rows = list(csv.reader(io.StringIO(reply.text.split("```\n", 1)[1].rsplit("```", 1)[0])))
+    assert rows[0] == ["voter", "'=SUM(A1)", "'+1", "'-x", "'@me"]
+    assert sorted(rows[1:]) == [["Ada", "1", "0", "0", "0"], ["Bea", "0", "0", "0", "1"]]
+    text = (await chat.say("Ada", "poll results 2 csv")).text
+    assert "'=cmd|" in text and "\n=cmd" not in text
+
+
+async def test_a_poll_closes_on_time_once_through_a_restart(chat: Chat, db_url: str) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", 'poll "Q" "A" "B" group:wellbeing closes:"2027-01-11 12:00"')
+    await chat.say("Bea", "vote 1 2")
+    await chat.deliver()
+    chat.advance(hours=3)  # 12:30 London: past its closing
+    too_late = await chat.say("Bea", "vote 1 1")
+    assert too_late.failed and "Poll 1 closed at 2027-01-11 12:00" in too_late.text
+    for _ in range(2):  # two processes, or one restarted: each runs what is due
+        restarted = Database(db_url)
+        try:
+            await jobs.run_due(restarted, chat.core.config, lambda: chat.now, grace=None)
+        finally:
+            await restarted.dispose()
+    sent = await chat.deliver()
+    results = [d for d in sent if d.key.startswith("poll 1: results")]
+    assert len(results) == 1 and "2. B  ██████████  1 (100%)" in results[0].reply.text
+    [closed] = [d for d in sent if d.key == "poll 1: closed"]
+    assert "(closed)" in closed.reply.text and not closed.reply.all_buttons()
+    async with chat.core.db.read() as session:
+        poll = await session.get(Poll, 1)
+        assert poll is not None and poll.status == "closed" and poll.closed_at == chat.now
+
+
+async def test_the_console_clock_stops_at_a_polls_closing(chat: Chat) -> None:
+    await community(chat)
+    await chat.say("Ada", 'poll "Q" "A" "B" group:wellbeing closes:"2027-01-11 12:00"')
+    moment = await jobs.next_moment(chat.core.db, START, START + timedelta(days=1))
+    assert moment is not None and moment.isoformat() == "2027-01-11T12:00:00+00:00"
+
+
+async def test_a_burst_of_votes_edits_the_card_once_a_tick(chat: Chat) -> None:
+    people = [f"P{n:03d}" for n in range(60)]
+    await community(chat, *people)
+    await chat.say("Ada", 'poll "Q" "A" "B" group:wellbeing')
+    await chat.deliver()
+    chat.now = next_tick(chat.now) + timedelta(seconds=0.05)
+    for n, person in enumerate(people):  # 60 votes over 6 seconds, the outbox sending all the while
+        await chat.say(person, f"vote 1 {1 + n % 2}")
+        chat.advance(seconds=0.1)
+        await chat.deliver()
+    chat.advance(seconds=TALLY_EVERY.total_seconds())
+    await chat.deliver()
+    edits = [d for d in chat.recorder.sent if d.message_key == "poll:1" and d.edit_ref is not None]
+    assert [d.key for d in edits] == ["poll 1: tally 20", "poll 1: tally 40", "poll 1: tally 60"]  # one a tick
+    assert "1. A  █████░░░░░  30 (50%)" in edits[-1].reply.text and "60 votes" in edits[-1].reply.text
+    async with chat.core.db.read() as session:
+        waiting = await session.scalar(select(func.count()).where(Outbox.status == "pending"))
+        votes = await session.scalar(select(func.count()).select_from(Vote))
+    assert waiting == 0 and votes == 60
