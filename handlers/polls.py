@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
 from handlers.command.errors import UserError
+from handlers.command.forms import Field, Form
 from handlers.command.grammar import MAX_ID, Word, parse_date, parse_int, parse_time
 from handlers.command.messages import CHANNELS_BY_NAME, Button, Reply, Section, channel_ref, counted, possessive
 from handlers.command.outbox import group_rows, outbox_row
@@ -167,12 +168,44 @@ def results_reply(poll: Poll, result: Tally, now: datetime, group: Group | None)
 
 # -- making a poll ---------------------------------------------------------------------------------------------
 
+POLL_FORM = Form(
+    "New poll",
+    (
+        Field("question", "Question", required=True, positional=True, max_length=QUESTION_LIMIT),
+        Field(
+            "options",
+            "Options",
+            "lines",
+            positional=True,
+            hint="One option a line (2 to 25). Leave empty for a rating or a written-answer poll.",
+        ),
+        Field("multi", "People may choose several options", "flag"),
+        Field("anon", "Anonymous: no one, not even you, sees who voted what (fixed once made)", "flag"),
+        Field("hidden", "Hide the results until the poll closes", "flag"),
+        Field(
+            "kind",
+            "Kind",
+            "choice",
+            choices=(
+                ("choice", "Choose from the options"),
+                ("rating", "A rating, 1 to 5"),
+                ("text", "Written answers"),
+            ),
+        ),
+        Field("group", "Group", required=True, hint="The group's name or short name: the poll goes to its channels."),
+        Field("limit", "Most options one person may choose", "number"),
+        Field("closes", "Closes", hint="YYYY-MM-DD HH:MM in your time, or YYYY-MM-DD for the end of that day."),
+    ),
+    submit="Post",
+)
+
 
 @command(
     "poll",
     usage=POLL_USAGE,
     summary="post a poll with vote buttons and a live tally",
     options=("limit", "closes", "group", "kind"),
+    form=POLL_FORM,
     examples=(
         'poll "Which day suits?" "Tuesday" "Thursday" group:wellbeing closes:"2027-01-15 17:00"',
         'poll "How useful was the session?" kind:rating anon group:diversity',
@@ -186,12 +219,12 @@ async def new_poll(ctx: Ctx) -> Reply:
         raise ctx.fail("Give the poll's question in quotes, then its options, each in quotes.")
     if not words[0].quoted and len(words) > 1:
         raise ctx.fail("Put the question in quotes, then each option in quotes of its own.")
-    question = ctx.limited(words[0].text, QUESTION_LIMIT, "question")
+    question = ctx.limited(words[0].text, QUESTION_LIMIT, "question", field="question")
     flags: set[str] = set()
     options: list[str] = []
     for word in words[1:]:
         if word.quoted:
-            options.append(ctx.limited(word.text, OPTION_LIMIT, f"option “{word.text[:30]}”"))
+            options.append(ctx.limited(word.text, OPTION_LIMIT, f"option “{word.text[:30]}”", field="options"))
         elif word.text.lower() in FLAGS:
             flags.add(word.text.lower())
         else:
@@ -204,7 +237,7 @@ async def new_poll(ctx: Ctx) -> Reply:
     if kind == "choice":
         _check_options(ctx, options)
     elif options:
-        raise ctx.fail(f"A {kind} poll has no options of its own: leave them out, or say kind:choice.", field="kind")
+        raise ctx.fail(f"A {kind} poll has no options of its own: leave them out, or say kind:choice.", field="options")
     count = len(options) if kind == "choice" else (RATINGS if kind == "rating" else 1)
     max_choices = _max_choices(ctx, flags, kind, count)
     closes_at = _closes(ctx)
@@ -240,16 +273,17 @@ async def new_poll(ctx: Ctx) -> Reply:
 
 def _check_options(ctx: Ctx, options: list[str]) -> None:
     if len(options) < 2:
-        raise ctx.fail("A poll needs at least two options, each in quotes.")
+        raise ctx.fail("A poll needs at least two options, each in quotes.", field="options")
     if len(options) > MAX_OPTIONS:
         raise ctx.fail(
             f"A poll has at most {MAX_OPTIONS} options (a Slack message shows {MAX_OPTIONS} buttons together); "
-            f"this one has {len(options)}."
+            f"this one has {len(options)}.",
+            field="options",
         )
     seen: dict[str, str] = {}
     for option in options:
         if option.casefold() in seen:
-            raise ctx.fail(f"The option “{option}” is given twice: each option must be different.")
+            raise ctx.fail(f"The option “{option}” is given twice: each option must be different.", field="options")
         seen[option.casefold()] = option
 
 
@@ -292,9 +326,14 @@ async def _where(ctx: Ctx) -> tuple[Group | None, str | None]:
     the announcements channel); raises UserError when there is neither."""
     named = ctx.option("group")
     if named is not None:
-        group = await ctx.group_from(Word(named))
+        try:
+            group = await ctx.group_from(Word(named))
+        except UserError as err:
+            raise ctx.fail(err.message, field="group") from None
         if not await ctx.may_chair(group):
-            raise ctx.fail(f"Only the chairs of {group.name} (and the steering group) can make a poll in it.")
+            raise ctx.fail(
+                f"Only the chairs of {group.name} (and the steering group) can make a poll in it.", field="group"
+            )
         return group, None
     place = ctx.request.place
     channel = place.channel_id

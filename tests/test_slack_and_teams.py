@@ -8,6 +8,7 @@ counts once in a pairing round."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 
 from bot.app import build
 from bot.web import make_app
+from handlers.polls import TALLY_EVERY
 from scheduler.pacing import Pacer
 from storage.models import Member, Membership, PairingOptIn, VolunteerOffer
 from tests.fakes.slack_api import FakeSlack, slack_api  # noqa: F401  (the fixture)
@@ -97,6 +99,12 @@ def posted(api: FakeSlack, channel: str, words: str) -> list[dict[str, Any]]:
 
 def in_conversation(connector: FakeConnector, conversation: str, words: str) -> list[Call]:  # noqa: F811
     return [c for c in connector.to(conversation) if c.kind in ("send", "reply") and words in shown(c)]
+
+
+def teams_card(connector: FakeConnector, sent: Call) -> str:  # noqa: F811
+    """What the card `sent` shows now, after every update of it."""
+    now = connector.activities[(WELLBEING, sent.body["id"])]
+    return on_teams.card_texts(Call("send", WELLBEING, None, now, None).card)
 
 
 async def offers(both: Both) -> list[tuple[str, str, str]]:
@@ -236,3 +244,48 @@ async def test_a_teams_member_first_seen_in_a_channel_can_be_mentioned(both: Bot
     assert any("Accepted Cal into Wellbeing" in a for a in answers), answers
     opened = [c.body["members"] for c in fake.calls if c.kind == "create"]
     assert opened == [[{"id": bot_framework_id(CAL)}]], opened
+
+
+async def test_a_poll_on_both_platforms_one_tally_and_cards_edited_in_place(both: Both) -> None:
+    """A poll made on Slack for a group with a Slack and a Teams channel: its card is posted on both; a vote by
+    button from each platform lands in one tally; each card is edited in place (chat.update, update_activity),
+    at most once a tick; closing edits both and posts the results on both."""
+    slack, teams, api, fake = both.slack, both.teams, both.slack.api, both.teams.connector
+    assert "Created" in said(await slack.command(ADMIN, 'group new "Wellbeing" kind:community'))
+    assert "news will be posted here too" in shown(await teams.say(ADA, "group channel wellbeing", channel=WELLBEING))
+    assert "Welcome to Wellbeing" in said(await slack.command(SLACK_BEA, "join wellbeing"))
+    assert "Welcome to Wellbeing" in shown(await teams.say(CAL, "join wellbeing"))
+    await both.deliver()
+    slack_channel = api.channels["wellbeing"]
+
+    made = await slack.command(ADMIN, 'poll "Which day suits?" "Tuesday" "Thursday" group:wellbeing')
+    assert "Posted poll 1 in Wellbeing's channels" in said(made), said(made)
+    await both.deliver()
+    [on_slack] = posted(api, slack_channel, "Poll 1: Which day suits?")
+    [on_teams] = [c for c in fake.calls if c.kind == "send" and "Poll 1: Which day suits?" in shown(c)]
+    assert on_teams.conversation == WELLBEING
+
+    slack_ts = next(ts for (ch, ts), m in api.messages.items() if ch == slack_channel and "Poll 1" in m["text"])
+    status, _ = await slack.press(
+        SLACK_BEA, "1. Tuesday", on_slack["blocks"], channel=slack_channel, message_ts=slack_ts
+    )
+    assert status == 200
+    pressed = teams.submit(CAL, button(on_teams, "2. Thursday"), on_teams.body["id"], channel=WELLBEING)
+    assert await teams.post(pressed) in (200, 202)
+    told = await fake.wait_for(lambda c: "Your vote on poll 1: Thursday" in shown(c))
+    assert told.conversation == personal(CAL)  # the answer to the voter is private
+    await asyncio.sleep(TALLY_EVERY.total_seconds() + 0.1)  # the edits are due on the next tick
+    await both.deliver()
+    slack_edits = [a for a in api.to("chat.update") if a["ts"] == slack_ts]
+    teams_edits = [c for c in fake.calls if c.kind == "update" and c.activity_id == on_teams.body["id"]]
+    assert 1 <= len(slack_edits) <= 2 and 1 <= len(teams_edits) <= 2, (len(slack_edits), len(teams_edits))
+    for card in (texts(api.messages[(slack_channel, slack_ts)]["blocks"]), teams_card(fake, on_teams)):
+        assert "1. Tuesday" in card and "1 (50%)" in card and "2 votes" in card, card
+
+    closed = await teams.say(ADA, "poll close 1")
+    assert "Results of poll 1 (Wellbeing): Which day suits? (closed)" in shown(closed)
+    await both.deliver()
+    assert posted(api, slack_channel, "Results of poll 1")
+    assert in_conversation(fake, WELLBEING, "Results of poll 1")
+    assert "(closed)" in texts(api.messages[(slack_channel, slack_ts)]["blocks"])
+    assert "(closed)" in teams_card(fake, on_teams) and "[1. Tuesday]" not in teams_card(fake, on_teams)

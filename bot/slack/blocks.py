@@ -319,7 +319,7 @@ def _input(field: Field) -> Block:
         if field.value:
             element["initial_options"] = [box]
     else:
-        element = {"type": "plain_text_input", "multiline": field.kind == "long_text"}
+        element = {"type": "plain_text_input", "multiline": field.kind in ("long_text", "lines")}
         if field.value:
             element["initial_value"] = field.value
         if field.max_length:

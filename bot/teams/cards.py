@@ -443,7 +443,7 @@ def form_card(
     """A form as a card: a title, an input for each field (with its label, whether it is required, its hint)
     and a submit button whose `data` names `command` (`submitted_command`). `values` fill the fields (what
     was sent, when the form is shown again); `errors` are shown under their fields by name (a problem with
-    no field of that name above them all). Kinds of field: text and long_text (Input.Text, multi-line),
+    no field of that name above them all). Kinds of field: text, long_text and lines (Input.Text, multi-line),
     choice (Input.ChoiceSet), date (Input.Date), number (Input.Number), channel (Input.Text: a card has no
     channel picker), flag (Input.Toggle)."""
     errors = dict(errors or {})
@@ -503,7 +503,7 @@ def _input(field: Field) -> Element:
         element = {"type": "Input.Toggle", "title": label, "valueOn": "true", "valueOff": "false"}
         element["value"] = "true" if value else "false"
     else:
-        element = {"type": "Input.Text", "isMultiline": field.kind == "long_text"}
+        element = {"type": "Input.Text", "isMultiline": field.kind in ("long_text", "lines")}
         if field.kind == "channel":
             element["placeholder"] = "#channel-name"
         if value:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 # flag: a box to tick; ticked, the field's name is a word of the command (`anon`)
-FieldKind = Literal["text", "long_text", "choice", "date", "number", "channel", "flag"]
+# lines: several lines of text, each line a quoted word of its own (a poll's options)
+FieldKind = Literal["text", "long_text", "lines", "choice", "date", "number", "channel", "flag"]
 
 # Quote pairs the grammar reads, tried in order; a value is wrapped in the first whose closing marks it lacks.
 _QUOTES = (('"', ('"', "”")), ("“", ("”", '"')), ("„", ("“",)), ("«", ("»",)))
@@ -43,6 +44,8 @@ class Form:
             value = (values.get(f.name) or "").strip()
             if f.kind == "flag":
                 words += [f.name] if value else []
+            elif f.kind == "lines":
+                words += [quote(line) for line in value.splitlines() if line.strip()]
             elif value:
                 words.append(quote(value) if f.positional else f"{f.name}:{quote(value)}")
         return " ".join(words)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.slack.conftest import ADMIN, Workspace, texts
 
@@ -156,3 +157,34 @@ async def test_app_home_for_a_member_and_for_an_admin(workspace: Workspace) -> N
     shown = texts(admin["view"]["blocks"])
     assert "Suggestions inbox* — 1 new" in shown and "More sessions online" in shown
     assert "Groups needing attention" in shown and "*Readers* has no facilitator" in shown
+
+
+async def test_a_poll_by_modal_names_the_field_at_fault_then_posts_the_poll(workspace: Workspace) -> None:
+    ws, api = workspace, workspace.api
+    await ws.command(ADMIN, 'group new "Wellbeing" kind:community channel:#wellbeing')
+    assert await ws.command(ADMIN, "poll") == {}
+    view = (await api.wait_for("views.open"))["view"]
+    assert view["title"]["text"] == "New poll"
+    blocks = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert blocks["options"]["multiline"] is True and blocks["anon"]["type"] == "checkboxes"
+
+    def text(value: str | None) -> dict[str, Any]:
+        return {"value": {"type": "plain_text_input", "value": value}}
+
+    values = {"question": text("Which day suits?"), "options": text("Tuesday\n"), "group": text("wellbeing")}
+    status, body = await ws.submit(ADMIN, view, values)
+    answer = json.loads(body)
+    assert status == 200 and answer["response_action"] == "errors" and list(answer["errors"]) == ["options"]
+    assert "at least two options" in answer["errors"]["options"]
+    values["options"] = text("Tuesday\n\nThursday “late”\n")
+    values["group"] = text("nowhere")
+    answer = json.loads((await ws.submit(ADMIN, view, values))[1])
+    assert list(answer["errors"]) == ["group"] and "There is no group called “nowhere”" in answer["errors"]["group"]
+    values["group"] = text("wellbeing")
+    assert await ws.submit(ADMIN, view, values) == (200, "")
+    await ws.deliver()
+    card = await api.wait_for("chat.postMessage", lambda a: "Poll 1: Which day suits?" in a["text"])
+    assert [e["text"]["text"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
+        "1. Tuesday",
+        "2. Thursday “late”",
+    ]
