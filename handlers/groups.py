@@ -24,6 +24,7 @@ from handlers.command.messages import (
 )
 from handlers.command.registry import command
 from handlers.command.timing import until_words
+from handlers.polls import review_lights
 from storage import queries
 from storage.models import (
     GROUP_KINDS,
@@ -163,6 +164,7 @@ async def directory(ctx: Ctx) -> Reply:
         return Reply(none)
     if closed:
         return _closed_directory(ctx, rows)
+    lights = await review_lights(ctx.session, [r.group.id for r in rows])
     sections = []
     for r in rows:
         g, left = r.group, seats_left(r.group, r.members)
@@ -174,6 +176,8 @@ async def directory(ctx: Ctx) -> Reply:
         ]
         if left is not None:
             fields.append(("Seats left", str(left)))
+        if g.id in lights:
+            fields.append(("Review", lights[g.id][0]))
         if r.calling:
             until = f"open until {until_words(r.closes_at, ctx.zone)}" if r.closes_at else "open"
             fields.append(("Call for volunteers", until))
@@ -184,6 +188,7 @@ async def directory(ctx: Ctx) -> Reply:
         f"• {r.group.name} ({r.group.slug}) — {KIND_NAMES[r.group.kind]}, {r.group.status}; members {r.members}"
         + (f", seats left {seats_left(r.group, r.members)}" if r.group.seats is not None else "")
         + ("; call for volunteers open" if r.calling else "")
+        + (f"; review: {lights[r.group.id][0]}" if r.group.id in lights else "")
         for r in rows
     )
     return titled(f"Groups ({len(rows)}):", sections, text)
@@ -261,6 +266,9 @@ async def show(ctx: Ctx) -> Reply:
     lines += [f"Also posts in: {c.name or c.channel} ({PLATFORM_NAMES.get(c.platform, c.platform)})" for c in elsewhere]
     if g.starts_on or g.ends_on:
         lines.append(runs_line(g))
+    reviewed = (await review_lights(session, [g.id])).get(g.id)
+    if reviewed is not None:
+        lines.append(f"Review: {reviewed[0]} (closed {ctx.local(reviewed[1]):%Y-%m-%d})")
     if call_id is not None:
         lines.append("Call for volunteers: open" + (f" until {until_words(closes_at, ctx.zone)}" if closes_at else ""))
     if milestones:

@@ -10,6 +10,7 @@ from handlers.command.messages import Button, Reply, Section
 from handlers.command.registry import command
 from handlers.command.timing import until_words
 from handlers.groups import KIND_NAMES, action_buttons, calling, seats_left
+from handlers.polls import LIGHTS, NO_ANSWERS, review_lights
 from storage.models import Call, Group, Membership, Suggestion, VolunteerOffer
 
 INBOX_SHOWN = 5
@@ -124,6 +125,12 @@ async def _steering(ctx: Ctx) -> list[Section]:
                 attention.append((g, "has no facilitator"))
         elif g.kind == "task" and g.id not in members and g.id not in open_calls:
             attention.append((g, f"has no members and no open call: `call {g.slug}`"))
+    lights = await review_lights(session, ids)
+    for g in groups:
+        found = lights.get(g.id)
+        if found is not None and found[0] in (*LIGHTS[1:], NO_ANSWERS):
+            why = f"review closed {ctx.local(found[1]):%Y-%m-%d}: {found[0]}"
+            attention.append((g, f"— {why}; `review {g.slug} now` asks again"))
     if attention:
         lines = "\n".join(f"• *{g.name}* {why}" for g, why in attention)
         sections.append(Section(f"*Groups needing attention*\n{lines}"))

@@ -18,7 +18,7 @@ import csv
 import io
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,11 +32,11 @@ from handlers.command.errors import UserError
 from handlers.command.forms import Field, Form
 from handlers.command.grammar import MAX_ID, Word, parse_date, parse_int, parse_time
 from handlers.command.messages import CHANNELS_BY_NAME, Button, Reply, Section, channel_ref, counted, possessive
-from handlers.command.outbox import group_rows, outbox_row
+from handlers.command.outbox import address, group_rows, member_row, outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, closing_moment, until_words
 from storage import queries
-from storage.models import Group, Member, Outbox, Poll, Vote
+from storage.models import Group, Member, Membership, Outbox, Poll, Vote
 
 MAX_OPTIONS = 25  # Slack shows at most 25 buttons in one actions block (Block Kit's limit)
 OPTION_LIMIT = 75  # Slack's longest button text (Block Kit's limit), so that every option is its own button
@@ -133,6 +133,8 @@ def card(poll: Poll, result: Tally, now: datetime, group: Group | None) -> Reply
 
 
 def _how_to_vote(poll: Poll) -> str:
+    if poll.review:
+        return f'Press an answer, or type `vote {poll.id} 2 "what would help"` to say what would help too.'
     if poll.kind == "text":
         return f'Answer by typing `vote {poll.id} "your answer"` (you can change it while the poll is open).'
     if poll.max_choices > 1:
@@ -162,6 +164,8 @@ def results_reply(poll: Poll, result: Tally, now: datetime, group: Group | None)
         body = [counted(result.votes, "answer"), *(f"• {a}" for a in result.answers)]
     else:
         body = [*bars(poll, result), counted(result.votes, "vote")]
+        if result.answers:  # a review's notes of what would help
+            body += ["What would help:", *(f"• {a}" for a in result.answers)]
     text = "\n".join([headline, *body])
     return Reply(text, sections=(Section(f"*{headline}*\n" + "\n".join(body)),))
 
@@ -454,6 +458,10 @@ def _answer(ctx: Ctx, poll: Poll, before: Vote | None) -> tuple[list[int], str |
         if text not in named:
             raise ctx.fail(f"Poll {poll.id} asks for a rating from 1 to {RATINGS}, not “{words[0].text}”.")
         return [int(text)], None
+    note = None
+    if poll.review and len(words) > 1 and words[-1].quoted:  # what would help, after the answer
+        note = ctx.limited(words[-1].text, NOTE_LIMIT, "note of what would help")
+        words = words[:-1]
     chosen: list[int] = []
     toggled: list[int] = []
     for word in words:
@@ -476,7 +484,7 @@ def _answer(ctx: Ctx, poll: Poll, before: Vote | None) -> tuple[list[int], str |
             f"Poll {poll.id} takes at most {most} from each person; that would be {len(chosen)}. "
             f"Take one back first, or type the ones you want: `vote {poll.id} …`."
         )
-    return chosen, None
+    return chosen, note
 
 
 def _option_number(ctx: Ctx, poll: Poll, named: list[str], text: str) -> int:
@@ -563,7 +571,7 @@ def _like(
 # -- closing, and the results ----------------------------------------------------------------------------------
 
 
-async def close(session: AsyncSession, poll: Poll, now: datetime) -> bool:
+async def close(session: AsyncSession, poll: Poll, now: datetime, admins: Collection[str]) -> bool:
     """Close an open poll: recorded closed (once, whoever else closes it at the same moment), its card edited to
     show the final tally, and the results posted where the card was. False if it was closed already."""
     done = await session.execute(
@@ -582,6 +590,8 @@ async def close(session: AsyncSession, poll: Poll, now: datetime) -> bool:
         for post in await _posts(session, poll.id)
     ]
     await queries.enqueue(session, rows)
+    if poll.review and group is not None:
+        await _tell_reviewers(session, poll, group, now, admins)
     return True
 
 
@@ -598,11 +608,11 @@ async def close_poll(ctx: Ctx) -> Reply:
         raise ctx.fail(f"Only the creator of poll {poll.id}, its group's chairs and the steering group can close it.")
     if poll.status == "closed":
         raise ctx.fail(f"Poll {poll.id} is closed already. `poll results {poll.id}` shows the results.")
-    await close(ctx.session, poll, ctx.now)
+    await close(ctx.session, poll, ctx.now, ctx.config.admins)
     return results_reply(poll, await tally(ctx.session, poll), ctx.now, group)
 
 
-async def close_due_polls(session: AsyncSession, now: datetime) -> int:
+async def close_due_polls(session: AsyncSession, now: datetime, admins: Collection[str]) -> int:
     """Close every open poll whose closing moment has come; how many. Run by the scheduler (and the console's
     clock): closing twice, or in two processes, closes once."""
     due = (
@@ -612,7 +622,7 @@ async def close_due_polls(session: AsyncSession, now: datetime) -> int:
     ).all()
     closed = 0
     for poll in due:
-        closed += await close(session, poll, now)
+        closed += await close(session, poll, now, admins)
     return closed
 
 
@@ -682,3 +692,176 @@ async def _csv(session: AsyncSession, poll: Poll) -> str:
     writer.writerow([inert(c) for c in header])
     writer.writerows([[inert(c) for c in line] for line in lines])
     return out.getvalue()
+
+
+# -- on-course reviews ------------------------------------------------------------------------------------------
+
+REVIEW_OPTIONS = ("On track", "At risk", "Off track")
+LIGHTS = ("🟢 on track", "🟠 at risk", "🔴 off track")  # a light always has its words beside it
+NO_ANSWERS = "⚪ no answers to its last review"
+REVIEW_OPEN = timedelta(days=7)  # how long a review takes answers
+REVIEW_EVERY = {"quarter": timedelta(days=91), "month": timedelta(days=30)}
+NOTE_LIMIT = 500  # a review answer's "what would help"
+
+
+def review_every(group: Group) -> str:
+    """How often the group is reviewed: its own choice, else quarterly for an active task group (SPEC.md §1: every
+    activity is checked during the year), never for a community."""
+    if group.review_every is not None:
+        return group.review_every
+    return "quarter" if group.kind == "task" else "off"
+
+
+async def open_review(
+    session: AsyncSession, group: Group, now: datetime, *, creator: Member | None, anonymous: bool
+) -> Poll:
+    """Open the group's on-course review: a poll of its members (on track, at risk, off track, and what would help),
+    open for `REVIEW_OPEN`, posted in its channels or, where it has none, sent to each member."""
+    poll = Poll(
+        question=f"Is {group.name} on course?",
+        kind="choice",
+        options={"labels": list(REVIEW_OPTIONS)},
+        max_choices=1,
+        anonymous=anonymous,
+        hidden=False,
+        closes_at=now + REVIEW_OPEN,
+        group_id=group.id,
+        platform=group.platform,
+        workspace=group.workspace,
+        channel=None,
+        creator_id=creator.id if creator is not None else None,
+        status="open",
+        review=True,
+        version=0,
+        created_at=now,
+    )
+    session.add(poll)
+    await session.flush()
+    shown = card(poll, Tally(0, (0, 0, 0)), now, group)
+    places = await queries.group_places(session, group)
+    key = f"poll {poll.id}: post"
+    if places:
+        rows = group_rows(group, places, shown, key=key, due=now, now=now, message_key=message_key(poll.id))
+    else:
+        people = await session.scalars(
+            select(Member).join(Membership, Membership.member_id == Member.id).where(Membership.group_id == group.id)
+        )
+        rows = [member_row(m, shown, key=f"{key} to {address(m)}", due=now, now=now) for m in people]
+    await queries.enqueue(session, rows)
+    return poll
+
+
+def light(poll: Poll, result: Tally) -> str:
+    """A closed review's light: the answer most gave (a tie counts as the worse), or that no one answered."""
+    if not result.votes:
+        return NO_ANSWERS
+    worst_first = sorted(range(len(LIGHTS)), key=lambda i: (result.counts[i], i), reverse=True)
+    return LIGHTS[worst_first[0]]
+
+
+async def review_lights(session: AsyncSession, group_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
+    """Each group's latest closed review: its light and when it closed; groups never reviewed are left out."""
+    latest = (
+        select(Poll.group_id, func.max(Poll.id).label("id"))
+        .where(Poll.review.is_(True), Poll.status == "closed", Poll.group_id.in_(group_ids))
+        .group_by(Poll.group_id)
+        .subquery()
+    )
+    polls = (await session.scalars(select(Poll).join(latest, latest.c.id == Poll.id))).all()
+    found = {}
+    for poll in polls:
+        assert poll.group_id is not None and poll.closed_at is not None
+        found[poll.group_id] = (light(poll, await tally(session, poll)), poll.closed_at)
+    return found
+
+
+async def _tell_reviewers(
+    session: AsyncSession, poll: Poll, group: Group, now: datetime, admins: Collection[str]
+) -> None:
+    """A closed review's results, to the group's chairs and the steering group, with what would help."""
+    result = await tally(session, poll)
+    notes = result.answers
+    lines = [
+        f"Review of {group.name}: {light(poll, result)} ({counted(result.votes, 'answer')}).",
+        *bars(poll, result),
+    ]
+    if notes:
+        lines += ["What would help:", *(f"• {n}" for n in notes)]
+    lines.append(f"`group {group.slug}` shows its page; `review {group.slug} now` asks again.")
+    reply = Reply("\n".join(lines))
+    chairs = await session.scalars(
+        select(Member)
+        .join(Membership, Membership.member_id == Member.id)
+        .where(Membership.group_id == group.id, Membership.role == "chair")
+    )
+    people = {m.id: m for m in [*chairs, *await queries.steering_group(session, admins)]}
+    rows = [
+        member_row(m, reply, key=f"poll {poll.id}: review to {address(m)}", due=now, now=now) for m in people.values()
+    ]
+    await queries.enqueue(session, rows)
+
+
+async def open_due_reviews(session: AsyncSession, now: datetime) -> int:
+    """Open the reviews that are due: a group that is not closed, reviewed every quarter or month
+    (`review_every`), whose last review (or, never reviewed, whose start) is that long ago. Run daily by the
+    reminders schedule, which runs each day once; scheduled reviews are anonymous, so that members answer freely."""
+    groups = (await session.scalars(select(Group).where(Group.status != "closed").with_for_update())).all()
+    last = dict(
+        (
+            await session.execute(
+                select(Poll.group_id, func.max(Poll.created_at)).where(Poll.review.is_(True)).group_by(Poll.group_id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    opened = 0
+    for group in groups:
+        every = REVIEW_EVERY.get(review_every(group))
+        since = last.get(group.id) or group.created_at
+        if every is not None and since + every <= now:
+            await open_review(session, group, now, creator=None, anonymous=True)
+            opened += 1
+    return opened
+
+
+@command(
+    "review",
+    role="chair",
+    group_word=True,
+    options=("every",),
+    reads_when=lambda args: len(args.words) <= 1 and not args.options,
+    usage="review <group> [now] [anon] [every:quarter|month|off]",
+    summary="run or schedule the group's on-course review; alone, its latest result",
+    examples=("review wellbeing now anon", "review diversity every:month", "review diversity"),
+)
+async def review(ctx: Ctx) -> Reply:
+    g = ctx.group
+    assert g is not None
+    flags = [w.text.lower() for w in ctx.args.words[1:]]
+    for flag in flags:
+        if flag not in ("now", "anon"):
+            raise ctx.fail(f"I don't understand “{flag}” here.")
+    if "anon" in flags and "now" not in flags:
+        raise ctx.fail("anon is for a review run now: `review <group> now anon`.")
+    said = []
+    every = ctx.choice("every", ("quarter", "month", "off"))
+    if every is not None:
+        g.review_every = every
+        said.append(
+            f"{g.name} is now reviewed every {every}." if every != "off" else f"{g.name} is no longer reviewed."
+        )
+    if "now" in flags:
+        poll = await open_review(ctx.session, g, ctx.now, creator=ctx.me, anonymous="anon" in flags)
+        said.append(
+            f"Opened review poll {poll.id} for {g.name}; it takes answers until "
+            f"{until_words(poll.closes_at or ctx.now, ctx.zone)}, "
+            "then its chairs and the steering group get the result."
+        )
+    if said:
+        return Reply(" ".join(said))
+    found = (await review_lights(ctx.session, [g.id])).get(g.id)
+    status = f"{found[0]} (review closed {ctx.local(found[1]):%Y-%m-%d})" if found else "not reviewed yet"
+    cadence = review_every(g)
+    when = "never on its own" if cadence == "off" else f"every {cadence}"
+    return Reply(f"{g.name}: {status}. Reviewed {when}; `review {g.slug} now` asks its members now.")

@@ -15,6 +15,7 @@ from handlers.command.messages import Reply, possessive
 from handlers.command.occurrences import Occasion, runs
 from handlers.command.outbox import address, member_row
 from handlers.command.timing import DEFAULT_TZ
+from handlers.polls import open_due_reviews
 from handlers.volunteering import close_due_calls
 from storage import queries
 from storage.db import Database
@@ -126,4 +127,8 @@ async def send_reminders(session: AsyncSession, occasion: Occasion) -> str:
                 )
             )
     await queries.enqueue(session, rows)
-    return f"reminders: {closed} calls closed on their date, {calls} closing tomorrow, {milestones} milestones due"
+    reviews = await open_due_reviews(session, now)
+    return (
+        f"reminders: {closed} calls closed on their date, {calls} closing tomorrow, {milestones} milestones due, "
+        f"{reviews} reviews opened"
+    )

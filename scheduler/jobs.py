@@ -37,7 +37,7 @@ async def run_due(
             log.info("schedule %s at %s: %s", occurrence.schedule_id, occurrence.fire_at, note)
     if schedule_id is None:
         async with db.write() as session:
-            closed = await close_due_polls(session, clock())
+            closed = await close_due_polls(session, clock(), config.admins)
         if closed:
             log.info("closed %d polls at their closing time", closed)
             ran += closed

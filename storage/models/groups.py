@@ -40,6 +40,9 @@ class Group(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # how often its on-course review runs: "quarter", "month" or "off"; None: quarterly for a task group, never
+    # for a community (handlers.polls)
+    review_every: Mapped[str | None] = mapped_column(String(10))
 
 
 class Call(Base):

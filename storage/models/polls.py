@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, one_of
@@ -27,6 +27,7 @@ class Poll(Base):
         one_of("status", POLL_STATUSES),
         CheckConstraint("max_choices >= 1", name="max_choices_positive"),
         Index("ix_polls_open_closing", "status", "closes_at"),
+        Index("ix_polls_group_review", "group_id", "review", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +45,7 @@ class Poll(Base):
     channel: Mapped[str | None] = mapped_column(String(200))
     creator_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="open")
+    review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a group's on-course review
     version: Mapped[int] = mapped_column(Integer, default=0)  # one more at every vote: names each card edit
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.polls import TALLY_EVERY, next_tick
+from handlers.reminders import ensure_reminders
 from scheduler import jobs
 from storage.db import Database
 from storage.models import Outbox, Poll, Vote
@@ -214,3 +215,51 @@ async def test_a_burst_of_votes_edits_the_card_once_a_tick(chat: Chat) -> None:
         waiting = await session.scalar(select(func.count()).where(Outbox.status == "pending"))
         votes = await session.scalar(select(func.count()).select_from(Vote))
     assert waiting == 0 and votes == 60
+
+
+async def test_a_review_reaches_the_chairs_and_steering_group_and_turns_the_light_amber(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task channel:#diversity')
+    await chat.say("Ada", "call diversity")
+    for person in ("Bea", "Cai", "Dee"):
+        await chat.say(person, "volunteer diversity")
+        await chat.say("Ada", f"accept @{person.lower()} diversity" + (" as:chair" if person == "Bea" else ""))
+    refused = await chat.say("Cai", "review diversity now")
+    assert refused.failed and "Only the chairs of Diversity" in refused.text
+    for bad in ("review diversity later", "review diversity anon", "review diversity every:week"):
+        assert (await chat.say("Bea", bad)).failed, bad
+    opened = await chat.say("Bea", "review diversity now anon")
+    assert opened.text.startswith("Opened review poll 1 for Diversity"), opened.text
+    [posted] = [d for d in await chat.deliver() if d.message_key == "poll:1"]
+    assert posted.target == "#diversity" and "Is Diversity on course?" in posted.reply.text
+    assert [b.label for b in posted.reply.all_buttons()] == ["1. On track", "2. At risk", "3. Off track"]
+    await chat.press("Cai", "2. At risk", posted.reply)
+    assert "anonymous vote" in (await chat.say("Dee", 'vote 1 2 "More time from our managers"')).text
+    await chat.say("Bea", "vote 1 1")
+    assert "not reviewed yet" in (await chat.say("Bea", "review diversity")).text
+    chat.advance(days=7, minutes=1)
+    await jobs.run_due(chat.core.db, chat.core.config, lambda: chat.now, grace=None)
+    told = {d.target_label: d.reply.text for d in await chat.deliver() if d.key.startswith("poll 1: review to")}
+    assert set(told) == {"Ada", "Bea"}  # the chair and the steering group, once each
+    assert told["Bea"].startswith("Review of Diversity: 🟠 at risk (3 answers).")
+    assert "What would help:\n• More time from our managers" in told["Bea"]
+    assert "Review: 🟠 at risk (closed 2027-01-18)" in (await chat.say("Cai", "group diversity")).text
+    assert "review: 🟠 at risk" in (await chat.say("Cai", "groups")).text
+    assert "Diversity* — review closed 2027-01-18: 🟠 at risk" in (await chat.say("Ada", "home")).text
+    assert "🟠 at risk (review closed 2027-01-18)" in (await chat.say("Bea", "review diversity")).text
+
+
+async def test_task_groups_are_reviewed_each_quarter_on_their_own_once(chat: Chat) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task channel:#diversity')
+    await chat.say("Ada", 'group new "Makers" kind:community channel:#makers')
+    await chat.say("Ada", "review makers every:month")
+    await chat.say("Ada", 'group new "Quiet" kind:task channel:#quiet')
+    await chat.say("Ada", "review quiet every:off")
+    await chat.deliver()
+    await ensure_reminders(chat.core.db, chat.now)
+    for days in (29, 31, 92):
+        chat.now = START + timedelta(days=days)
+        for _ in range(2):  # run twice, as a restart would
+            await jobs.run_due(chat.core.db, chat.core.config, lambda: chat.now, grace=timedelta(days=1))
+    async with chat.core.db.read() as session:
+        reviews = (await session.execute(select(Poll.group_id, Poll.anonymous).where(Poll.review.is_(True)))).all()
+    assert sorted(g for g, _ in reviews) == [1, 2, 2] and all(anon for _, anon in reviews)  # Diversity; Makers twice
