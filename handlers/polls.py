@@ -88,13 +88,20 @@ def is_open(poll: Poll, now: datetime) -> bool:
     return poll.status == "open" and (poll.closes_at is None or poll.closes_at > now)
 
 
+def hides_results(poll: Poll, now: datetime) -> bool:
+    """Whether the poll shows only its number of votes now: a `hidden` poll until it closes, and an anonymous one
+    too, since a tally that moves as someone votes would tell watchers what they chose."""
+    return (poll.hidden or poll.anonymous) and is_open(poll, now)
+
+
 def bars(poll: Poll, result: Tally) -> list[str]:
     """One line an option: its number and name, a bar of its share of the votes, its count and percentage."""
     lines = []
     for number, (label, count) in enumerate(zip(labels(poll), result.counts, strict=True), start=1):
         share = count / result.votes if result.votes else 0.0
         filled = round(share * BAR_WIDTH)
-        lines.append(f"{number}. {label}  {'█' * filled}{'░' * (BAR_WIDTH - filled)}  {count} ({share:.0%})")
+        name = label if poll.kind == "rating" else f"{number}. {label}"
+        lines.append(f"{name}  {'█' * filled}{'░' * (BAR_WIDTH - filled)}  {count} ({share:.0%})")
     return lines
 
 
@@ -118,9 +125,11 @@ def card(poll: Poll, result: Tally, now: datetime, group: Group | None) -> Reply
     if open_now and poll.closes_at is not None:
         about.append(f"closes {until_words(poll.closes_at, ZoneInfo(DEFAULT_TZ), label=True)}")
     lines = [" · ".join(about)]
-    showing = not (poll.hidden and open_now)
+    showing = not hides_results(poll, now)
     if poll.kind == "text":
-        lines.append(counted(result.votes, "answer") + ("" if open_now else ": `poll results` shows them"))
+        lines.append(
+            counted(result.votes, "answer") + ("" if open_now else f"; `poll results {poll.id}` shows the answers")
+        )
     elif showing:
         lines += [*bars(poll, result), counted(result.votes, "vote")]
     else:
@@ -158,8 +167,10 @@ def results_reply(poll: Poll, result: Tally, now: datetime, group: Group | None)
     open_now = is_open(poll, now)
     where = f" ({group.name})" if group is not None else ""
     headline = f"Results of poll {poll.id}{where}: {poll.question}" + (" (closed)" if not open_now else " (open)")
-    if poll.hidden and open_now:
-        body = [f"{counted(result.votes, 'vote')} so far; the results are hidden until the poll closes."]
+    if hides_results(poll, now):
+        noun = "answer" if poll.kind == "text" else "vote"
+        why = "anonymous: they" if poll.anonymous and not poll.hidden else "hidden: they"
+        body = [f"{counted(result.votes, noun)} so far; the results are {why} are shown when the poll closes."]
     elif poll.kind == "text":
         body = [counted(result.votes, "answer"), *(f"• {a}" for a in result.answers)]
     else:
@@ -206,6 +217,7 @@ POLL_FORM = Form(
 
 @command(
     "poll",
+    role="chair",  # of the group it names (checked with it), or an admin
     usage=POLL_USAGE,
     summary="post a poll with vote buttons and a live tally",
     options=("limit", "closes", "group", "kind"),
@@ -299,6 +311,8 @@ def _max_choices(ctx: Ctx, flags: set[str], kind: str, count: int) -> int:
         return count if "multi" in flags else 1
     chosen = ctx.option_int("limit", "limit of answers", high=MAX_OPTIONS)
     assert chosen is not None
+    if chosen == 1 and "multi" in flags:
+        raise ctx.fail("multi and limit:1 say opposite things: leave out one of them.", field="limit")
     if chosen > count:
         raise ctx.fail(f"limit:{chosen} is more than the poll's {counted(count, 'option')}.", field="limit")
     return chosen
@@ -317,6 +331,8 @@ def _closes(ctx: Ctx) -> datetime | None:
             moment = parse_time(value, ctx.zone.key).astimezone(UTC)
     except UserError as err:
         raise ctx.fail(f"closes: {err.message}", field="closes") from None
+    except (OverflowError, ValueError):
+        raise ctx.fail(f"closes: {value} is further ahead than Convene can count.", field="closes") from None
     if moment <= ctx.now:
         raise ctx.fail(
             f"closes: {until_words(moment, ctx.zone)} has passed; it is {ctx.local(ctx.now):%Y-%m-%d %H:%M} now.",
@@ -336,7 +352,7 @@ async def _where(ctx: Ctx) -> tuple[Group | None, str | None]:
             raise ctx.fail(err.message, field="group") from None
         if not await ctx.may_chair(group):
             raise ctx.fail(
-                f"Only the chairs of {group.name} (and the steering group) can make a poll in it.", field="group"
+                f"Only the chairs of {group.name} (and the steering group) can use `poll` for it.", field="group"
             )
         return group, None
     place = ctx.request.place
@@ -419,11 +435,24 @@ async def vote(ctx: Ctx) -> Reply:
     poll, group = await _poll(ctx, lock=True)  # votes on one poll wait for each other: limits and counts hold
     if not is_open(poll, ctx.now):
         raise _closed(ctx, poll)
+    if group is not None and await queries.membership(ctx.session, group.id, ctx.me.id) is None:
+        raise ctx.fail(f"Poll {poll.id} is for the members of {group.name} to answer.")
+    if group is not None and group.status == "closed":
+        raise ctx.fail(f"{group.name} is closed, so poll {poll.id} takes no more votes.")
     if len(ctx.args.words) < 2:
-        raise ctx.fail(f"Say your answer: {_how_to_vote(poll)}")
+        raise ctx.fail(f"Say your answer. {_how_to_vote(poll)}")
     mine = Vote.member_id == ctx.me.id if not poll.anonymous else Vote.voter == _voter(ctx, poll)
     before = await ctx.session.scalar(select(Vote).where(Vote.poll_id == poll.id, mine))
     chosen, answer = _answer(ctx, poll, before)
+    if poll.review and answer is None and before is not None:
+        answer = before.answer  # a changed answer keeps what would help
+    if not chosen and poll.kind != "text":  # the last answer taken back: no vote any more
+        if before is not None:
+            await ctx.session.delete(before)
+        poll.version += 1
+        await ctx.session.flush()
+        await _edit_card(ctx.session, poll, group, ctx.now, f"poll {poll.id}: tally {poll.version}")
+        return Reply(f"Your vote on poll {poll.id} is taken back; you can vote again while the poll is open.")
     if before is None:
         before = Vote(
             poll_id=poll.id,
@@ -466,7 +495,7 @@ def _answer(ctx: Ctx, poll: Poll, before: Vote | None) -> tuple[list[int], str |
     toggled: list[int] = []
     for word in words:
         toggle = word.text.startswith("+") and not word.quoted
-        number = _option_number(ctx, poll, named, word.text[1:] if toggle else word.text)
+        number = _option_number(ctx, poll, named, word.text[1:] if toggle else word.text, quoted=word.quoted)
         (toggled if toggle else chosen).append(number)
     if toggled and chosen:
         raise ctx.fail("Give the answers you choose, or `+n` to add or take back one, not both.")
@@ -475,8 +504,6 @@ def _answer(ctx: Ctx, poll: Poll, before: Vote | None) -> tuple[list[int], str |
         for number in toggled:
             current ^= {number}
         chosen = sorted(current)
-        if not chosen:
-            raise ctx.fail(f"That would leave you with no answer: {_how_to_vote(poll)}")
     chosen = sorted(set(chosen))
     if len(chosen) > poll.max_choices:
         most = counted(poll.max_choices, "answer")
@@ -487,12 +514,15 @@ def _answer(ctx: Ctx, poll: Poll, before: Vote | None) -> tuple[list[int], str |
     return chosen, note
 
 
-def _option_number(ctx: Ctx, poll: Poll, named: list[str], text: str) -> int:
+def _option_number(ctx: Ctx, poll: Poll, named: list[str], text: str, *, quoted: bool = False) -> int:
+    """The option a word names: quoted, by its name first (an option may be called "3"); else by its number."""
+    by_name = [n for n, label in enumerate(named, start=1) if label.casefold() == text.casefold()]
+    if quoted and by_name:
+        return by_name[0]
     if text.isdigit() and 1 <= int(text) <= len(named):
         return int(text)
-    for number, label in enumerate(named, start=1):
-        if label.casefold() == text.casefold():
-            return number
+    if by_name:
+        return by_name[0]
     raise ctx.fail(f"Poll {poll.id} has no option “{text}”: its options are numbered 1 to {len(named)}.")
 
 
@@ -502,10 +532,10 @@ def _confirmation(poll: Poll, chosen: list[int], answer: str | None) -> str:
             f"Your anonymous vote on poll {poll.id} is counted. No one can see what you chose, and this message "
             "does not say it either. You can change it while the poll is open."
         )
-    if answer is not None:
+    if poll.kind == "text":
         return f"Your answer to poll {poll.id} is recorded: “{answer}”. You can change it while the poll is open."
     named = labels(poll)
-    picked = ", ".join(named[n - 1] for n in chosen)
+    picked = ", ".join(named[n - 1] for n in chosen) + (f", and what would help: “{answer}”" if answer else "")
     return f"Your vote on poll {poll.id}: {picked}. You can change it while the poll is open."
 
 
@@ -585,9 +615,9 @@ async def close(session: AsyncSession, poll: Poll, now: datetime, admins: Collec
     await _edit_card(session, poll, group, now, f"poll {poll.id}: closed", due=now)
     results = results_reply(poll, result, now, group)
     public = Reply(results.text, sections=results.sections, private=False)
-    rows = [
+    rows = [  # a review's result goes to its chairs and the steering group (`_tell_reviewers`), not the channel
         _like(poll, post, f"poll {poll.id}: results", public, now, now, edit=False)
-        for post in await _posts(session, poll.id)
+        for post in (await _posts(session, poll.id) if not poll.review else ())
     ]
     await queries.enqueue(session, rows)
     if poll.review and group is not None:
@@ -647,16 +677,19 @@ async def poll_results(ctx: Ctx) -> Reply:
     if form not in (None, "csv"):
         raise ctx.fail(f"Results come as bars (say nothing more) or as csv, not “{ctx.args.words[1].text}”.")
     open_now = is_open(poll, ctx.now)
-    if open_now and not await _may_run(ctx, poll, group):
+    runs_it = await _may_run(ctx, poll, group)
+    if open_now and not runs_it and (poll.kind == "text" or poll.review):
         raise ctx.fail(
             f"Poll {poll.id} is open: its results are for its creator, its group's chairs and the steering group "
             "until it closes."
         )
     result = await tally(ctx.session, poll)
+    if poll.review and not runs_it:  # what would help is for the chairs and the steering group
+        result = Tally(result.votes, result.counts)
     if form is None:
         return results_reply(poll, result, ctx.now, group)
-    if poll.hidden and open_now:
-        raise ctx.fail(f"Poll {poll.id} hides its results until it closes; its CSV comes then.")
+    if hides_results(poll, ctx.now):
+        raise ctx.fail(f"Poll {poll.id} shows its results when it closes; its CSV comes then.")
     return Reply(f"Poll {poll.id} as CSV (paste it into a spreadsheet):\n```\n{await _csv(ctx.session, poll)}```")
 
 
@@ -782,7 +815,8 @@ async def _tell_reviewers(
     result = await tally(session, poll)
     notes = result.answers
     lines = [
-        f"Review of {group.name}: {light(poll, result)} ({counted(result.votes, 'answer')}).",
+        f"Review of {group.name}: {light(poll, result)}"
+        + (f" ({counted(result.votes, 'answer')})." if result.votes else "."),
         *bars(poll, result),
     ]
     if notes:
@@ -815,11 +849,12 @@ async def open_due_reviews(session: AsyncSession, now: datetime) -> int:
         .tuples()
         .all()
     )
+    peopled = set(await session.scalars(select(Membership.group_id).distinct()))  # a group of no one: nothing to ask
     opened = 0
     for group in groups:
         every = REVIEW_EVERY.get(review_every(group))
         since = last.get(group.id) or group.created_at
-        if every is not None and since + every <= now:
+        if every is not None and since + every <= now and group.id in peopled:
             await open_review(session, group, now, creator=None, anonymous=True)
             opened += 1
     return opened
@@ -852,6 +887,14 @@ async def review(ctx: Ctx) -> Reply:
             f"{g.name} is now reviewed every {every}." if every != "off" else f"{g.name} is no longer reviewed."
         )
     if "now" in flags:
+        waiting = await ctx.session.scalar(
+            select(Poll).where(Poll.group_id == g.id, Poll.review.is_(True), Poll.status == "open")
+        )
+        if waiting is not None and is_open(waiting, ctx.now):
+            raise ctx.fail(
+                f"Review poll {waiting.id} of {g.name} is open until "
+                f"{until_words(waiting.closes_at or ctx.now, ctx.zone)}: its answers come then."
+            )
         poll = await open_review(ctx.session, g, ctx.now, creator=ctx.me, anonymous="anon" in flags)
         said.append(
             f"Opened review poll {poll.id} for {g.name}; it takes answers until "
@@ -863,5 +906,5 @@ async def review(ctx: Ctx) -> Reply:
     found = (await review_lights(ctx.session, [g.id])).get(g.id)
     status = f"{found[0]} (review closed {ctx.local(found[1]):%Y-%m-%d})" if found else "not reviewed yet"
     cadence = review_every(g)
-    when = "never on its own" if cadence == "off" else f"every {cadence}"
-    return Reply(f"{g.name}: {status}. Reviewed {when}; `review {g.slug} now` asks its members now.")
+    when = "Not reviewed on its own" if cadence == "off" else f"Reviewed every {cadence}"
+    return Reply(f"{g.name}: {status}. {when}; `review {g.slug} now` asks its members now.")

@@ -111,6 +111,11 @@ async def test_nothing_links_an_anonymous_vote_to_its_voter(
     for sent in chat.recorder.sent:
         if "poll" in sent.key:
             assert not any(p in sent.reply.text for p in people)
+    hidden = (await chat.say("Ada", "poll results 1")).text  # an anonymous tally moves only when it closes
+    assert "12 votes so far; the results are anonymous" in hidden and "█" not in hidden
+    await chat.say("Ada", "poll close 1")
+    await chat.say("Ada", "poll close 2")
+    await chat.deliver()
     shown = [(await chat.say("Ada", c)).text for c in ("poll results 1", "poll results 1 csv", "poll results 2 csv")]
     assert "voter" not in shown[1] and "answer 3" in shown[2]
     assert not any(p in s for s in shown for p in people)

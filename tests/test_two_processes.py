@@ -37,6 +37,7 @@ class Case:
 
 def cases(x: str) -> list[Case]:
     """The cases, with names of their own for each direction (`x`)."""
+    poll = {"a": 1, "b": 2}
     return [
         Case([("Ada", f'group new "Alpha {x}" kind:community')], ("Bea", "groups"), lambda _: f"Alpha {x} (alpha-{x})"),
         Case([(f"Joe{x}", f"join alpha-{x}")], ("Bea", f"group alpha-{x}"), lambda _: "Members: 1"),
@@ -63,6 +64,12 @@ def cases(x: str) -> list[Case]:
         ),
         Case([("Ada", f"prompts task-{x} off")], ("Ada", f"prompts task-{x}"), lambda _: "has no prompts scheduled"),
         Case([(f"Pro{x}", f'profile institution:"Library {x}"')], (f"Pro{x}", "profile"), lambda _: f"Library {x}"),
+        Case(  # the first direction makes poll 1, the second poll 2
+            [("Ada", f'poll "Lunch {x}?" "Yes" "No" group:alpha-{x}'), (f"Joe{x}", f"vote {poll[x]} yes")],
+            ("Ada", f"poll results {poll[x]}"),
+            lambda _: "1. Yes  ██████████  1 (100%)",
+        ),
+        Case([("Ada", f"review task-{x} every:month")], ("Ada", f"review task-{x}"), lambda _: "Reviewed every month"),
     ]
 
 

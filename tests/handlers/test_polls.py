@@ -46,6 +46,8 @@ async def test_a_poll_is_posted_in_its_groups_channel_with_a_button_an_option(ch
         ('poll "Q" "A" "B" closes:2027-01-10 group:wellbeing', "closes: the end of 2027-01-10 has passed"),
         ('poll "Q" "A" "B" closes:"2027-01-11 09:00" group:wellbeing', "closes: 2027-01-11 09:00 has passed"),
         ('poll "Q" "A" "B" closes:soon group:wellbeing', "closes: “soon” is not a time"),
+        ('poll "Q" "A" "B" closes:9999-12-31 group:wellbeing', "further ahead than Convene can count"),
+        ('poll "Q" "A" "B" multi limit:1 group:wellbeing', "multi and limit:1 say opposite things"),
         ('poll "Q" kind:rating "A" group:wellbeing', "A rating poll has no options of its own"),
         ('poll "Q" kind:text multi group:wellbeing', "A text poll takes one answer from each person"),
         ('poll "Q" "A" "B" maybe group:wellbeing', "I don't understand “maybe” here"),
@@ -65,7 +67,7 @@ async def test_bad_polls_are_refused_naming_the_problem(chat: Chat, command: str
 async def test_only_the_groups_chairs_and_the_steering_group_make_polls_in_it(chat: Chat) -> None:
     await community(chat, "Bea")
     reply = await chat.say("Bea", 'poll "Q" "A" "B" group:wellbeing')
-    assert reply.failed and "Only the chairs of Wellbeing" in reply.text
+    assert reply.failed and "Only the chairs of Wellbeing (and the steering group) can use `poll` for it" in reply.text
     reply = await chat.say("Bea", 'poll "Q" "A" "B"')
     assert reply.failed and "Say which of your groups the poll is for, with group:" in reply.text
     assert (await chat.say("Ada", 'poll "Q" "A" "B"')).text.startswith("Posted poll 1 in #announcements.")
@@ -109,6 +111,10 @@ async def test_a_multi_answer_poll_takes_answers_back_and_keeps_its_limit(chat: 
     assert full.failed and "takes at most 2 answers" in full.text
     assert (await chat.press("Bea", "1. Cataloguing", posted.reply)).text.startswith("Your vote on poll 1: Archives.")
     assert "vote on poll 1: Cataloguing, Outreach." in (await chat.say("Bea", "vote 1 1 2")).text
+    await chat.press("Bea", "1. Cataloguing", posted.reply)
+    assert "is taken back" in (await chat.press("Bea", "2. Outreach", posted.reply)).text  # the last one
+    async with chat.core.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Vote)) == 0
 
 
 async def test_rating_and_text_polls(chat: Chat) -> None:
@@ -140,7 +146,9 @@ async def test_hidden_results_stay_hidden_from_everyone_until_the_poll_closes(ch
 async def test_open_results_are_for_the_creator_chairs_and_steering_group(chat: Chat) -> None:
     await community(chat, "Bea")
     await chat.say("Ada", 'poll "Q" "A" "B" group:wellbeing')
-    refused = await chat.say("Bea", "poll results 1")
+    await chat.say("Ada", 'poll "Say" kind:text group:wellbeing')
+    assert "0 votes" in (await chat.say("Bea", "poll results 1")).text  # its card shows the tally anyway
+    refused = await chat.say("Bea", "poll results 2")
     assert refused.failed and "its results are for its creator" in refused.text
     assert (await chat.say("Bea", "poll close 1")).failed
     await chat.say("Ada", "poll close 1")
@@ -229,6 +237,10 @@ async def test_a_review_reaches_the_chairs_and_steering_group_and_turns_the_ligh
         assert (await chat.say("Bea", bad)).failed, bad
     opened = await chat.say("Bea", "review diversity now anon")
     assert opened.text.startswith("Opened review poll 1 for Diversity"), opened.text
+    again = await chat.say("Bea", "review diversity now")
+    assert again.failed and "Review poll 1 of Diversity is open until" in again.text
+    outsider = await chat.say("Ada", "vote 1 1")  # the steering group sees it, but it is the members' to answer
+    assert outsider.failed and "for the members of Diversity to answer" in outsider.text
     [posted] = [d for d in await chat.deliver() if d.message_key == "poll:1"]
     assert posted.target == "#diversity" and "Is Diversity on course?" in posted.reply.text
     assert [b.label for b in posted.reply.all_buttons()] == ["1. On track", "2. At risk", "3. Off track"]
@@ -252,6 +264,11 @@ async def test_task_groups_are_reviewed_each_quarter_on_their_own_once(chat: Cha
     await chat.say("Ada", 'group new "Diversity" kind:task channel:#diversity')
     await chat.say("Ada", 'group new "Makers" kind:community channel:#makers')
     await chat.say("Ada", "review makers every:month")
+    await chat.say("Ada", "join makers")
+    await chat.say("Ada", "call diversity")
+    await chat.say("Bea", "volunteer diversity")
+    await chat.say("Ada", "accept @bea diversity")
+    await chat.say("Ada", 'group new "Empty" kind:task channel:#empty')  # no one to ask: not reviewed
     await chat.say("Ada", 'group new "Quiet" kind:task channel:#quiet')
     await chat.say("Ada", "review quiet every:off")
     await chat.deliver()
