@@ -223,13 +223,14 @@ POLL_FORM = Form(
     options=("limit", "closes", "group", "kind"),
     form=POLL_FORM,
     examples=(
-        'poll "Which day suits?" "Tuesday" "Thursday" group:wellbeing closes:"2027-01-15 17:00"',
+        'poll "Which day suits?" "Tuesday" "Thursday" group:wellbeing',
         'poll "How useful was the session?" kind:rating anon group:diversity',
     ),
 )
 async def new_poll(ctx: Ctx) -> Reply:
     """Chairs of the group named with `group:` (and admins) make a poll in it; an admin may also make one in the
     channel they type in, or in the announcements channel."""
+    group, channel = await _where(ctx)  # who may make it there comes before what is wrong with it
     words = ctx.args.words
     if not words:
         raise ctx.fail("Give the poll's question in quotes, then its options, each in quotes.")
@@ -257,7 +258,6 @@ async def new_poll(ctx: Ctx) -> Reply:
     count = len(options) if kind == "choice" else (RATINGS if kind == "rating" else 1)
     max_choices = _max_choices(ctx, flags, kind, count)
     closes_at = _closes(ctx)
-    group, channel = await _where(ctx)
     poll = Poll(
         question=question,
         kind=kind,
