@@ -19,7 +19,7 @@ import io
 import math
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -441,7 +441,8 @@ async def vote(ctx: Ctx) -> Reply:
         raise ctx.fail(f"{group.name} is closed, so poll {poll.id} takes no more votes.")
     if len(ctx.args.words) < 2:
         raise ctx.fail(f"Say your answer. {_how_to_vote(poll)}")
-    mine = Vote.member_id == ctx.me.id if not poll.anonymous else Vote.voter == _voter(ctx, poll)
+    voter = ctx.config.sealer.pseudonym("vote", poll.id, ctx.me.id) if poll.anonymous else None
+    mine = Vote.voter == voter if voter is not None else Vote.member_id == ctx.me.id
     before = await ctx.session.scalar(select(Vote).where(Vote.poll_id == poll.id, mine))
     chosen, answer = _answer(ctx, poll, before)
     if poll.review and answer is None and before is not None:
@@ -457,7 +458,7 @@ async def vote(ctx: Ctx) -> Reply:
         before = Vote(
             poll_id=poll.id,
             member_id=None if poll.anonymous else ctx.me.id,
-            voter=_voter(ctx, poll) if poll.anonymous else None,
+            voter=voter,
             choices={"chosen": chosen},
             answer=answer,
         )
@@ -468,10 +469,6 @@ async def vote(ctx: Ctx) -> Reply:
     await ctx.session.flush()
     await _edit_card(ctx.session, poll, group, ctx.now, f"poll {poll.id}: tally {poll.version}")
     return Reply(_confirmation(poll, chosen, answer))
-
-
-def _voter(ctx: Ctx, poll: Poll) -> str:
-    return ctx.config.sealer.pseudonym("vote", poll.id, ctx.me.id)
 
 
 def _answer(ctx: Ctx, poll: Poll, before: Vote | None) -> tuple[list[int], str | None]:
@@ -614,7 +611,7 @@ async def close(session: AsyncSession, poll: Poll, now: datetime, admins: Collec
     result = await tally(session, poll)
     await _edit_card(session, poll, group, now, f"poll {poll.id}: closed", due=now)
     results = results_reply(poll, result, now, group)
-    public = Reply(results.text, sections=results.sections, private=False)
+    public = replace(results, private=False)
     rows = [  # a review's result goes to its chairs and the steering group (`_tell_reviewers`), not the channel
         _like(poll, post, f"poll {poll.id}: results", public, now, now, edit=False)
         for post in (await _posts(session, poll.id) if not poll.review else ())
