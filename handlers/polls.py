@@ -32,11 +32,12 @@ from handlers.command.errors import UserError
 from handlers.command.forms import Field, Form
 from handlers.command.grammar import MAX_ID, Word, parse_date, parse_int, parse_time
 from handlers.command.messages import CHANNELS_BY_NAME, Button, Reply, Section, channel_ref, counted, possessive
+from handlers.command.occurrences import Occasion, rule_of, runs, set_rule
 from handlers.command.outbox import address, group_rows, member_row, outbox_row
 from handlers.command.registry import command
-from handlers.command.timing import DEFAULT_TZ, closing_moment, until_words
+from handlers.command.timing import DEFAULT_TZ, Rule, closing_moment, describe, first_words, until_words
 from storage import queries
-from storage.models import Group, Member, Membership, Outbox, Poll, Vote
+from storage.models import Group, Member, Membership, Outbox, Poll, Schedule, Vote
 
 MAX_OPTIONS = 25  # Slack shows at most 25 buttons in one actions block (Block Kit's limit)
 OPTION_LIMIT = 75  # Slack's longest button text (Block Kit's limit), so that every option is its own button
@@ -46,9 +47,10 @@ RATINGS = 5  # a rating poll asks for 1 to 5
 FLAGS = ("multi", "anon", "hidden")
 TALLY_EVERY = timedelta(seconds=2)  # a card's tally is edited at most once a tick
 BAR_WIDTH = 10
+SERIES_SHOWN = 10  # a recurring poll's latest polls listed by `poll results`
 POLL_USAGE = (
     'poll "<question>" "<option>" "<option>"… [multi|limit:N] [anon] [hidden] [closes:…] [group:…] '
-    "[kind:choice|rating|text]"
+    '[kind:choice|rating|text] [every:…|cron:"…" [tz:…] [holidays:skip|post]]'
 )
 VOTE_USAGE = 'vote <id> <option>…  ·  vote <id> <1-5>  ·  vote <id> "<answer>"'
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula (OWASP: CSV injection)
@@ -74,6 +76,11 @@ def labels(poll: Poll) -> list[str]:
     if poll.kind == "rating":
         return [str(n) for n in range(1, RATINGS + 1)]
     return list(poll.options.get("labels", [])) if poll.kind == "choice" else []
+
+
+def no_votes(poll: Poll) -> Tally:
+    """The tally of a poll no one has voted in yet."""
+    return Tally(0, (0,) * len(labels(poll)))
 
 
 async def tally(session: AsyncSession, poll: Poll) -> Tally:
@@ -210,6 +217,12 @@ POLL_FORM = Form(
         Field("group", "Group", required=True, hint="The group's name or short name: the poll goes to its channels."),
         Field("limit", "Most options one person may choose", "number"),
         Field("closes", "Closes", hint="YYYY-MM-DD HH:MM in your time, or YYYY-MM-DD for the end of that day."),
+        Field(
+            "every",
+            "Repeats",
+            hint='Leave empty for a poll posted once. To post it again and again: month, "first monday 10:00", '
+            '"friday 16:00"; each stays open until the next.',
+        ),
     ),
     submit="Post",
 )
@@ -220,11 +233,12 @@ POLL_FORM = Form(
     role="chair",  # of the group it names (checked with it), or an admin
     usage=POLL_USAGE,
     summary="post a poll with vote buttons and a live tally",
-    options=("limit", "closes", "group", "kind"),
+    options=("limit", "closes", "group", "kind", "every", "cron", "tz", "holidays"),
     form=POLL_FORM,
     examples=(
         'poll "Which day suits?" "Tuesday" "Thursday" group:wellbeing',
         'poll "How useful was the session?" kind:rating anon group:diversity',
+        'poll "How is the group going for you?" kind:rating anon group:wellbeing every:"first monday 10:00"',
     ),
 )
 async def new_poll(ctx: Ctx) -> Reply:
@@ -257,6 +271,8 @@ async def new_poll(ctx: Ctx) -> Reply:
         raise ctx.fail(f"A {kind} poll has no options of its own: leave them out, or say kind:choice.", field="options")
     count = len(options) if kind == "choice" else (RATINGS if kind == "rating" else 1)
     max_choices = _max_choices(ctx, flags, kind, count)
+    ruled = ctx.schedule_rule()
+    _check_recurrence(ctx, ruled)
     closes_at = _closes(ctx)
     poll = Poll(
         question=question,
@@ -267,18 +283,20 @@ async def new_poll(ctx: Ctx) -> Reply:
         hidden="hidden" in flags,
         closes_at=closes_at,
         group_id=group.id if group is not None else None,
-        platform=ctx.me.platform if group is None else group.platform,
-        workspace=ctx.me.workspace if group is None else group.workspace,
+        platform=ctx.request.speaker.platform if group is None else group.platform,
+        workspace=ctx.request.speaker.workspace if group is None else group.workspace,
         channel=channel,
         creator_id=ctx.me.id,
-        status="open",
+        status="open" if ruled is None else "recurring",
         version=0,
         created_at=ctx.now,
     )
     ctx.session.add(poll)
     await ctx.session.flush()
-    shown = card(poll, Tally(0, (0,) * len(labels(poll))), ctx.now, group)
-    where = await _post(ctx, poll, group, shown)
+    if ruled is not None:
+        return await _schedule(ctx, poll, group, *ruled)
+    shown = card(poll, no_votes(poll), ctx.now, group)
+    where = await _post(ctx.session, poll, group, shown, ctx.now)
     after = f"It closes at {until_words(closes_at, ctx.zone)}. " if closes_at else ""
     lead = f"Posted poll {poll.id} {where}. " if where else f"Made poll {poll.id}, with no channel to post it in. "
     return Reply(
@@ -366,19 +384,195 @@ async def _where(ctx: Ctx) -> tuple[Group | None, str | None]:
     return None, channel
 
 
-async def _post(ctx: Ctx, poll: Poll, group: Group | None, shown: Reply) -> str | None:
-    """Queue the card where the poll belongs; where that is, in words (None: nowhere to post it)."""
+async def _post(session: AsyncSession, poll: Poll, group: Group | None, shown: Reply, now: datetime) -> str | None:
+    """Queue the card where the poll belongs (its group's channels, each on its own platform, or its channel);
+    where that is, in words (None: nowhere to post it)."""
     key = f"poll {poll.id}: post"
     if group is None:
         assert poll.channel is not None
-        await ctx.post(channel=poll.channel, reply=shown, key=key, message_key=message_key(poll.id))
+        row = outbox_row(
+            key=key,
+            platform=poll.platform,
+            workspace=poll.workspace,
+            target_kind="channel",
+            target=poll.channel,
+            label=poll.channel,
+            reply=shown,
+            due=now,
+            now=now,
+            message_key=message_key(poll.id),
+        )
+        await queries.enqueue(session, [row])
         return f"in {channel_ref(poll.channel)}"
-    places = await queries.group_places(ctx.session, group)
+    places = await queries.group_places(session, group)
     if not places:
         return None
-    rows = group_rows(group, places, shown, key=key, due=ctx.now, now=ctx.now, message_key=message_key(poll.id))
-    await queries.enqueue(ctx.session, rows)
+    rows = group_rows(group, places, shown, key=key, due=now, now=now, message_key=message_key(poll.id))
+    await queries.enqueue(session, rows)
+    return _in_channels(group, places)
+
+
+def _in_channels(group: Group, places: Sequence[object]) -> str:
     return f"in {possessive(group.name)} " + ("channel" if len(places) == 1 else "channels")
+
+
+# -- recurring polls ------------------------------------------------------------------------------------------
+#
+# A recurring poll is a template (a poll whose status is `recurring`, never posted or voted on) and a `polls`
+# schedule whose scope names it. Each occurrence copies the template into a poll of its own, which stays open until
+# the next occurrence is posted; its card and results are those of any poll.
+
+
+def _check_recurrence(ctx: Ctx, ruled: tuple[Rule, str] | None) -> None:
+    if ruled is None:
+        for name in ("tz", "holidays"):
+            if ctx.option(name) is not None:
+                raise ctx.fail(f"{name}: goes with every: or cron:, for a poll posted again and again.", field=name)
+        return
+    if ctx.option("closes") is not None:
+        raise ctx.fail(
+            "A recurring poll closes each time the next one is posted: leave out closes:, or every: for one poll.",
+            field="closes",
+        )
+
+
+def _series_scope(template_id: int) -> str:
+    return f"poll {template_id}"
+
+
+async def _schedule(ctx: Ctx, template: Poll, group: Group | None, rule: Rule, typed: str) -> Reply:
+    """Schedule the recurring poll `template` (just made): a `polls` schedule posts a copy at each occurrence."""
+    places = await queries.group_places(ctx.session, group) if group is not None else []
+    where = (
+        f"in {channel_ref(template.channel)}"
+        if group is None and template.channel is not None
+        else _in_channels(group, places)
+        if group is not None and places
+        else None
+    )
+    if where is None or rule.next_after(ctx.now) is None:
+        name = group.name if group is not None else "The poll"
+        raise ctx.fail(
+            f"{name} has no channel to post the poll in." if where is None else f"{typed} never comes round again."
+        )
+    schedule = Schedule(
+        kind="polls",
+        scope=_series_scope(template.id),
+        group_id=template.group_id,
+        platform=template.platform,
+        workspace=template.workspace,
+        created_by=ctx.me.id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(schedule)
+    set_rule(schedule, rule, typed, ctx.now)
+    return Reply(
+        f"Recurring poll {template.id} will be posted {where}: {describe(rule)}.{first_words(rule, ctx.now)} "
+        "Each time it is a poll of its own, open until the next is posted. "
+        f"`poll results {template.id}` lists them; `poll close {template.id}` stops it."
+    )
+
+
+async def _series_schedule(session: AsyncSession, template: Poll) -> Schedule | None:
+    return await session.scalar(
+        select(Schedule).where(Schedule.kind == "polls", Schedule.scope == _series_scope(template.id))
+    )
+
+
+@runs("polls")
+async def post_occurrence(session: AsyncSession, occasion: Occasion) -> str:
+    """One occurrence of a recurring poll: a copy of its template, posted where the template says, open until the
+    schedule's next occurrence (or `REVIEW_OPEN` if there is none)."""
+    schedule = occasion.schedule
+    template = await session.get(Poll, int(schedule.scope.removeprefix("poll ")))
+    if template is None or template.status != "recurring":
+        return "the recurring poll was stopped"
+    group = await session.get(Group, template.group_id) if template.group_id else None
+    if group is not None and group.status == "closed":
+        return f"not posted: {group.name} is closed"
+    poll = Poll(
+        question=template.question,
+        kind=template.kind,
+        options=dict(template.options),
+        max_choices=template.max_choices,
+        anonymous=template.anonymous,
+        hidden=template.hidden,
+        closes_at=rule_of(schedule).next_after(occasion.fire_at) or occasion.fire_at + REVIEW_OPEN,
+        group_id=template.group_id,
+        platform=template.platform,
+        workspace=template.workspace,
+        channel=template.channel,
+        creator_id=template.creator_id,
+        status="open",
+        version=0,
+        series_id=template.id,
+        created_at=occasion.now,
+    )
+    session.add(poll)
+    await session.flush()
+    where = await _post(session, poll, group, card(poll, no_votes(poll), occasion.now, group), occasion.now)
+    return f"posted poll {poll.id} {where}" if where else f"made poll {poll.id}, with no channel to post it in"
+
+
+async def _occurrences(session: AsyncSession, template: Poll) -> list[tuple[Poll, int]]:
+    """The polls a recurring poll has posted, newest first, each with its number of votes."""
+    votes = select(func.count()).where(Vote.poll_id == Poll.id).scalar_subquery()
+    query = select(Poll, votes).where(Poll.series_id == template.id).order_by(Poll.id.desc())
+    return [(poll, count) for poll, count in (await session.execute(query)).tuples()]
+
+
+async def _series_state(ctx: Ctx, template: Poll) -> str:
+    """Where a recurring poll is: its latest poll, or when its first comes."""
+    latest = await ctx.session.scalar(select(func.max(Poll.id)).where(Poll.series_id == template.id))
+    if latest is not None:
+        return f"its latest is poll {latest}"
+    schedule = await _series_schedule(ctx.session, template)
+    nxt = rule_of(schedule).next_after(ctx.now) if schedule is not None and schedule.active else None
+    return (
+        f"the first is posted on {ctx.local(nxt):%A %Y-%m-%d at %H:%M}"
+        if nxt
+        else "it was stopped before it was posted"
+    )
+
+
+async def _series_results(ctx: Ctx, template: Poll) -> Reply:
+    schedule = await _series_schedule(ctx.session, template)
+    how = describe(rule_of(schedule)) if schedule is not None else "not scheduled"
+    state = "" if schedule is not None and schedule.active else " (stopped)"
+    headline = f"Recurring poll {template.id}: {template.question}{state}"
+    rows = await _occurrences(ctx.session, template)
+    lines = [f"Posted {how}."]
+    shown = rows[:SERIES_SHOWN]
+    lines += [
+        f"• poll {poll.id}, {ctx.local(poll.created_at):%Y-%m-%d}: {counted(votes, 'vote')}"
+        + ("" if poll.status == "closed" else " (open)")
+        for poll, votes in shown
+    ]
+    if not rows:
+        lines.append(f"Not posted yet: {await _series_state(ctx, template)}.")
+    elif len(rows) > len(shown):
+        lines.append(f"…and {len(rows) - len(shown)} before them.")
+    if rows:
+        lines.append(f"`poll results {rows[0][0].id}` shows one of them.")
+    return Reply("\n".join([headline, *lines]), sections=(Section(f"*{headline}*\n" + "\n".join(lines)),))
+
+
+async def _stop_series(ctx: Ctx, template: Poll) -> Reply:
+    schedule = await _series_schedule(ctx.session, template)
+    if schedule is None or not schedule.active:
+        raise ctx.fail(f"Recurring poll {template.id} is stopped already.")
+    schedule.active, schedule.updated_at = False, ctx.now
+    template.closed_at = ctx.now
+    latest = await ctx.session.scalar(
+        select(Poll).where(Poll.series_id == template.id, Poll.status == "open").order_by(Poll.id.desc()).limit(1)
+    )
+    still = (
+        f" Poll {latest.id} stays open until {until_words(latest.closes_at, ctx.zone)}: `poll close {latest.id}` "
+        "closes it now."
+        if latest is not None and latest.closes_at is not None
+        else ""
+    )
+    return Reply(f"Recurring poll {template.id} is stopped: it will not be posted again.{still}")
 
 
 # -- finding a poll, and who may do what with it --------------------------------------------------------------
@@ -433,6 +627,11 @@ async def _may_run(ctx: Ctx, poll: Poll, group: Group | None) -> bool:
 )
 async def vote(ctx: Ctx) -> Reply:
     poll, group = await _poll(ctx, lock=True)  # votes on one poll wait for each other: limits and counts hold
+    if poll.status == "recurring":
+        raise ctx.fail(
+            f"Poll {poll.id} is a recurring poll: each time it is posted it is a poll of its own, and "
+            f"{await _series_state(ctx, poll)}."
+        )
     if not is_open(poll, ctx.now):
         raise _closed(ctx, poll)
     if group is not None and await queries.membership(ctx.session, group.id, ctx.me.id) is None:
@@ -633,6 +832,8 @@ async def close_poll(ctx: Ctx) -> Reply:
     ctx.no_more_words(1)
     if not await _may_run(ctx, poll, group):
         raise ctx.fail(f"Only the creator of poll {poll.id}, its group's chairs and the steering group can close it.")
+    if poll.status == "recurring":
+        return await _stop_series(ctx, poll)
     if poll.status == "closed":
         raise ctx.fail(f"Poll {poll.id} is closed already. `poll results {poll.id}` shows the results.")
     await close(ctx.session, poll, ctx.now, ctx.config.admins)
@@ -673,6 +874,8 @@ async def poll_results(ctx: Ctx) -> Reply:
     form = ctx.args.words[1].text.lower() if len(ctx.args.words) > 1 else None
     if form not in (None, "csv"):
         raise ctx.fail(f"Results come as bars (say nothing more) or as csv, not “{ctx.args.words[1].text}”.")
+    if poll.status == "recurring":
+        return await _series_results(ctx, poll)
     open_now = is_open(poll, ctx.now)
     runs_it = await _may_run(ctx, poll, group)
     if open_now and not runs_it and (poll.kind == "text" or poll.review):
@@ -767,7 +970,7 @@ async def open_review(
     )
     session.add(poll)
     await session.flush()
-    shown = card(poll, Tally(0, (0, 0, 0)), now, group)
+    shown = card(poll, no_votes(poll), now, group)
     places = await queries.group_places(session, group)
     key = f"poll {poll.id}: post"
     if places:

@@ -17,9 +17,12 @@ from storage.models import Group, Outbox, Schedule
 
 
 async def describe_schedule(session: AsyncSession, schedule: Schedule) -> str:
-    what = {"prompts": "Networking prompts", "pairing": "Pairing rounds", "reminders": "Deadline reminders"}[
-        schedule.kind
-    ]
+    what = {
+        "prompts": "Networking prompts",
+        "pairing": "Pairing rounds",
+        "reminders": "Deadline reminders",
+        "polls": f"Recurring {schedule.scope}",  # scope `poll <template id>`
+    }[schedule.kind]
     if schedule.group_id is not None:
         group = await session.get(Group, schedule.group_id)
         what += f" for {group.name}" if group else ""
@@ -35,7 +38,7 @@ async def describe_schedule(session: AsyncSession, schedule: Schedule) -> str:
     role="admin",
     writes=False,
     usage="schedules",
-    summary="what Convene will do next on its own: prompts, pairing rounds, reminders",
+    summary="what Convene will do next on its own: prompts, pairing rounds, reminders, recurring polls",
     examples=("schedules",),
 )
 async def list_schedules(ctx: Ctx) -> Reply:

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.errors import UserError
-from handlers.command.grammar import MAX_ID, Args, Word, closest, parse_date, parse_int
+from handlers.command.grammar import MAX_ID, Args, Word, closest, parse_date, parse_int, zone
 from handlers.command.messages import Reply, Request
 from handlers.command.outbox import group_rows, member_row, outbox_row, sealed_row
 from handlers.command.registry import Command
 from handlers.command.sealing import Sealer
-from handlers.command.timing import DEFAULT_TZ
+from handlers.command.timing import DEFAULT_TZ, Rule, first_anchor, parse_cron, parse_every
 from storage import queries
 from storage.models import Group, Member
 
@@ -127,6 +127,31 @@ class Ctx:
         if value.lower() not in allowed:
             raise self.fail(f"{name}: must be one of {', '.join(allowed)}, not “{value}”.", field=name)
         return value.lower()
+
+    def schedule_rule(self) -> tuple[Rule, str] | None:
+        """The rule that `every:` or `cron:` gives, with `tz:` (the speaker's zone by default: SPEC.md §3) and
+        `holidays:skip|post` (skip by default: §5), and the rule as typed (`every:"monday 10:00"`, for
+        `schedules.rule`); None when neither is given. Raises CommandFailed for both given, or for a rule or
+        zone that does not read."""
+        every, cron = self.option("every"), self.option("cron")
+        if every is None and cron is None:
+            return None
+        if every is not None and cron is not None:
+            raise self.fail("Give either every: or cron:, not both.")
+        tz = self.option("tz") or self.me.tz or DEFAULT_TZ
+        try:
+            zone(tz)
+        except UserError as err:
+            raise self.fail(err.message, field="tz") from None
+        try:
+            expr, weeks = parse_every(every) if every is not None else (parse_cron(cron or "", tz), 1)
+        except UserError as err:
+            raise self.fail(err.message, field="every" if every is not None else "cron") from None
+        skip = self.choice("holidays", ("skip", "post"), "skip") == "skip"
+        rule = Rule(expr, weeks, first_anchor(expr, tz, self.now, skip_holidays=skip), tz, skip)
+        # as typed (cron: in standard cron; `rule.cron` as the trigger reads it)
+        typed = f'every:"{every}"' if every is not None else f'cron:"{" ".join((cron or "").split())}"'
+        return rule, typed
 
     def free_text(self, start: int, limit: int, what: str, *, field: str | None = None) -> str:
         """The words from `start` on as one text (a title typed without quotes is welcome), at most `limit`

@@ -61,6 +61,18 @@ def rule_of(schedule: Schedule) -> Rule:
     return Rule(schedule.cron, schedule.every_weeks, schedule.anchor, schedule.tz, schedule.skip_holidays)
 
 
+def set_rule(schedule: Schedule, rule: Rule, typed: str, now: datetime) -> None:
+    """Give `schedule` the rule (as evaluated, and as typed, for people to read) and turn it on, counting its
+    occurrences from `now` (UTC)."""
+    schedule.rule, schedule.cron, schedule.every_weeks, schedule.anchor = (
+        typed,
+        rule.cron,
+        rule.every_weeks,
+        rule.anchor,
+    )
+    schedule.tz, schedule.skip_holidays, schedule.active, schedule.updated_at = rule.tz, rule.skip_holidays, True, now
+
+
 # -- what is due -------------------------------------------------------------------------------------------
 
 

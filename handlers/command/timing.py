@@ -53,6 +53,22 @@ _DAYS = {
 }
 _DAY_SETS = {"weekday": "mon-fri", "weekdays": "mon-fri", "day": "*", "daily": "*", "week": "mon", "weekly": "mon"}
 _WEEKS = re.compile(r"(\d{1,2})w")
+# which of a month's days of one name (APScheduler's day-of-month expressions `1st mon` … `last fri`, which standard
+# cron cannot say); kept in the crontab's day field as `1st-mon`, one word, since a crontab splits on spaces
+_POSITIONS = {
+    "first": "1st",
+    "1st": "1st",
+    "second": "2nd",
+    "2nd": "2nd",
+    "third": "3rd",
+    "3rd": "3rd",
+    "fourth": "4th",
+    "4th": "4th",
+    "last": "last",
+}
+_MONTH_WORDS = frozenset({"month", "monthly"})
+_FILLER = frozenset({"of", "the", "each", "every", "in"})  # every:"first monday of the month"
+POSITIONED = re.compile(r"(1st|2nd|3rd|4th|last)-(mon|tue|wed|thu|fri|sat|sun)")
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
@@ -150,8 +166,11 @@ def wall_clock_instant(wall: datetime, zone: ZoneInfo) -> datetime:
 def wall_clock_trigger(cron: str) -> BaseTrigger:
     """The crontab's times as naive wall-clock times (evaluated as UTC). As standard cron means it, a rule that
     restricts both the day of the month and the day of the week fires on either (`0 9 1-7 * mon`: the first
-    seven days of each month, and every Monday); APScheduler's CronTrigger alone would want both."""
+    seven days of each month, and every Monday); APScheduler's CronTrigger alone would want both. A day field
+    like `1st-mon` (from every:"first monday") is APScheduler's `1st mon`: the month's first Monday."""
     minute, hour, dom, month, dow = cron.split()
+    if POSITIONED.fullmatch(dom):  # `1st-mon`: written by every:"first monday", never by cron:
+        return CronTrigger(minute=minute, hour=hour, day=dom.replace("-", " "), month=month, timezone=UTC)
     if dom == "*" or dow == "*":
         return CronTrigger.from_crontab(cron, timezone=UTC)
     return OrTrigger(
@@ -206,23 +225,31 @@ DAY_NAMES = frozenset(_DAYS)  # the day words `every:` and `day:` take: mon, mon
 
 
 def parse_every(text: str, *, default_day: str | None = None) -> tuple[str, int]:
-    """`monday 10:00`, `weekdays 9:30`, `tue,thu`, `2w`, `2w tue 14:00` → (crontab, every_weeks). Raises
-    UserError for empty or over-long text (`RULE_LIMIT`) and for words it does not know."""
+    """`monday 10:00`, `weekdays 9:30`, `tue,thu`, `2w`, `2w tue 14:00`, `month`, `first monday 10:00`,
+    `last fri 16:00` → (crontab, every_weeks). A month's day (`first monday`; `month` alone is the first Monday)
+    is written `1st-mon` in the crontab's day field (`wall_clock_trigger`). Raises UserError for empty or
+    over-long text (`RULE_LIMIT`) and for words it does not know."""
     if not text.strip():
-        raise UserError('Say when, like every:"monday 10:00", every:weekdays or every:2w.')
+        raise UserError('Say when, like every:"monday 10:00", every:weekdays, every:2w or every:month.')
     if len(text) > RULE_LIMIT:
         raise UserError(f"every: is too long: {len(text)} characters, the limit is {RULE_LIMIT}.")
     words = text.lower().replace(",", " , ").split()
     days: list[str] = []
     hour, minute = _time_fields(DEFAULT_TIME)
     weeks = 1
+    position: str | None = None
+    monthly = False
     for word in words:
-        if word == ",":
+        if word == "," or word in _FILLER:
             continue
         if m := _WEEKS.fullmatch(word):
             weeks = int(m.group(1))
             if not 1 <= weeks <= 12:
                 raise UserError("Every how many weeks? Between 1w and 12w.")
+        elif word in _POSITIONS:
+            position = _POSITIONS[word]
+        elif word in _MONTH_WORDS:
+            monthly = True
         elif word in _DAYS:
             days.append(_DAYS[word])
         elif word in _DAY_SETS:
@@ -232,8 +259,14 @@ def parse_every(text: str, *, default_day: str | None = None) -> tuple[str, int]
         else:
             raise UserError(
                 f'I don\'t understand “{word}” in every:. Say a day and a time, like every:"monday 10:00", '
-                "every:weekdays, or every:2w."
+                'every:weekdays, every:2w, every:month or every:"first monday 10:00".'
             )
+    if position is not None or monthly:
+        if weeks != 1:
+            raise UserError("every: counts either weeks (2w) or a day of the month (first monday), not both.")
+        if len(days) > 1 or any(d not in DAY_WORDS for d in days):
+            raise UserError(f'every:"{text}": a day of the month is one day of the week, like "first monday".')
+        return f"{minute} {hour} {position or '1st'}-{days[0] if days else 'mon'} * *", 1
     if not days:
         days = [default_day or "mon"]
     dow = "*" if "*" in days else standard_weekdays(",".join(days), text)
@@ -364,6 +397,9 @@ def _listed(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+_NTH = {"1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth"}  # and "last"
+
+
 def describe(rule: Rule) -> str:
     """The rule in words, as a person would say it: `weekdays at 09:00 (Europe/London), every 2 weeks, not on
     bank holidays`. A cron expression words cannot say plainly is quoted as it is, with its days in words."""
@@ -374,6 +410,9 @@ def describe(rule: Rule) -> str:
             text = times if days == "every day" else f"{days}, {times}"
         else:
             text = f"{days} {times}"
+    elif (positioned := POSITIONED.fullmatch(dom)) and month == "*" and dow == "*" and times is not None:
+        which, day = positioned.groups()
+        text = f"the {_NTH.get(which, which)} {DAY_WORDS[day][:-1]} of each month {times}"
     elif month == "*" and dow == "*" and times is not None and all(d.isdigit() for d in dom.split(",")):
         text = f"monthly on the {_listed([ordinal(int(d)) for d in dom.split(',')])} {times}"
     else:
@@ -391,6 +430,13 @@ def first_anchor(cron: str, tz: str, now: datetime, *, skip_holidays: bool = Tru
     holiday, when the rule skips them, so that the first occurrence is not lost to one)."""
     fire = Rule(cron, 1, None, tz, skip_holidays).next_after(now)
     return monday((fire or now).astimezone(ZoneInfo(tz)).date())
+
+
+def first_words(rule: Rule, now: datetime) -> str:
+    """` The first is on Monday 2026-12-07 at 10:00 (Europe/London).`: the rule's first fire time after `now`, in
+    its own zone, as a sentence to add to a reply; empty when it never fires."""
+    nxt = rule.next_after(now)
+    return f" The first is on {nxt.astimezone(rule.zone):%A %Y-%m-%d at %H:%M} ({rule.tz})." if nxt else ""
 
 
 def occurrence_stamp(fire: datetime) -> str:

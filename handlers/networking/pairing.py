@@ -16,7 +16,7 @@ from handlers.command.context import Ctx
 from handlers.command.errors import NotAllowed
 from handlers.command.grammar import Word, parse_int, zone
 from handlers.command.messages import Button, Reply, counted, possessive, shown
-from handlers.command.occurrences import Occasion, rule_of, runs
+from handlers.command.occurrences import Occasion, rule_of, runs, set_rule
 from handlers.command.outbox import member_row, mention, outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import (
@@ -25,6 +25,7 @@ from handlers.command.timing import (
     Rule,
     describe,
     first_anchor,
+    first_words,
     parse_every,
     working_day_later,
 )
@@ -534,12 +535,8 @@ async def _set_rounds(ctx: Ctx) -> Reply:
             created_at=ctx.now,
         )
         ctx.session.add(schedule)
-    schedule.rule = f"every:{every}" + (f" day:{day}" if day else "")
-    schedule.cron, schedule.every_weeks, schedule.anchor, schedule.tz = rule.cron, weeks, rule.anchor, tz
-    schedule.skip_holidays, schedule.active, schedule.updated_at = rule.skip_holidays, True, ctx.now
-    nxt = rule.next_after(ctx.now)
-    first = f" The first is on {nxt.astimezone(rule.zone):%A %Y-%m-%d at %H:%M} ({tz})." if nxt else ""
-    return Reply(f"Pairing rounds for {where}: {describe(rule)}.{first}")
+    set_rule(schedule, rule, f"every:{every}" + (f" day:{day}" if day else ""), ctx.now)
+    return Reply(f"Pairing rounds for {where}: {describe(rule)}.{first_words(rule, ctx.now)}")
 
 
 @command(

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
 from handlers.command.errors import NotAllowed
-from handlers.command.grammar import Word, zone
+from handlers.command.grammar import Word
 from handlers.command.messages import Reply, channel_ref, counted, possessive
-from handlers.command.occurrences import Occasion, rule_of, runs
+from handlers.command.occurrences import Occasion, rule_of, runs, set_rule
 from handlers.command.outbox import group_rows
 from handlers.command.registry import command
-from handlers.command.timing import DEFAULT_TZ, Rule, describe, first_anchor, parse_cron, parse_every
+from handlers.command.timing import describe, first_words
 from storage import queries
 from storage.models import Group, Prompt, PromptUse, Schedule
 
@@ -180,8 +180,8 @@ async def set_prompts(ctx: Ctx) -> Reply:
         schedule.active, schedule.updated_at = False, ctx.now
         return Reply(f"Prompts for {group.name} are off. `prompts {group.slug} every:…` turns them on again.")
     ctx.no_more_words(1)
-    every, cron = ctx.option("every"), ctx.option("cron")
-    if every is None and cron is None:
+    ruled = ctx.schedule_rule()
+    if ruled is None:
         for name in ("tz", "holidays"):
             value = ctx.option(name)
             if value is not None:  # a change to a schedule is made by giving its rule again
@@ -190,22 +190,9 @@ async def set_prompts(ctx: Ctx) -> Reply:
                     f"{name}: goes with the schedule's rule: `prompts {group.slug} {said} {name}:{value}`.", field=name
                 )
         return await _show(ctx, group, schedule)
-    if every is not None and cron is not None:
-        raise ctx.fail("Give either every: or cron:, not both.")
     if group.channel is None:
         raise ctx.fail(f"{group.name} has no channel to post prompts in.")
-    tz = ctx.option("tz") or ctx.me.tz or DEFAULT_TZ  # SPEC §3: times typed are in the speaker's zone
-    zone(tz)
-    holidays = ctx.choice("holidays", ("skip", "post"), "skip")
-    weeks = 1
-    if every is not None:
-        expr, weeks = parse_every(every)
-        rule_text = f'every:"{every}"'
-    else:
-        assert cron is not None
-        expr = parse_cron(cron, tz)
-        rule_text = f'cron:"{" ".join(cron.split())}"'  # as typed (standard cron); `cron` as the trigger reads it
-    rule = Rule(expr, weeks, first_anchor(expr, tz, ctx.now, skip_holidays=holidays == "skip"), tz, holidays == "skip")
+    rule, typed = ruled
     if schedule is None:
         schedule = Schedule(
             kind="prompts",
@@ -217,10 +204,8 @@ async def set_prompts(ctx: Ctx) -> Reply:
             created_at=ctx.now,
         )
         ctx.session.add(schedule)
-    schedule.rule, schedule.cron, schedule.every_weeks, schedule.anchor = rule_text, rule.cron, weeks, rule.anchor
-    schedule.tz, schedule.skip_holidays, schedule.active, schedule.updated_at = tz, rule.skip_holidays, True, ctx.now
-    nxt = rule.next_after(ctx.now)
-    when = f" The first is on {nxt.astimezone(rule.zone):%A %Y-%m-%d at %H:%M} ({tz})." if nxt else ""
+    set_rule(schedule, rule, typed, ctx.now)
+    when = first_words(rule, ctx.now)
     return Reply(f"Prompts for {group.name} will be posted to {channel_ref(group.channel)}: {describe(rule)}.{when}")
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models.base import Base, one_of
 
 POLL_KINDS = ("choice", "rating", "text")
-POLL_STATUSES = ("open", "closed")
+POLL_STATUSES = ("open", "closed", "recurring")  # recurring: a feedback poll's template, never voted on
 
 
 class Poll(Base):
@@ -46,6 +46,9 @@ class Poll(Base):
     creator_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="open")
     review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a group's on-course review
+    # an occurrence of a recurring poll: the template (status `recurring`, scheduled by the `polls` schedule whose
+    # scope is `poll <template id>`) it was copied from
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=0)  # one more at every vote: names each card edit
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

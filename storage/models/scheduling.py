@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, one_of
 
-SCHEDULE_KINDS = ("prompts", "pairing", "reminders")
+SCHEDULE_KINDS = ("prompts", "pairing", "reminders", "polls")
 RUN_STATUSES = ("done", "skipped")
 
 

@@ -3,7 +3,7 @@ CSV, closing by hand and on time, and the card's tally edited in place a bounded
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from handlers.polls import TALLY_EVERY, next_tick
 from handlers.reminders import ensure_reminders
 from scheduler import jobs
 from storage.db import Database
-from storage.models import Outbox, Poll, Vote
+from storage.models import Outbox, Poll, Schedule, Vote
 from tests.conftest import START, Chat
 
 USAGE = 'Usage: `poll "<question>"'
@@ -280,3 +280,83 @@ async def test_task_groups_are_reviewed_each_quarter_on_their_own_once(chat: Cha
     async with chat.core.db.read() as session:
         reviews = (await session.execute(select(Poll.group_id, Poll.anonymous).where(Poll.review.is_(True)))).all()
     assert sorted(g for g, _ in reviews) == [1, 2, 2] and all(anon for _, anon in reviews)  # Diversity; Makers twice
+
+
+async def run_due_in_two_processes(chat: Chat, db_url: str) -> None:
+    """What two processes (or one restarted) do at `chat.now`: each runs every occurrence due."""
+    for _ in range(2):
+        other = Database(db_url)
+        try:
+            await jobs.run_due(other, chat.core.config, lambda: chat.now, grace=None)
+        finally:
+            await other.dispose()
+
+
+async def test_a_recurring_poll_is_posted_once_an_occurrence_across_a_clock_change(chat: Chat, db_url: str) -> None:
+    """Mondays at 10:00 London: 09:00 UTC before the clocks go back on 2027-10-31, 10:00 UTC after it. Each
+    occurrence is a poll of its own, posted once whoever runs it, open until the next is posted."""
+    await community(chat, "Bea")
+    chat.now = datetime(2027, 10, 23, 12, 0, tzinfo=UTC)  # a Saturday
+    made = await chat.say("Ada", 'poll "How was the week?" kind:rating anon group:wellbeing every:"monday 10:00"')
+    assert made.text.startswith("Recurring poll 1 will be posted in Wellbeing's channel: Mondays at 10:00"), made.text
+    assert "The first is on Monday 2027-10-25 at 10:00 (Europe/London)." in made.text
+    assert not await chat.deliver()  # the template itself is never posted
+    listed = await chat.say("Ada", "schedules")
+    assert "Recurring poll 1 for Wellbeing — Mondays at 10:00 (Europe/London)" in listed.text, listed.text
+    early = await chat.say("Bea", "vote 1 4")
+    assert early.failed and "Poll 1 is a recurring poll" in early.text and "Monday 2027-10-25 at 10:00" in early.text
+    fired = []
+    for _ in range(2):
+        moment = await jobs.next_moment(chat.core.db, chat.now, chat.now + timedelta(days=8))
+        assert moment is not None, (fired, chat.now)
+        chat.now = moment
+        await run_due_in_two_processes(chat, db_url)
+        fired.append(moment)
+        posts = [d for d in await chat.deliver() if d.key.endswith(": post")]
+        assert len(posts) == 1 and "How was the week?" in posts[0].reply.text
+    assert [f.isoformat() for f in fired] == ["2027-10-25T09:00:00+00:00", "2027-11-01T10:00:00+00:00"]
+    async with chat.core.db.read() as session:
+        polls = (await session.scalars(select(Poll).where(Poll.series_id == 1).order_by(Poll.id))).all()
+    assert [(p.id, p.status, p.anonymous, p.kind) for p in polls] == [
+        (2, "closed", True, "rating"),
+        (3, "open", True, "rating"),
+    ]
+    assert polls[0].closes_at == fired[1] and polls[1].closes_at == datetime(2027, 11, 8, 10, 0, tzinfo=UTC)
+    assert (await chat.say("Bea", "vote 3 4")).text.startswith("Your anonymous vote on poll 3 is counted.")
+    listing = await chat.say("Ada", "poll results 1")
+    assert "• poll 3, 2027-11-01: 1 vote (open)" in listing.text and "• poll 2, 2027-10-25: 0 votes" in listing.text
+    stopped = await chat.say("Ada", "poll close 1")
+    assert stopped.text.startswith("Recurring poll 1 is stopped: it will not be posted again. Poll 3 stays open")
+    assert (await chat.say("Ada", "poll close 1")).failed
+    chat.now += timedelta(days=14)
+    await run_due_in_two_processes(chat, db_url)
+    async with chat.core.db.read() as session:
+        assert await session.scalar(select(func.count()).where(Poll.series_id == 1)) == 2
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        ('poll "Q" "A" "B" group:wellbeing every:month closes:2027-02-01', "leave out closes:"),
+        ('poll "Q" "A" "B" group:wellbeing every:fortnightly', "I don't understand “fortnightly” in every:"),
+        ('poll "Q" "A" "B" group:wellbeing cron:"0 10 * *"', "cron: takes five fields"),
+        ('poll "Q" "A" "B" group:wellbeing every:month cron:"0 10 * * 1"', "Give either every: or cron:, not both"),
+        ('poll "Q" "A" "B" group:wellbeing every:month tz:Mars/Base', "“Mars/Base” is not a time zone"),
+        ('poll "Q" "A" "B" group:wellbeing tz:Europe/Paris', "tz: goes with every: or cron:"),
+        ('poll "Q" "A" "B" group:wellbeing every:"first monday tuesday"', "a day of the month is one day"),
+    ],
+)
+async def test_bad_recurring_polls_are_refused_naming_the_problem(chat: Chat, command: str, problem: str) -> None:
+    await community(chat)
+    reply = await chat.say("Ada", command)
+    assert reply.failed and problem in reply.text and USAGE in reply.text, reply.text
+    async with chat.core.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Poll)) == 0
+        assert await session.scalar(select(func.count()).select_from(Schedule)) == 0
+
+
+async def test_a_monthly_poll_comes_on_the_first_monday_in_the_speakers_zone(chat: Chat) -> None:
+    await community(chat)
+    made = await chat.say("Ada", 'poll "Q" "A" "B" group:wellbeing every:month tz:America/New_York')
+    assert "the first Monday of each month at 10:00 (America/New_York)" in made.text, made.text
+    assert "The first is on Monday 2027-02-01 at 10:00 (America/New_York)." in made.text
