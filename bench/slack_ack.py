@@ -2,15 +2,20 @@
 
     .venv/bin/python bench/slack_ack.py [--database sqlite postgresql] [--requests 1000] [--concurrency 16 64]
                                         [--rounds 3] [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/]
-                                        [--skip throughput lock pairing]
+                                        [--loads read write vote] [--skip throughput lock pairing]
 
 Three apps, each in its own process on its own fresh database, all answering signed slash commands (every
 request distinct: Convene refuses a replayed signature):
 - bare: a Bolt app with process_before_response=True whose listener only acknowledges (the limit);
 - peer: a "first draft" Bolt app with default settings whose listener does the work with a plain SQLAlchemy
   session, as an engineer would write it first: a read selects the groups, a write inserts an offer row and
-  commits, and each acknowledges with a sentence;
-- convene: `convene serve`, its groups and calls made through the slash command, and each person known.
+  commits, a vote selects the voter's row on the one poll and updates or inserts it and commits, and each
+  acknowledges with a sentence;
+- convene: `convene serve`, its groups and calls made through the slash command, each person known and a member
+  of one community whose poll (three options, its card posted in the community's channel) they vote in.
+The vote load is every voter at once on that one poll (a voter may vote again: the vote moves). After the
+loads, a burst of 500 votes at the highest concurrency is sent to Convene alone, and the chat.update calls it
+makes to the poll's card are counted (each vote makes its card's edit due on the next 2-second tick).
 They take turns with the same requests, round after round, so that a noisy machine weighs on all alike; the
 medians of the rounds are printed with Convene's throughput as a ratio of each baseline's.
 
@@ -46,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +66,8 @@ GROUPS = 30
 PEOPLE = 600  # 30 groups x 600 people: a new offer for every write request
 SLOW = float(os.environ.get("BENCH_SLOW", "0.02"))  # seconds: a callback held the loop too long
 APPS = ("bare", "peer", "convene")
+POLL = 1  # the poll every vote is for: Convene's first
+BURST = 500  # votes in the burst whose card edits are counted
 
 
 def free_port() -> int:
@@ -109,6 +116,15 @@ class Offer(PeerBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PeerVote(PeerBase):
+    __tablename__ = "peer_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int]
+    user_id: Mapped[str] = mapped_column(String(64))
+    choice: Mapped[int]
+
+
 def run_baseline(kind: str, port: int, api_url: str, database_url: str) -> None:
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -139,7 +155,18 @@ def run_baseline(kind: str, port: int, api_url: str, database_url: str) -> None:
             async def first_draft(ack, command):  # type: ignore[no-untyped-def]
                 words = command["text"].split()
                 async with sessions() as session:
-                    if words[0] == "volunteer":
+                    if words[0] == "vote":
+                        poll, choice = int(words[1]), int(words[2])
+                        mine = await session.scalar(
+                            select(PeerVote).where(PeerVote.poll_id == poll, PeerVote.user_id == command["user_id"])
+                        )
+                        if mine is None:
+                            session.add(PeerVote(poll_id=poll, user_id=command["user_id"], choice=choice))
+                        else:
+                            mine.choice = choice
+                        await session.commit()
+                        await ack(f"Your vote on poll {poll}: option {choice}.")
+                    elif words[0] == "volunteer":
                         session.add(
                             Offer(user_id=command["user_id"], group_slug=words[1], created_at=datetime.now(UTC))
                         )
@@ -250,7 +277,10 @@ def workloads(requests: int) -> dict[str, Callable[[], list[str]]]:
     def writes() -> list[str]:
         return [command(p, f"volunteer group-{g:02d}") for g, p in itertools.islice(offers, requests)]
 
-    return {"read": reads, "write": writes}
+    def votes() -> list[str]:
+        return [command(people[i % PEOPLE], f"vote {POLL} {1 + i % 3}") for i in range(requests)]
+
+    return {"read": reads, "write": writes, "vote": votes}
 
 
 async def seed_convene(url: str) -> None:
@@ -261,6 +291,13 @@ async def seed_convene(url: str) -> None:
                 async with session.post(url, data=body.encode(), headers=signed(body)) as r:
                     assert r.status == 200, await r.text()
     await load(url, [command(f"U{n:05d}", "help") for n in range(PEOPLE)], 16)  # each person known
+    async with aiohttp.ClientSession() as session:
+        for text in ('group new "Voters" kind:community channel:#voters', 'poll "Which?" "A" "B" "C" group:voters'):
+            body = command(ADMIN, text)
+            async with session.post(url, data=body.encode(), headers=signed(body)) as r:
+                assert r.status == 200, await r.text()
+    _, _, failed = await load(url, [command(f"U{n:05d}", "join voters") for n in range(PEOPLE)], 16)
+    assert failed == 0
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -353,7 +390,7 @@ async def throughput(fake: FakeSlack, dbs: Databases, kind: str, opts: argparse.
         await seed_convene(f"{base['convene']}/slack/events")
         for app in ("bare", "peer"):  # warm up
             await load(f"{base[app]}/slack/events", [command("U00000", "groups") for _ in range(200)], 16)
-        loads = workloads(opts.requests)
+        loads = {k: v for k, v in workloads(opts.requests).items() if k in opts.loads}
         for concurrency in opts.concurrency:
             for _ in range(opts.rounds):
                 for load_kind, make in loads.items():
@@ -363,6 +400,7 @@ async def throughput(fake: FakeSlack, dbs: Databases, kind: str, opts: argparse.
                         results.setdefault((load_kind, app, concurrency), []).append(
                             (rps, percentile(lat, 50), percentile(lat, 99), failed)
                         )
+        edits = await edits_in_a_burst(fake, f"{base['convene']}/slack/events", max(opts.concurrency))
     finally:
         for process in processes:
             process.terminate()
@@ -386,6 +424,29 @@ async def throughput(fake: FakeSlack, dbs: Databases, kind: str, opts: argparse.
             line += f"  {rps / statistics.median(p[0] for p in peer):5.2f} {min(ratios):4.2f}-{max(ratios):4.2f}"
             line += f"  {rps / statistics.median(b[0] for b in bare):5.2f}"
         print(line)
+    print(
+        f"{BURST} votes at once ({max(opts.concurrency)} concurrent) on one poll: {edits} chat.update calls to its card"
+    )
+
+
+async def edits_in_a_burst(fake: FakeSlack, url: str, concurrency: int) -> int:
+    """The chat.update calls to the poll's card made for a burst of `BURST` votes: counted from when the edits of
+    the votes before it are done until those of the burst are (the outbox is quiet for two ticks)."""
+
+    async def quiet() -> None:
+        seen = -1
+        while len(fake.to("chat.update")) != seen:
+            seen = len(fake.to("chat.update"))
+            await asyncio.sleep(4.5)  # two ticks of the tally's edits, and a little more
+
+    await quiet()
+    before = len(fake.to("chat.update"))
+    _, _, failed = await load(
+        url, [command(f"U{n % PEOPLE:05d}", f"vote {POLL} {1 + n % 3}") for n in range(BURST)], concurrency
+    )
+    assert failed == 0
+    await quiet()
+    return len(fake.to("chat.update")) - before
 
 
 def hold_lock(path: str, seconds: float, held: threading.Event) -> None:
@@ -562,6 +623,7 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--loads", nargs="+", default=["read", "write", "vote"], choices=("read", "write", "vote"))
     parser.add_argument("--skip", nargs="*", default=[], choices=("throughput", "lock", "pairing"))
     opts = parser.parse_args()
 

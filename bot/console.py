@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -90,8 +91,12 @@ class Seen:
 
 
 class ConsoleMessenger:
-    def __init__(self, out: TextIO) -> None:
+    """Prints each delivery; the files a message carries (a chart) are saved under `files_dir`, each named after
+    its delivery so that none overwrites another, and the path is printed."""
+
+    def __init__(self, out: TextIO, files_dir: Path = Path("convene-files")) -> None:
         self.out = out
+        self.files_dir = files_dir
         self.header: str | None = None  # printed before the next delivery (the clock, when it moves)
         self.seen = Seen()
 
@@ -104,6 +109,11 @@ class ConsoleMessenger:
         edited = " (updated)" if delivery.edit_ref else ""
         text, buttons = render(delivery.reply)
         print(f"→ {where}{edited}: {text}", file=self.out, flush=True)
+        for file in delivery.reply.files if not delivery.edit_ref else ():
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = (self.files_dir / f"{delivery.id}-{Path(file.name).name}").resolve()
+            path.write_bytes(file.data)
+            print(f"  [{file.title}: saved to {path}]", file=self.out, flush=True)
         audience = None if delivery.target_kind == "channel" else frozenset(delivery.target.split(","))
         self.seen.show(audience, buttons)
         return f"console-{delivery.id}"
@@ -213,7 +223,7 @@ async def run(
     speaker: str = "Ada",
     seed_demo: bool = True,
 ) -> int:
-    messenger = ConsoleMessenger(out)
+    messenger = ConsoleMessenger(out, Path(settings.convene_console_files))
     console: Console | None = None
 
     def clock() -> datetime:

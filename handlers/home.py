@@ -1,5 +1,6 @@
-"""One person's view of the programme at a glance (Slack shows it as the App Home tab): their groups, their
-open offers, the open calls, and for the steering group the suggestions inbox and the groups that need them."""
+"""One person's view of the programme at a glance (Slack shows it as the App Home tab): their groups, the open
+polls in them, their open offers, the open calls, and for the steering group the suggestions inbox and the groups
+that need them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from handlers.command.messages import Button, Reply, Section
 from handlers.command.registry import command
 from handlers.command.timing import until_words
 from handlers.groups import KIND_NAMES, action_buttons, calling, seats_left
-from handlers.polls import LIGHTS, NO_ANSWERS, review_lights
+from handlers.polls import LIGHTS, NO_ANSWERS, open_polls_for, review_lights
 from storage.models import Call, Group, Membership, Suggestion, VolunteerOffer
 
 INBOX_SHOWN = 5
@@ -20,7 +21,7 @@ INBOX_SHOWN = 5
     "home",
     usage="home",
     writes=False,
-    summary="your groups, your open offers and the open calls at a glance",
+    summary="your groups, their open polls, your open offers and the open calls at a glance",
     examples=("home",),
 )
 async def home(ctx: Ctx) -> Reply:
@@ -44,6 +45,8 @@ async def home(ctx: Ctx) -> Reply:
         sections.append(Section("*Your groups*\n" + "\n".join(lines)))
     else:
         sections.append(Section("*Your groups*\nNone yet: join a community or volunteer for a group below."))
+
+    sections += await open_polls_for(ctx)
 
     offers = (
         await session.execute(

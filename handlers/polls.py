@@ -14,6 +14,7 @@ says the vote counted, not what it was, since it passes through the platform), n
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import math
@@ -27,11 +28,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.command.charts import bar_chart
 from handlers.command.context import Ctx
 from handlers.command.errors import UserError
 from handlers.command.forms import Field, Form
 from handlers.command.grammar import MAX_ID, Word, parse_date, parse_int, parse_time
-from handlers.command.messages import CHANNELS_BY_NAME, Button, Reply, Section, channel_ref, counted, possessive
+from handlers.command.messages import CHANNELS_BY_NAME, Button, File, Reply, Section, channel_ref, counted, possessive
 from handlers.command.occurrences import Occasion, rule_of, runs, set_rule
 from handlers.command.outbox import address, group_rows, member_row, outbox_row
 from handlers.command.registry import command
@@ -575,6 +577,41 @@ async def _stop_series(ctx: Ctx, template: Poll) -> Reply:
     return Reply(f"Recurring poll {template.id} is stopped: it will not be posted again.{still}")
 
 
+HOME_POLLS = 5  # open polls listed on a person's home
+
+
+async def open_polls_for(ctx: Ctx) -> list[Section]:
+    """The open polls of the groups the speaker is a member of (SPEC.md §4: the App Home lists open polls),
+    soonest closing first, at most `HOME_POLLS`: each with whether they have voted and its buttons to vote."""
+    mine = select(Membership.group_id).where(Membership.member_id == ctx.me.id)
+    polls = (
+        (
+            await ctx.session.execute(
+                select(Poll, Group)
+                .join(Group, Group.id == Poll.group_id)
+                .where(Poll.status == "open", or_(Poll.closes_at.is_(None), Poll.closes_at > ctx.now))
+                .where(Poll.group_id.in_(mine), Group.status != "closed")
+                .order_by(Poll.closes_at.is_(None), Poll.closes_at, Poll.id)
+                .limit(HOME_POLLS)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    if not polls:
+        return [Section("*Open polls*\nNone in your groups just now.")]
+    sections = [Section("*Open polls*")]
+    for poll, group in polls:
+        voter = ctx.config.sealer.pseudonym("vote", poll.id, ctx.me.id) if poll.anonymous else None
+        mine_now = Vote.voter == voter if voter is not None else Vote.member_id == ctx.me.id
+        voted = await ctx.session.scalar(select(Vote.id).where(Vote.poll_id == poll.id, mine_now)) is not None
+        closes = f", closes {until_words(poll.closes_at, ctx.zone)}" if poll.closes_at else ""
+        state = "you have voted; you can change it" if voted else "you have not voted yet"
+        buttons = _vote_buttons(poll) if poll.kind != "text" else ()
+        sections.append(Section(f"Poll {poll.id} ({group.name}): {poll.question}{closes} — {state}", buttons=buttons))
+    return sections
+
+
 # -- finding a poll, and who may do what with it --------------------------------------------------------------
 
 
@@ -811,10 +848,12 @@ async def close(session: AsyncSession, poll: Poll, now: datetime, admins: Collec
     await _edit_card(session, poll, group, now, f"poll {poll.id}: closed", due=now)
     results = results_reply(poll, result, now, group)
     public = replace(results, private=False)
-    rows = [  # a review's result goes to its chairs and the steering group (`_tell_reviewers`), not the channel
-        _like(poll, post, f"poll {poll.id}: results", public, now, now, edit=False)
-        for post in (await _posts(session, poll.id) if not poll.review else ())
-    ]
+    posts = await _posts(session, poll.id) if not poll.review else ()
+    # a review's result goes to its chairs and the steering group (`_tell_reviewers`), not the channel
+    rows = [_like(poll, post, f"poll {poll.id}: results", public, now, now, edit=False) for post in posts]
+    if posts and charted(poll, result):
+        drawn = await chart_reply(poll, result, now)
+        rows += [_like(poll, post, f"poll {poll.id}: chart", drawn, now, now, edit=False) for post in posts]
     await queries.enqueue(session, rows)
     if poll.review and group is not None:
         await _tell_reviewers(session, poll, group, now, admins)
@@ -861,19 +900,37 @@ async def next_closing(session: AsyncSession, after: datetime, until: datetime) 
     )
 
 
+def charted(poll: Poll, result: Tally) -> bool:
+    """Whether the poll's results make a chart: a choice or rating poll's, once someone has voted."""
+    return poll.kind != "text" and result.votes > 0
+
+
+async def chart_reply(poll: Poll, result: Tally, now: datetime) -> Reply:
+    """The results as a message carrying a PNG bar chart (drawn in a worker thread: it takes tens of ms)."""
+    state = "closed" if not is_open(poll, now) else "open"
+    note = f"{counted(result.votes, 'vote')} · poll {poll.id} · {state} · {now:%Y-%m-%d %H:%M} UTC"
+    png = await asyncio.to_thread(bar_chart, poll.question, labels(poll), list(result.counts), note=note)
+    text = f"📊 Chart of poll {poll.id}: {poll.question} ({counted(result.votes, 'vote')})"
+    alt = "; ".join(f"{label}: {count}" for label, count in zip(labels(poll), result.counts, strict=True))
+    chart = File(f"poll-{poll.id}.png", "image/png", png, f"Poll {poll.id}: {poll.question}", alt=alt)
+    return Reply(text, files=(chart,), private=False)
+
+
 @command(
     "poll results",
-    usage="poll results <id> [csv]",
-    summary="a poll's results as bars, or as CSV",
-    writes=False,
-    examples=("poll results 12", "poll results 12 csv"),
+    usage="poll results <id> [csv|chart]",
+    summary="a poll's results as bars, as CSV, or as a chart image",
+    reads_when=lambda args: len(args.words) < 2 or args.words[1].text.lower() != "chart",  # a chart is sent
+    examples=("poll results 12", "poll results 12 csv", "poll results 12 chart"),
 )
 async def poll_results(ctx: Ctx) -> Reply:
     poll, group = await _poll(ctx)
     ctx.no_more_words(2)
     form = ctx.args.words[1].text.lower() if len(ctx.args.words) > 1 else None
-    if form not in (None, "csv"):
-        raise ctx.fail(f"Results come as bars (say nothing more) or as csv, not “{ctx.args.words[1].text}”.")
+    if form not in (None, "csv", "chart"):
+        raise ctx.fail(
+            f"Results come as bars (say nothing more), as csv or as a chart, not “{ctx.args.words[1].text}”."
+        )
     if poll.status == "recurring":
         return await _series_results(ctx, poll)
     open_now = is_open(poll, ctx.now)
@@ -889,8 +946,27 @@ async def poll_results(ctx: Ctx) -> Reply:
     if form is None:
         return results_reply(poll, result, ctx.now, group)
     if hides_results(poll, ctx.now):
-        raise ctx.fail(f"Poll {poll.id} shows its results when it closes; its CSV comes then.")
+        what = "CSV" if form == "csv" else "chart"
+        raise ctx.fail(f"Poll {poll.id} shows its results when it closes; its {what} comes then.")
+    if form == "chart":
+        return await _send_chart(ctx, poll, result)
     return Reply(f"Poll {poll.id} as CSV (paste it into a spreadsheet):\n```\n{await _csv(ctx.session, poll)}```")
+
+
+async def _send_chart(ctx: Ctx, poll: Poll, result: Tally) -> Reply:
+    """Post the chart in the channel the command was typed in, or send it to the speaker in a direct message (a
+    file cannot travel in an answer only the speaker sees)."""
+    if not charted(poll, result):
+        what = "written answers" if poll.kind == "text" else "no votes yet"
+        raise ctx.fail(f"Poll {poll.id} has {what}: there is nothing to chart. `poll results {poll.id}` shows it.")
+    drawn = await chart_reply(poll, result, ctx.now)
+    key = f"poll {poll.id}: chart {poll.version} for {address(ctx.me)}"
+    channel = ctx.request.place.channel_id
+    if channel is not None:
+        await ctx.post(channel=channel, reply=drawn, key=f"{key} in {channel}")
+        return Reply(f"The chart of poll {poll.id} is posted in {channel_ref(channel)}.")
+    await ctx.tell(ctx.me, drawn, key=key)
+    return Reply(f"The chart of poll {poll.id} is on its way to you in a direct message.")
 
 
 def inert(cell: str) -> str:

@@ -1,6 +1,7 @@
 """The console, run as `convene` would be run, as a subprocess reading a script on standard input."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,28 @@ def test_buttons_of_several_sections_say_what_each_acts_on() -> None:
     )
     text, _ = render(reply)
     assert text.endswith("[1] Accept (Bea)  [2] Accept (Cal)")
+
+
+POLL_SESSION = """\
+group new "Book Club" kind:community channel:#book-club
+join book-club
+poll "Next book?" "Middlemarch" "Beloved" group:book-club
+:as Bea
+join book-club
+vote 1 2
+:as Ada
+poll results 1 chart
+poll close 1
+"""
+
+
+def test_a_polls_chart_is_saved_to_a_file_whose_path_is_printed(db_url: str, tmp_path: Path) -> None:
+    charts = tmp_path / "charts"
+    done = run_console(db_url, POLL_SESSION, "--no-demo", env={"CONVENE_CONSOLE_FILES": str(charts)})
+    assert done.returncode == 0, done.stderr
+    assert "The chart of poll 1 is on its way to you in a direct message." in done.stdout
+    saved = re.findall(r"\[Poll 1: Next book\?: saved to (\S+\.png)\]", done.stdout)
+    assert len(saved) == 2, done.stdout  # the one asked for, and the one posted at closing
+    for path in map(Path, saved):
+        assert path.parent == charts.resolve() and path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "→ #book-club: 📊 Chart of poll 1: Next book? (1 vote)" in done.stdout

@@ -9,10 +9,13 @@ counts once in a pairing round."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import PIL.Image
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
@@ -289,3 +292,14 @@ async def test_a_poll_on_both_platforms_one_tally_and_cards_edited_in_place(both
     assert in_conversation(fake, WELLBEING, "Results of poll 1")
     assert "(closed)" in texts(api.messages[(slack_channel, slack_ts)]["blocks"])
     assert "(closed)" in teams_card(fake, on_teams) and "[1. Tuesday]" not in teams_card(fake, on_teams)
+    # the chart: uploaded into the Slack channel (external upload), an inline image in the Teams channel
+    [chart] = api.shared()
+    assert chart["channel_id"] == slack_channel and chart["title"] == "Poll 1: Which day suits?", chart
+    assert "Chart of poll 1" in chart["initial_comment"] and chart["alt_txt"] == "Tuesday: 1; Thursday: 1"
+    assert PIL.Image.open(io.BytesIO(chart["data"])).format == "PNG"
+    [teams_chart] = [
+        a for c in in_conversation(fake, WELLBEING, "Chart of poll 1") for a in c.body.get("attachments", [])
+    ]
+    assert teams_chart["contentType"] == "image/png" and teams_chart["name"] == "poll-1.png"
+    inline = base64.b64decode(teams_chart["contentUrl"].removeprefix("data:image/png;base64,"))
+    assert inline == chart["data"]  # the same chart on both

@@ -52,6 +52,7 @@ SCOPES = (
     "mpim:history",
     "channels:manage",
     "groups:write",
+    "files:write",  # a poll's chart, uploaded into the channel (files.getUploadURLExternal)
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -134,6 +134,7 @@ class SlackMessenger:
             if delivery.reply.invite and delivery.target_kind == "channel":
                 await self._invite(client, channel, delivery.reply.invite)
             message = blocks.message(delivery.reply, ref=f"row:{delivery.id}")
+            response: Any
             if delivery.edit_ref:
                 response = await client.chat_update(channel=channel, ts=delivery.edit_ref, **message)
             else:
@@ -142,9 +143,14 @@ class SlackMessenger:
                     log.info("outbox row %s had arrived before its lease ran out: not sent again", delivery.id)
                     return arrived
                 metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": delivery.key}}
-                response = await self._post(client, channel, {**message, "metadata": metadata})
+                if delivery.reply.files:
+                    response = await self._upload(client, channel, delivery)
+                else:
+                    response = await self._post(client, channel, {**message, "metadata": metadata})
         except SlackApiError as err:
             raise failure(err, delivery) from None
+        except SlackRequestError as err:  # the file's bytes were refused by the upload URL
+            raise DeliveryError(f"Slack did not take the file: {err}") from None
         except (TimeoutError, aiohttp.ClientError) as err:
             raise DeliveryError(f"Slack could not be reached: {type(err).__name__}: {err}") from None
         if delivery.target_kind != "channel" and self.on_direct is not None:
@@ -247,6 +253,22 @@ class SlackMessenger:
                 raise
             await client.conversations_join(channel=channel)
             return await client.chat_postMessage(channel=channel, **message)
+
+    async def _upload(self, client: AsyncWebClient, channel: str, delivery: Delivery) -> dict[str, Any]:
+        """Share the message's files into the channel, the text as the first file's comment: Slack's external
+        upload (files.getUploadURLExternal, the bytes to the URL it gives, files.completeUploadExternal), as
+        slack_sdk's `files_upload_v2` does it. A file message is not edited later: no ts is kept."""
+        text = blocks.message(delivery.reply)["text"]
+        for n, file in enumerate(delivery.reply.files):
+            await client.files_upload_v2(
+                channel=channel,
+                content=file.data,
+                filename=file.name,
+                title=file.title,
+                alt_txt=file.alt[:1000] or None,  # Slack's limit for an image's alt text
+                initial_comment=text if n == 0 else None,
+            )
+        return {}
 
     async def _invite(self, client: AsyncWebClient, channel: str, users: tuple[str, ...]) -> None:
         try:

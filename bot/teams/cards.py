@@ -24,6 +24,7 @@ Limits, and where they come from:
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -31,7 +32,7 @@ from datetime import date
 from typing import Any
 
 from handlers.command.forms import Field, Form
-from handlers.command.messages import Button, Reply, Section, Select, linked, shown
+from handlers.command.messages import Button, File, Reply, Section, Select, linked, shown
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -355,6 +356,13 @@ def card(body: list[Element], actions: list[Element] | None = None, fallback: st
 def attachment(content: dict[str, Any]) -> dict[str, Any]:
     """A card as a Bot Framework attachment."""
     return {"contentType": CONTENT_TYPE, "content": content}
+
+
+def inline_file(file: File) -> dict[str, Any]:
+    """A file as a Teams attachment carried in the message itself (`contentUrl` a base64 data URI), as Teams shows
+    a bot's inline image; `handlers.command.charts` keeps a chart within the message's size limit."""
+    data = base64.b64encode(file.data).decode("ascii")
+    return {"contentType": file.mime, "contentUrl": f"data:{file.mime};base64,{data}", "name": file.name}
 
 
 def message(reply: Reply, *, page: int = 1, origin: str | None = None, ref: str | None = None) -> dict[str, Any]:

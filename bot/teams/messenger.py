@@ -305,10 +305,15 @@ class TeamsMessenger:
 
 def as_activity(reply: Reply, *, page: int = 1, origin: str | None = None, ref: str | None = None) -> Activity:
     """A reply as a Teams message: an Adaptive Card when it has sections, buttons, a menu or an image (or is
-    long: a card pages), else plain text, shown as typed (no Markdown, no mention, no hidden link)."""
+    long: a card pages), else plain text, shown as typed (no Markdown, no mention, no hidden link); the files it
+    carries (a chart) as attachments after it."""
     if reply.sections or reply.all_buttons() or reply.select or reply.image or len(reply.text) > PLAIN_TEXT:
-        return Activity.model_validate(cards.message(reply, page=page, origin=origin, ref=ref))
-    return Activity(type="message", text=shown(reply.text), text_format="plain")
+        message = cards.message(reply, page=page, origin=origin, ref=ref)
+    else:
+        message = {"type": "message", "text": shown(reply.text), "textFormat": "plain"}
+    if reply.files:  # images inline, as Teams shows a bot's picture: a data URI within the message's size limit
+        message["attachments"] = [*message.get("attachments", ()), *(cards.inline_file(f) for f in reply.files)]
+    return Activity.model_validate(message)
 
 
 def retry_after(headers: Any) -> float:

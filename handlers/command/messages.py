@@ -6,6 +6,7 @@ Handlers see only these types; `bot/` turns a Slack payload, a Teams activity or
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -116,6 +117,33 @@ class Image:
 
 
 @dataclass(frozen=True)
+class File:
+    """A file sent with a message (a chart, a calendar file): uploaded into the conversation on Slack
+    (`files.getUploadURLExternal`, `files.completeUploadExternal`), an attachment on Teams (images inline), saved
+    to disk by the console. `name` is the file name shown, `mime` its media type, `title` and `alt` what a reader
+    and a screen reader are told of it."""
+
+    name: str
+    mime: str
+    data: bytes
+    title: str
+    alt: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "mime": self.mime,
+            "data": base64.b64encode(self.data).decode("ascii"),
+            "title": self.title,
+            "alt": self.alt,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> File:
+        return cls(data["name"], data["mime"], base64.b64decode(data["data"]), data["title"], data.get("alt", ""))
+
+
+@dataclass(frozen=True)
 class Section:
     text: str
     fields: tuple[tuple[str, str], ...] = ()
@@ -131,6 +159,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     select: Select | None = None
     image: Image | None = None
+    files: tuple[File, ...] = ()  # sent with the message when it is posted (not when it edits one)
     private: bool = True
     form: Form | None = None  # ask with this form (only when the request said the platform has forms)
     failed: bool = False  # the command did nothing; `text` says why
@@ -153,6 +182,7 @@ class Reply:
         plain = asdict(self)
         for key in _ABOUT_THE_REQUEST:
             del plain[key]
+        plain["files"] = [f.to_json() for f in self.files]
         return plain
 
     @classmethod
@@ -182,6 +212,7 @@ class Reply:
             if select
             else None,
             image=Image(**image) if image else None,
+            files=tuple(File.from_json(f) for f in data.get("files", ())),
             private=data.get("private", True),
             form=Form.from_json(data["form"]) if data.get("form") else None,
             failed=data.get("failed", False),

@@ -65,6 +65,9 @@ class FakeSlack:
     delays: dict[str, float] = field(default_factory=dict)  # method -> seconds Slack takes to answer it
     sockets: list[web.WebSocketResponse] = field(default_factory=list)  # Socket Mode connections, oldest first
     socket_received: list[dict[str, Any]] = field(default_factory=list)  # what the app sent on them
+    # files.getUploadURLExternal's file id -> what was said of the file and, once posted to its upload URL, its
+    # bytes (`data`) and, once files.completeUploadExternal shares it, `channel_id`, `title` and the comment
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
     port: int = 0
     _runner: web.AppRunner | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -77,6 +80,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner, self.port = await serve_on_loopback(app)
 
     async def close(self) -> None:
@@ -192,6 +196,25 @@ class FakeSlack:
 
     # -- the server ------------------------------------------------------------------------------------------
 
+    def shared(self) -> list[dict[str, Any]]:
+        """The files uploaded and shared into a conversation, in the order they were shared."""
+        return [f for f in self.files.values() if "channel_id" in f]
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal gave: takes the bytes (raw or as a multipart form's file)."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self.files:
+            return web.Response(status=404, text="no such upload")
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = next(iter(form.values()))
+            data = part.file.read() if hasattr(part, "file") else str(part).encode()
+        else:
+            data = await request.read()
+        self.files[file_id]["data"] = data
+        self._changed.set()
+        return web.Response(text=f"OK - {len(data)}")
+
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
         body["_name"] = request.match_info["name"]
@@ -227,7 +250,7 @@ class FakeSlack:
                 args.update(await request.json())
             else:
                 args.update(dict(await request.post()))
-        for key in ("blocks", "view", "attachments"):
+        for key in ("blocks", "view", "attachments", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         auth = request.headers.get("Authorization", "")
@@ -318,6 +341,23 @@ class FakeSlack:
             with_meta = str(args.get("include_all_metadata")).lower() in ("1", "true")
             shown = [m if with_meta else {k: v for k, v in m.items() if k != "metadata"} for m in found]
             return {**ok, "messages": shown[: int(args.get("limit") or 100)], "has_more": False}
+        if method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{len(self.files) + 1:08d}"
+            self.files[file_id] = {"filename": args["filename"], "length": int(args["length"])}
+            self.files[file_id]["alt_txt"] = args.get("alt_txt")
+            return {**ok, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            done = []
+            for f in args.get("files") or []:
+                known = self.files.get(f["id"])
+                if known is None or "data" not in known or len(known["data"]) != known["length"]:
+                    return {"ok": False, "error": "file_not_found"}
+                known.update(title=f.get("title"), channel_id=args.get("channel_id"))
+                known["initial_comment"] = args.get("initial_comment")
+                done.append({"id": f["id"], "name": known["filename"], "title": f.get("title")})
+            return {**ok, "files": done}
         if method == "chat.postEphemeral":
             return {**ok, "message_ts": f"{1_800_000_000 + next(self._ts)}.000200"}
         if method in ("views.open", "views.publish", "views.update", "views.push"):

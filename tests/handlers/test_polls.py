@@ -5,9 +5,11 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import PIL.Image
 import pytest
 from sqlalchemy import func, select
 
+from handlers.command.charts import MAX_BYTES
 from handlers.polls import TALLY_EVERY, next_tick
 from handlers.reminders import ensure_reminders
 from scheduler import jobs
@@ -360,3 +362,54 @@ async def test_a_monthly_poll_comes_on_the_first_monday_in_the_speakers_zone(cha
     made = await chat.say("Ada", 'poll "Q" "A" "B" group:wellbeing every:month tz:America/New_York')
     assert "the first Monday of each month at 10:00 (America/New_York)" in made.text, made.text
     assert "The first is on Monday 2027-02-01 at 10:00 (America/New_York)." in made.text
+
+
+async def test_closing_posts_a_chart_where_the_card_was_and_chart_sends_one_on_asking(chat: Chat) -> None:
+    await community(chat, "Bea", "Cai")
+    await chat.say("Ada", 'poll "Which day?" "Tuesday" "Thursday" group:wellbeing')
+    await chat.say("Ada", 'poll "Ideas?" kind:text group:wellbeing')
+    await chat.say("Ada", 'poll "Secret?" "A" "B" hidden group:wellbeing')
+    await chat.deliver()
+    early = await chat.say("Ada", "poll results 1 chart")
+    assert early.failed and "Poll 1 has no votes yet: there is nothing to chart" in early.text
+    await chat.say("Bea", "vote 1 2")
+    await chat.say("Cai", "vote 1 2")
+    await chat.say("Bea", 'vote 2 "More walks"')
+    await chat.say("Bea", "vote 3 1")
+    asked = await chat.say("Bea", "poll results 1 chart", channel="#wellbeing")
+    assert asked.text == "The chart of poll 1 is posted in #wellbeing.", asked.text
+    mine = await chat.say("Cai", "poll results 1 chart")
+    assert mine.text == "The chart of poll 1 is on its way to you in a direct message.", mine.text
+    for who, command, problem in [
+        ("Ada", "poll results 2 chart", "Poll 2 has written answers: there is nothing to chart"),
+        ("Bea", "poll results 3 chart", "Poll 3 shows its results when it closes; its chart comes then"),
+        ("Bea", "poll results 1 pie", "as csv or as a chart, not “pie”"),
+    ]:
+        refused = await chat.say(who, command)
+        assert refused.failed and problem in refused.text and "poll results <id> [csv|chart]" in refused.text
+    sent = [d for d in await chat.deliver() if d.reply.files]
+    assert [(d.target_kind, d.target) for d in sent] == [("channel", "#wellbeing"), ("member", "cai")]
+    for command in ("poll close 1", "poll close 2", "poll close 3"):
+        await chat.say("Ada", command)
+    charts = [d for d in await chat.deliver() if d.reply.files]
+    assert [d.key for d in charts] == ["poll 1: chart", "poll 3: chart"]  # a text poll has no chart
+    [png] = charts[0].reply.files
+    assert png.name == "poll-1.png" and png.mime == "image/png" and png.alt == "Tuesday: 0; Thursday: 2"
+    image = PIL.Image.open(io.BytesIO(png.data))
+    assert image.format == "PNG" and image.width >= 400 and len(png.data) <= MAX_BYTES
+    assert charts[0].target == "#wellbeing" and charts[0].reply.text.startswith("📊 Chart of poll 1: Which day?")
+
+
+async def test_home_lists_the_open_polls_of_my_groups_and_whether_i_voted(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", 'poll "Which day?" "Tuesday" "Thursday" group:wellbeing closes:"2027-01-20 12:00"')
+    await chat.say("Ada", 'poll "Rate it" kind:rating anon group:wellbeing')
+    await chat.say("Ada", 'poll "Elsewhere?" "A" "B"', channel="#general")
+    await chat.say("Bea", "vote 2 4")
+    home = await chat.say("Bea", "home")
+    assert "Poll 1 (Wellbeing): Which day?, closes 2027-01-20 12:00 — you have not voted yet" in home.text, home.text
+    assert "Poll 2 (Wellbeing): Rate it — you have voted; you can change it" in home.text
+    assert "Elsewhere?" not in home.text  # not a poll of one of Bea's groups
+    pressed = await chat.press("Bea", "2. Thursday", home)
+    assert pressed.text.startswith("Your vote on poll 1: Thursday.")
+    assert "None in your groups just now" in (await chat.say("Dee", "home")).text
