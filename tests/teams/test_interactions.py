@@ -77,3 +77,31 @@ async def test_a_form_is_a_card_whose_problems_show_under_their_field(teams: Ten
     async with teams.parts.db.read() as session:
         bea = await session.scalar(select(Member).where(Member.user_id == BEA))
     assert bea is not None and bea.stage == "early"
+
+
+async def test_a_poll_by_form_shows_its_problem_under_the_field_then_posts_the_poll(teams: Tenant) -> None:
+    """The poll form as a card: options one a line; a problem (one option) under the options field, the values
+    kept; corrected, the poll is posted in the group's Teams channel with a button an option."""
+    await teams.say(ADA, 'group new "Wellbeing" kind:community')
+    await teams.say(ADA, "group channel wellbeing", channel=WELLBEING)
+    form = await teams.say(ADA, "poll")
+    assert form.card is not None
+    submit = button(form, form.card["actions"][0]["title"])
+    ids = {e["id"]: e for e in form.card["body"] if str(e.get("id", "")).startswith("field.")}
+    assert ids["field.options"].get("isMultiline") is True
+    values = {**submit, "field.question": "Which day suits?", "field.options": "Tuesday", "field.group": "wellbeing"}
+    before = len(teams.connector.calls)
+    assert await teams.post(teams.submit(ADA, values, form.body["id"])) == 202
+    [again] = [c for c in teams.connector.calls[before:] if c.kind == "update"]
+    assert again.activity_id == form.body["id"] and "A poll needs at least two options" in card_texts(again.card)
+    flagged = [e for e in again.card["body"] if e.get("color") == "Attention"]
+    assert flagged and all("two options" in e["text"] for e in flagged)
+    kept = {e["id"]: e.get("value") for e in again.card["body"] if str(e.get("id", "")).startswith("field.")}
+    assert kept["field.question"] == "Which day suits?"
+    values["field.options"] = "Tuesday\nThursday"
+    assert await teams.post(teams.submit(ADA, values, form.body["id"])) == 202
+    await teams.deliver()
+    [card] = [c for c in teams.connector.sent() if c.kind == "send" and c.conversation == WELLBEING]
+    assert "Poll 1: Which day suits?" in card_texts(card.card)
+    assert button(card, "1. Tuesday")["convene"]["value"] == "vote 1 1"
+    assert button(card, "2. Thursday")["convene"]["value"] == "vote 1 2"
