@@ -157,6 +157,7 @@ class Console:
             await self._press(int(text))
         else:
             await self._ask(Request(self._speaker(), Place(), self.now(), text=text))
+        await jobs.edit_cards(self.parts.db, self.now)  # as the scheduler does every second
         await self.parts.dispatcher.drain()
         return True
 

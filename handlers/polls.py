@@ -3,10 +3,12 @@ voting by typing, true anonymity, hidden results, closing on time, and results a
 Vote; §3; §6).
 
 A poll's card is posted in its group's channels (each platform the group has one on), or in the channel it was
-asked for in. Every vote queues an edit of the card where it was posted; edits are due on the next tick of
-`TALLY_EVERY`, and the outbox sends only the newest of the edits waiting for one message (`scheduler.outbox`),
-so a burst of votes makes one edit a tick, not one a vote. Votes on one poll take its row's lock, so the limit
-of answers and the card's count hold whatever arrives at once.
+asked for in. A vote only counts one more `version` of the poll; the scheduler's card job (`refresh_cards`, every
+second) queues one edit of the card, with the tally then, for each poll whose version moved, due on the next tick
+of `TALLY_EVERY`, and the outbox sends only the newest of the edits waiting for one message (`scheduler.outbox`).
+So a burst of votes makes one edit a tick, not one a vote, and the tally is counted once a tick, not once a
+vote. Votes on one poll take its row's lock, so the limit of answers and the card's count hold whatever arrives
+at once.
 
 An anonymous poll's votes name no one (`storage.models.polls`): not the card, not the answer to the voter (which
 says the vote counted, not what it was, since it passes through the platform), not the CSV, not the log.
@@ -671,7 +673,8 @@ async def vote(ctx: Ctx) -> Reply:
         )
     if not is_open(poll, ctx.now):
         raise _closed(ctx, poll)
-    if group is not None and await queries.membership(ctx.session, group.id, ctx.me.id) is None:
+    # `_poll` let only the group's members (and the steering group) see it: an admin must be a member too
+    if group is not None and ctx.is_admin and await queries.membership(ctx.session, group.id, ctx.me.id) is None:
         raise ctx.fail(f"Poll {poll.id} is for the members of {group.name} to answer.")
     if group is not None and group.status == "closed":
         raise ctx.fail(f"{group.name} is closed, so poll {poll.id} takes no more votes.")
@@ -686,9 +689,7 @@ async def vote(ctx: Ctx) -> Reply:
     if not chosen and poll.kind != "text":  # the last answer taken back: no vote any more
         if before is not None:
             await ctx.session.delete(before)
-        poll.version += 1
-        await ctx.session.flush()
-        await _edit_card(ctx.session, poll, group, ctx.now, f"poll {poll.id}: tally {poll.version}")
+        poll.version += 1  # the card job edits the card (`refresh_cards`)
         return Reply(f"Your vote on poll {poll.id} is taken back; you can vote again while the poll is open.")
     if before is None:
         before = Vote(
@@ -701,9 +702,7 @@ async def vote(ctx: Ctx) -> Reply:
         ctx.session.add(before)
     else:
         before.choices, before.answer = {"chosen": chosen}, answer
-    poll.version += 1
-    await ctx.session.flush()
-    await _edit_card(ctx.session, poll, group, ctx.now, f"poll {poll.id}: tally {poll.version}")
+    poll.version += 1  # the card job edits the card (`refresh_cards`)
     return Reply(_confirmation(poll, chosen, answer))
 
 
@@ -779,6 +778,26 @@ def _closed(ctx: Ctx, poll: Poll) -> UserError:
 
 
 # -- the card, edited where it was posted ------------------------------------------------------------------------
+
+
+async def refresh_cards(session: AsyncSession, now: datetime) -> int:
+    """Queue an edit of the card of every open poll whose votes changed since its last edit was queued (its
+    `version` is past its `shown_version`), showing the tally now, due on the next tick; how many. Run by the
+    scheduler every second, after each console command, and as often as anyone likes: an edit is queued once a
+    version (its key names it), and the outbox sends the newest of those due for one card."""
+    changed = (
+        await session.scalars(
+            select(Poll)
+            .where(Poll.status == "open", Poll.version != Poll.shown_version)
+            .order_by(Poll.id)
+            .with_for_update()
+        )
+    ).all()
+    for poll in changed:
+        group = await session.get(Group, poll.group_id) if poll.group_id else None
+        await _edit_card(session, poll, group, now, f"poll {poll.id}: tally {poll.version}")
+        poll.shown_version = poll.version
+    return len(changed)
 
 
 def next_tick(now: datetime) -> datetime:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from handlers.command.context import CoreConfig
 from handlers.command.occurrences import due_occurrences, run_occurrence, skip_occurrence
-from handlers.polls import close_due_polls, next_closing
+from handlers.polls import close_due_polls, next_closing, refresh_cards
 from storage import queries
 from storage.db import Database
 from storage.models import Outbox
@@ -41,7 +41,14 @@ async def run_due(
         if closed:
             log.info("closed %d polls at their closing time", closed)
             ran += closed
+        await edit_cards(db, clock)
     return ran
+
+
+async def edit_cards(db: Database, clock: Clock) -> int:
+    """Queue the edits of the poll cards whose tallies moved (`handlers.polls.refresh_cards`); how many."""
+    async with db.write() as session:
+        return await refresh_cards(session, clock())
 
 
 async def next_moment(db: Database, after: datetime, until: datetime) -> datetime | None:

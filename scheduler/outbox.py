@@ -36,9 +36,9 @@ NEVER_SENT = "the message to update was never sent"
 DEACTIVATED = "Not sent: the person's account is deactivated."
 
 
-# An edit waiting to be sent while a newer edit of the same message waits or is under way is out of date: all
-# such are settled in one statement before each claim, rather than each claimed, loaded and found out (thirty
-# presses on a call's buttons send one edit, not thirty).
+# An edit waiting to be sent while a newer edit of the same message, due by now, waits or is under way is out of
+# date: all such are settled in one statement before each claim, rather than each claimed, loaded and found out
+# (thirty presses on a call's buttons send one edit, not thirty). An edit due later holds back none due now.
 _newer = aliased(Outbox)
 
 
@@ -50,6 +50,7 @@ def _supersede(now: datetime) -> Update:
             _newer.mode == "edit",
             _newer.id > Outbox.id,
             _newer.status.in_(("pending", "sending")),
+            _newer.due_at <= now,  # one due later does not hold back this one: edits go out once a tick
         )
         .exists()
     )
@@ -254,11 +255,16 @@ class Dispatcher:
             return await queries.deactivated(session, delivery.platform, delivery.workspace, delivery.target)
 
     async def _edit_state(self, row: Outbox) -> tuple[bool, str | None, bool]:
-        """Whether a newer edit of the row's message is waiting; the platform's reference of the message once
+        """Whether a newer edit of the row's message is due (or was sent); the platform's reference of the message once
         its post was sent; and whether it never will be (its post failed for good, or there is none)."""
         newer = (
             select(Outbox.id)
-            .where(Outbox.message_key == row.message_key, Outbox.mode == "edit", Outbox.id > row.id)
+            .where(
+                Outbox.message_key == row.message_key,
+                Outbox.mode == "edit",
+                Outbox.id > row.id,
+                Outbox.due_at <= self.clock(),
+            )
             .exists()
         )
         post = select(Outbox.status, Outbox.sent_ref).where(

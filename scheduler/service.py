@@ -26,6 +26,7 @@ log = logging.getLogger("convene.scheduler")
 SYNC_SECONDS = 30
 RECEIVED_KEPT = timedelta(days=1)  # how long a platform's delivery is remembered (`storage.queries.first_delivery`)
 FORGET_EVERY_SECONDS = 3600
+CARDS_EVERY_SECONDS = 1  # how often the poll cards whose tallies moved get their edits queued
 
 
 class Scheduler:
@@ -55,6 +56,7 @@ class Scheduler:
         await self.sync()
         self.aps.add_job(self.sync, "interval", seconds=SYNC_SECONDS, id="sync", replace_existing=True)
         self.aps.add_job(self.forget, "interval", seconds=FORGET_EVERY_SECONDS, id="forget", replace_existing=True)
+        self.aps.add_job(self.cards, "interval", seconds=CARDS_EVERY_SECONDS, id="cards", replace_existing=True)
 
     def stop(self) -> None:
         if self.aps is not None:
@@ -73,6 +75,12 @@ class Scheduler:
             return
         if forgotten:
             log.info("forgot %d deliveries received over %s ago", forgotten, RECEIVED_KEPT)
+
+    async def cards(self) -> None:
+        try:
+            await jobs.edit_cards(self.db, self.clock)
+        except Exception:
+            log.exception("queueing the edits of poll cards failed; the next second retries")
 
     async def fire(self, schedule_id: int) -> None:
         try:

@@ -25,6 +25,7 @@ from bot.app import Parts
 from handlers.command.context import CoreConfig
 from handlers.command.dispatch import Convene
 from handlers.command.messages import Action, Place, Reply, Request, Speaker, shown
+from scheduler import jobs
 from scheduler.outbox import Delivery, Dispatcher
 from storage.db import Database
 from storage.migrate import upgrade
@@ -185,7 +186,9 @@ class Chat:
         return result
 
     async def deliver(self) -> list[Delivery]:
+        """What the outbox sends now, after the scheduler's card job has queued the edits of poll cards."""
         before = len(self.recorder.sent)
+        await jobs.edit_cards(self.core.db, lambda: self.now)
         await self.dispatcher.drain()
         return self.recorder.sent[before:]
 
@@ -209,6 +212,7 @@ async def deliver_all(parts: Parts, within: float = 5.0) -> None:
     the background, for at most `within` seconds (then fail, saying how many rows are left)."""
     deadline = time.monotonic() + within
     while True:
+        await jobs.edit_cards(parts.db, parts.clock)  # the scheduler's card job (not started in tests)
         await parts.dispatcher.drain()
         now = parts.clock()
         async with parts.db.read() as session:

@@ -26,7 +26,7 @@ class Poll(Base):
         one_of("kind", POLL_KINDS),
         one_of("status", POLL_STATUSES),
         CheckConstraint("max_choices >= 1", name="max_choices_positive"),
-        Index("ix_polls_open_closing", "status", "closes_at"),
+        Index("ix_polls_open_closing", "status", "closes_at"),  # also finds open polls whose card is behind
         Index("ix_polls_group_review", "group_id", "review", "created_at"),
     )
 
@@ -50,6 +50,7 @@ class Poll(Base):
     # scope is `poll <template id>`) it was copied from
     series_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=0)  # one more at every vote: names each card edit
+    shown_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the card's last edit shows
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 

@@ -251,3 +251,24 @@ async def test_a_claim_takes_only_the_newest_edit_of_a_message_and_settles_the_r
         statuses = (await session.execute(select(Outbox.key, Outbox.status, Outbox.sent_ref))).all()
     settled = {key for key, status, ref in statuses if status == "sent" and ref == "superseded"}
     assert settled == {f"call 1: offer {n}" for n in range(1, 30)}
+
+
+async def test_an_edit_due_later_does_not_hold_back_one_due_now(db: Database) -> None:
+    """A card's edits queued a tick apart: the one due now goes out, the later one waits its turn (were it to
+    supersede the first, a steady stream of votes would keep the card from ever being edited)."""
+    time = FakeTime()
+    common = dict(platform="slack", workspace="T1", target_kind="channel", target="C1", label="C1", now=START)
+    later = START + timedelta(seconds=2)
+    rows = [
+        outbox_row(**common, key="poll 1: tally 3", message_key="poll:1", mode="edit", reply=Reply("3"), due=START),  # type: ignore[arg-type]
+        outbox_row(**common, key="poll 1: tally 5", message_key="poll:1", mode="edit", reply=Reply("5"), due=later),  # type: ignore[arg-type]
+    ]
+    async with db.write() as session:
+        await queries.enqueue(session, rows)
+
+    claimed = await dispatcher(db, time, Slack(time), rate=10.0).claim()
+
+    assert [row.key for row in claimed] == ["poll 1: tally 3"]
+    async with db.read() as session:
+        waiting = await session.scalar(select(Outbox.status).where(Outbox.key == "poll 1: tally 5"))
+    assert waiting == "pending"

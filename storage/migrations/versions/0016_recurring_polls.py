@@ -1,5 +1,5 @@
 """recurring polls: a poll may be a recurring poll's template, each occurrence names it, and a schedule may post
-polls
+polls; a poll remembers which version of its tally its card's last edit shows
 
 Revision ID: 0016
 Revises: 0015
@@ -27,6 +27,7 @@ def _checks(polls: str, schedules: str) -> None:
 def upgrade() -> None:
     with op.batch_alter_table('polls', schema=None) as batch_op:
         batch_op.add_column(sa.Column('series_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('shown_version', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_index(op.f('ix_polls_series_id'), ['series_id'], unique=False)
         batch_op.create_foreign_key(op.f('fk_polls_series_id_polls'), 'polls', ['series_id'], ['id'], ondelete='SET NULL')
     _checks("'open', 'closed', 'recurring'", "'prompts', 'pairing', 'reminders', 'polls'")
@@ -40,3 +41,4 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f('fk_polls_series_id_polls'), type_='foreignkey')
         batch_op.drop_index(op.f('ix_polls_series_id'))
         batch_op.drop_column('series_id')
+        batch_op.drop_column('shown_version')
