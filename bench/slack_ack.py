@@ -292,12 +292,15 @@ async def seed_convene(url: str) -> None:
                     assert r.status == 200, await r.text()
     await load(url, [command(f"U{n:05d}", "help") for n in range(PEOPLE)], 16)  # each person known
     async with aiohttp.ClientSession() as session:
-        for text in ('group new "Voters" kind:community channel:#voters', 'poll "Which?" "A" "B" "C" group:voters'):
-            body = command(ADMIN, text)
-            async with session.post(url, data=body.encode(), headers=signed(body)) as r:
-                assert r.status == 200, await r.text()
-    _, _, failed = await load(url, [command(f"U{n:05d}", "join voters") for n in range(PEOPLE)], 16)
-    assert failed == 0
+        body = command(ADMIN, 'group new "Voters" kind:community channel:#voters')
+        async with session.post(url, data=body.encode(), headers=signed(body)) as r:
+            assert r.status == 200, await r.text()
+        _, _, failed = await load(url, [command(f"U{n:05d}", "join voters") for n in range(PEOPLE)], 16)
+        assert failed == 0
+        body = command(ADMIN, 'poll "Which?" "A" "B" "C" group:voters')
+        async with session.post(url, data=body.encode(), headers=signed(body)) as r:
+            answer = await r.text()
+            assert r.status == 200 and f"Posted poll {POLL} in Voters" in answer, answer
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
