@@ -4,6 +4,7 @@ runners; the list below is the one place that says what Convene can do."""
 
 from handlers import (  # noqa: F401  (each registers its commands on import)
     admin,
+    events,
     groups,
     help,
     home,

@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -37,11 +36,11 @@ from handlers.command.forms import Field, Form
 from handlers.command.grammar import MAX_ID, Word, parse_date, parse_int, parse_time
 from handlers.command.messages import CHANNELS_BY_NAME, Button, File, Reply, Section, channel_ref, counted, possessive
 from handlers.command.occurrences import Occasion, rule_of, runs, set_rule
-from handlers.command.outbox import address, group_rows, member_row, outbox_row
+from handlers.command.outbox import address, beside, group_rows, member_row, outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, Rule, closing_moment, describe, first_words, until_words
 from storage import queries
-from storage.models import Group, Member, Membership, Outbox, Poll, Schedule, Vote
+from storage.models import Group, Member, Membership, Poll, Schedule, Vote
 
 MAX_OPTIONS = 25  # Slack shows at most 25 buttons in one actions block (Block Kit's limit)
 OPTION_LIMIT = 75  # Slack's longest button text (Block Kit's limit), so that every option is its own button
@@ -807,47 +806,15 @@ def next_tick(now: datetime) -> datetime:
     return datetime.fromtimestamp((math.floor(now.timestamp() / step) + 1) * step, UTC)
 
 
-async def _posts(session: AsyncSession, poll_id: int) -> Sequence[Outbox]:
-    """The outbox rows that posted the poll's card: in its group's channels on each platform, or its channel."""
-    key = message_key(poll_id)
-    return (
-        await session.scalars(
-            select(Outbox).where(
-                or_(Outbox.message_key == key, Outbox.message_key.like(key + " @%")), Outbox.mode == "post"
-            )
-        )
-    ).all()
-
-
 async def _edit_card(
     session: AsyncSession, poll: Poll, group: Group | None, now: datetime, key: str, *, due: datetime | None = None
 ) -> None:
     """Queue an edit of the card everywhere it was posted, due on the next tick (`next_tick`) unless `due`."""
     shown = card(poll, await tally(session, poll), now, group)
     when = due or next_tick(now)
-    rows = [_like(poll, post, key, shown, when, now, edit=True) for post in await _posts(session, poll.id)]
+    posts = await queries.posts_of(session, message_key(poll.id))
+    rows = [beside(post, message_key(poll.id), key, shown, when, now, edit=True) for post in posts]
     await queries.enqueue(session, rows)
-
-
-def _like(
-    poll: Poll, post: Outbox, key: str, reply: Reply, due: datetime, now: datetime, *, edit: bool
-) -> dict[str, Any]:
-    """A row to the place `post` (of the poll's card) went to: an edit of that card, or a new message beside it.
-    Its key is `key` with the place's suffix (`place_suffix`), as the card's own."""
-    suffix = (post.message_key or "")[len(message_key(poll.id)) :]
-    return outbox_row(
-        key=key + suffix,
-        platform=post.platform,
-        workspace=post.workspace,
-        target_kind=post.target_kind,
-        target=post.target,
-        label=post.target_label,
-        reply=reply,
-        due=due,
-        now=now,
-        message_key=post.message_key if edit else None,
-        mode="edit" if edit else "post",
-    )
 
 
 # -- closing, and the results ----------------------------------------------------------------------------------
@@ -867,12 +834,13 @@ async def close(session: AsyncSession, poll: Poll, now: datetime, admins: Collec
     await _edit_card(session, poll, group, now, f"poll {poll.id}: closed", due=now)
     results = results_reply(poll, result, now, group)
     public = replace(results, private=False)
-    posts = await _posts(session, poll.id) if not poll.review else ()
+    card_key = message_key(poll.id)
+    posts = await queries.posts_of(session, card_key) if not poll.review else ()
     # a review's result goes to its chairs and the steering group (`_tell_reviewers`), not the channel
-    rows = [_like(poll, post, f"poll {poll.id}: results", public, now, now, edit=False) for post in posts]
+    rows = [beside(post, card_key, f"poll {poll.id}: results", public, now, now, edit=False) for post in posts]
     if posts and charted(poll, result):
         drawn = await chart_reply(poll, result, now)
-        rows += [_like(poll, post, f"poll {poll.id}: chart", drawn, now, now, edit=False) for post in posts]
+        rows += [beside(post, card_key, f"poll {poll.id}: chart", drawn, now, now, edit=False) for post in posts]
     await queries.enqueue(session, rows)
     if poll.review and group is not None:
         await _tell_reviewers(session, poll, group, now, admins)

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from handlers import events, polls
 from handlers.command.context import CoreConfig
 from handlers.command.occurrences import due_occurrences, run_occurrence, skip_occurrence
-from handlers.polls import close_due_polls, next_closing, refresh_cards
+from handlers.polls import close_due_polls, next_closing
 from storage import queries
 from storage.db import Database
 from storage.models import Outbox
@@ -46,9 +47,11 @@ async def run_due(
 
 
 async def edit_cards(db: Database, clock: Clock) -> int:
-    """Queue the edits of the poll cards whose tallies moved (`handlers.polls.refresh_cards`); how many."""
+    """Queue the edits of the poll cards whose tallies moved and of the event cards whose seats did
+    (`handlers.polls.refresh_cards`, `handlers.events.refresh_cards`); how many."""
+    now = clock()
     async with db.write() as session:
-        return await refresh_cards(session, clock())
+        return await polls.refresh_cards(session, now) + await events.refresh_cards(session, now, polls.next_tick(now))
 
 
 async def next_moment(db: Database, after: datetime, until: datetime) -> datetime | None:

@@ -229,6 +229,19 @@ async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
 # -- the outbox and deliveries received ---------------------------------------------------------------------------
 
 
+async def posts_of(session: AsyncSession, message_key: str) -> Sequence[Outbox]:
+    """The outbox rows that posted the message `message_key` names, in every place it went (a group's channel on
+    each platform carries the key with that place's suffix, `handlers.command.outbox.place_suffix`)."""
+    return (
+        await session.scalars(
+            select(Outbox).where(
+                or_(Outbox.message_key == message_key, Outbox.message_key.like(message_key + " @%")),
+                Outbox.mode == "post",
+            )
+        )
+    ).all()
+
+
 async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Add outbox rows in one statement; a row whose key is already there wins, so a repeated cause sends nothing
     new."""

@@ -37,7 +37,7 @@ class Case:
 
 def cases(x: str) -> list[Case]:
     """The cases, with names of their own for each direction (`x`)."""
-    poll = {"a": 1, "b": 2}
+    poll = event = {"a": 1, "b": 2}
     return [
         Case([("Ada", f'group new "Alpha {x}" kind:community')], ("Bea", "groups"), lambda _: f"Alpha {x} (alpha-{x})"),
         Case([(f"Joe{x}", f"join alpha-{x}")], ("Bea", f"group alpha-{x}"), lambda _: "Members: 1"),
@@ -70,6 +70,16 @@ def cases(x: str) -> list[Case]:
             lambda _: "1. Yes  ██████████  1 (100%)",
         ),
         Case([("Ada", f"review task-{x} every:month")], ("Ada", f"review task-{x}"), lambda _: "Reviewed every month"),
+        Case(  # the first direction makes event 1, the second event 2
+            [
+                ("Ada", f'event new "Meet {x}" when:"2099-03-01 10:00" seats:5 group:alpha-{x}'),
+                (f"Joe{x}", f"rsvp {event[x]} going"),
+            ],
+            ("Ada", f"attendees {event[x]}"),
+            lambda _: f"Going (1 of 5): Joe{x}",
+        ),
+        Case([(f"Lee{x}", f"rsvp {event[x]} maybe")], ("Bea", f"event {event[x]}"), lambda _: "1 maybe"),
+        Case([(f"Max{x}", f"rsvp {event[x]} going")], (f"Max{x}", "events mine"), lambda _: f"Meet {x} — "),
     ]
 
 

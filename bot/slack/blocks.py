@@ -52,6 +52,8 @@ def _link(kind: str, ref_id: str, name: str) -> str:
         return f"<@{ref_id}>"
     if kind == "#" and _CHANNEL_ID.fullmatch(ref_id):
         return f"<#{ref_id}>"
+    if kind == "!" and ref_id.isdigit():  # each client shows the moment in its reader's zone (Slack's date token)
+        return f"<!date^{ref_id}^{{date_long_pretty}} at {{time}}|{_literal(name)}>"
     return _literal(name)
 
 

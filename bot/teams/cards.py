@@ -28,7 +28,7 @@ import base64
 import json
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from handlers.command.forms import Field, Form
@@ -106,7 +106,11 @@ def literal(text: str) -> str:
 
 def _name(kind: str, ref_id: str, name: str) -> str:
     """A reference, by name: a person's display name (a Teams mention needs an `msteams.entities` entry per
-    person, which Convene does not send), a channel as `channel_ref` names it."""
+    person, which Convene does not send), a channel as `channel_ref` names it; a moment (`time_ref`) as the
+    Adaptive Card date and time functions, which Teams shows in the reader's own zone."""
+    if kind == "!" and ref_id.isdigit():
+        at = datetime.fromtimestamp(int(ref_id), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{{{{DATE({at}, LONG)}}}} at {{{{TIME({at})}}}}"
     return literal(name)
 
 

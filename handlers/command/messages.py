@@ -230,7 +230,7 @@ _ABOUT_THE_REQUEST = ("command", "wrote", "again", "repeat")
 # `<@U…>` mention or a `<#C…>` link), and a plain reading shows the name.
 REF_OPEN, REF_SPLIT, REF_CLOSE = "\ue000", "\ue001", "\ue002"
 RESERVED = REF_OPEN + REF_SPLIT + REF_CLOSE
-_REF = re.compile(f"{REF_OPEN}([@#])([^{RESERVED}]*){REF_SPLIT}([^{RESERVED}]*){REF_CLOSE}")
+_REF = re.compile(f"{REF_OPEN}([@#!])([^{RESERVED}]*){REF_SPLIT}([^{RESERVED}]*){REF_CLOSE}")
 _STRAY = re.compile(f"[{RESERVED}]")
 
 
@@ -250,8 +250,15 @@ def channel_ref(channel: str) -> str:
     return f"{REF_OPEN}#{clean}{REF_SPLIT}{clean}{REF_CLOSE}"
 
 
+def time_ref(moment: datetime, shown_as: str) -> str:
+    """A moment, shown by each reader's client in the reader's own time zone where the platform can (Slack's
+    `<!date^…>`, Teams' `{{DATE(…)}}` and `{{TIME(…)}}`), else read as `shown_as` (which names its zone). Its id is
+    the moment in Unix seconds (UTC)."""
+    return f"{REF_OPEN}!{int(moment.timestamp())}{REF_SPLIT}{without_reserved(shown_as)}{REF_CLOSE}"
+
+
 def linked(text: str, link: Callable[[str, str, str], str], rest: Callable[[str], str] = lambda s: s) -> str:
-    """`text` with each reference rendered by `link(kind, id, name)` (kind `@` or `#`) and the text between
+    """`text` with each reference rendered by `link(kind, id, name)` (kind `@`, `#` or `!`) and the text between
     references by `rest` (an escape); a reference cut in two (by a length limit) is dropped."""
     out: list[str] = []
     at = 0

@@ -44,6 +44,27 @@ def outbox_row(
     )
 
 
+def beside(
+    post: Outbox, message_key: str, key: str, reply: Reply, due: datetime, now: datetime, *, edit: bool
+) -> dict[str, Any]:
+    """A row to the place `post` (of the message `message_key`, from `storage.queries.posts_of`) went to: an edit
+    of that message, or a new message beside it. Its key is `key` with the place's suffix, as the post's own."""
+    suffix = (post.message_key or "")[len(message_key) :]
+    return outbox_row(
+        key=key + suffix,
+        platform=post.platform,
+        workspace=post.workspace,
+        target_kind=post.target_kind,
+        target=post.target,
+        label=post.target_label,
+        reply=reply,
+        due=due,
+        now=now,
+        message_key=post.message_key if edit else None,
+        mode="edit" if edit else "post",
+    )
+
+
 def address(member: Member) -> str:
     """A person's address, for the keys of messages to them: whether or not they are in the database yet."""
     return f"{member.platform}:{member.workspace}:{member.user_id}"

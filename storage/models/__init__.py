@@ -3,6 +3,7 @@ table on `Base.metadata` (what migrations and tests compare against)."""
 
 from storage.models.base import Base, UTCDateTime
 from storage.models.deliveries import OUTBOX_STATUSES, Outbox, Received
+from storage.models.events import AUDIENCES, EVENT_STATUSES, RSVP_ANSWERS, Event, Rsvp
 from storage.models.groups import (
     GROUP_KINDS,
     GROUP_STATUSES,
@@ -35,8 +36,10 @@ from storage.models.suggestions import SUGGESTION_STATUSES, Suggestion, Suggesti
 from storage.models.teams import TEAMS_CONVERSATION_KINDS, TeamsConversation, TeamsUser
 
 __all__ = [
+    "AUDIENCES",
     "CAREER_STAGES",
     "CHECKIN_ANSWERS",
+    "EVENT_STATUSES",
     "GROUP_KINDS",
     "GROUP_STATUSES",
     "OFFER_STATUSES",
@@ -44,6 +47,7 @@ __all__ = [
     "POLL_KINDS",
     "POLL_STATUSES",
     "ROLES",
+    "RSVP_ANSWERS",
     "RUN_STATUSES",
     "SCHEDULE_KINDS",
     "SUGGESTION_STATUSES",
@@ -53,6 +57,7 @@ __all__ = [
     "Call",
     "CaseStudy",
     "CheckIn",
+    "Event",
     "Group",
     "GroupChannel",
     "Institution",
@@ -70,6 +75,7 @@ __all__ = [
     "Prompt",
     "PromptUse",
     "Received",
+    "Rsvp",
     "Schedule",
     "ScheduleRun",
     "Suggestion",

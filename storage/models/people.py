@@ -44,6 +44,9 @@ class Member(Base):
     # member, who holds their memberships, offers, pairing and rights (SPEC §3). None for a person's own row.
     linked_to: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
 
+    # the secret in the address of the person's calendar feed (`calendar`; `calendar reset` makes a new one)
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
     institution: Mapped[Institution | None] = relationship(lazy="joined")
 
 

@@ -1,0 +1,685 @@
+"""Networking events: a card with Going / Maybe / Can't go, seats and a waitlist that promotes itself, in the
+group's channels or the announcements channel (SPEC.md §2 Event, RSVP; §3 event rows; §6 seats never exceeded,
+a waitlist keeps its order).
+
+Who holds a seat changes only under the event row's lock: an RSVP, a drop-out and the promotion it makes are one
+transaction, so whatever arrives at once, the seats are never oversold and the waitlist keeps the order people
+asked in (`storage.models.events`). As with polls, an answer only counts one more `version` of the event; the
+scheduler's card job (`refresh_cards`) queues one edit of the card a tick with the seats then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.command.context import Ctx
+from handlers.command.errors import UserError
+from handlers.command.forms import Field, Form
+from handlers.command.grammar import MAX_ID, Word, parse_int, parse_time, zone
+from handlers.command.messages import (
+    CHANNELS_BY_NAME,
+    Button,
+    Reply,
+    Section,
+    channel_ref,
+    counted,
+    possessive,
+    time_ref,
+)
+from handlers.command.outbox import beside, group_rows, member_row, outbox_row
+from handlers.command.registry import command
+from handlers.command.timing import DEFAULT_TZ, wall_clock_instant
+from storage import queries
+from storage.models import AUDIENCES, Event, Group, Member, Rsvp
+
+TITLE_LIMIT = 200  # events.title
+PLACE_LIMIT = 200  # events.place
+LINK_LIMIT = 500  # events.link
+PROGRAMME_LIMIT = 40  # events.programme
+SEATS_LIMIT = 10_000
+DEFAULT_LENGTH = timedelta(hours=1)  # an event without `until:`
+NAMES_SHOWN = 5  # who is going, by name, on the card
+LISTED = 20  # events listed by `events`
+ANSWERS = {"going": "going", "yes": "going", "maybe": "maybe", "no": "no", "not": "no", "cant": "no", "can't": "no"}
+STAGE_WORDS = {"early": "early-career", "mid": "mid-career", "senior": "senior", "leader": "leadership"}
+EVENT_USAGE = (
+    'event new "<title>" when:"YYYY-MM-DD HH:MM" [until:HH:MM|"YYYY-MM-DD HH:MM"] [where:…] [link:https://…] '
+    "[seats:N] [group:…] [programme:…] [for:all|early|mid|senior|leader] [tz:…]"
+)
+RSVP_USAGE = "rsvp <id> going|maybe|no"
+
+
+def message_key(event_id: int) -> str:
+    """The key of an event's card, in every place it was posted."""
+    return f"event:{event_id}"
+
+
+# -- what an event shows ---------------------------------------------------------------------------------------
+
+
+def when_words(event: Event, reader: ZoneInfo | None = None) -> str:
+    """When it is, in the zone `reader` (the organiser's by default), naming that zone: `Tuesday 2027-02-02 14:00-15:30
+    (Europe/London time)`; an end on another day is written with its date."""
+    tz = reader or ZoneInfo(event.tz)
+    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+    return f"{start:%A %Y-%m-%d %H:%M}-{until} ({tz.key} time)"
+
+
+def is_over(event: Event, now: datetime) -> bool:
+    return event.ends_at <= now
+
+
+def _seats_words(event: Event, going: int, waiting: int) -> str:
+    if event.seats is None:
+        return f"{counted(going, 'person', 'people')} going"
+    left = max(event.seats - going, 0)
+    text = f"{counted(left, 'seat')} left of {event.seats}" if left else f"Full: all {event.seats} seats taken"
+    return text + (f", {waiting} on the waitlist" if waiting else "")
+
+
+async def roster(session: AsyncSession, event: Event) -> tuple[list[str], int, int, int]:
+    """Who holds a seat, by name in the order they answered (all of them); how many wait; how many said maybe."""
+    rows = (
+        (
+            await session.execute(
+                select(Rsvp.answer, Rsvp.position, Member.display_name)
+                .join(Member, Member.id == Rsvp.member_id)
+                .where(Rsvp.event_id == event.id, Rsvp.answer != "no")
+                .order_by(Rsvp.updated_at, Rsvp.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    going = [name for answer, position, name in rows if answer == "going" and position is None]
+    waiting = sum(1 for answer, position, _ in rows if answer == "going" and position is not None)
+    maybe = sum(1 for answer, _, _ in rows if answer == "maybe")
+    return going, len(going), waiting, maybe
+
+
+def card(event: Event, names: Sequence[str], waiting: int, maybe: int, now: datetime, group: Group | None) -> Reply:
+    """The event as posted: title, when (each reader's own time where the platform can show it), where, who it is
+    for, seats and the first few going by name, with the three answers as buttons while it takes answers."""
+    cancelled = event.status == "cancelled"
+    headline = f"📅 Event {event.id}: {event.title}" + (" (cancelled)" if cancelled else "")
+    lines = [f"When: {time_ref(event.starts_at, when_words(event))}"]
+    if event.place:
+        lines.append(f"Where: {event.place}")
+    if event.link:
+        lines.append(f"Online: {event.link}")
+    about = [group.name] if group is not None else []
+    if event.programme:
+        about.append(event.programme)
+    if event.audience != "all":
+        about.append(f"for {STAGE_WORDS[event.audience]} staff")
+    if about:
+        lines.append(" · ".join(about))
+    going = len(names)
+    shown = ", ".join(names[:NAMES_SHOWN]) + (f" and {going - NAMES_SHOWN} more" if going > NAMES_SHOWN else "")
+    lines.append(_seats_words(event, going, waiting) + (f". Going: {shown}" if names else ""))
+    if maybe:
+        lines.append(f"{maybe} maybe")
+    buttons: tuple[Button, ...] = ()
+    if cancelled:
+        lines.append("This event is cancelled.")
+    elif is_over(event, now):
+        lines.append("This event is over.")
+    else:
+        buttons = (
+            Button("Going", "rsvp", f"rsvp {event.id} going"),
+            Button("Maybe", "rsvp", f"rsvp {event.id} maybe"),
+            Button("Can't go", "rsvp", f"rsvp {event.id} no"),
+        )
+        lines.append(f"Answer with the buttons or `rsvp {event.id} going|maybe|no`.")
+    return Reply(
+        "\n".join([headline, *lines]),
+        sections=(Section(f"*{headline}*\n" + "\n".join(lines), buttons=buttons),),
+        private=False,
+    )
+
+
+async def card_now(session: AsyncSession, event: Event, now: datetime) -> Reply:
+    group = await session.get(Group, event.group_id) if event.group_id else None
+    names, _, waiting, maybe = await roster(session, event)
+    return card(event, names, waiting, maybe, now, group)
+
+
+async def _edit_card(session: AsyncSession, event: Event, now: datetime, key: str, *, due: datetime) -> None:
+    shown = await card_now(session, event, now)
+    posts = await queries.posts_of(session, message_key(event.id))
+    rows = [beside(post, message_key(event.id), key, shown, due, now, edit=True) for post in posts]
+    await queries.enqueue(session, rows)
+
+
+async def refresh_cards(session: AsyncSession, now: datetime, next_tick: datetime) -> int:
+    """Queue an edit of the card of every event whose answers changed since its last edit was queued, with the
+    seats now, due at `next_tick`; how many (as `handlers.polls.refresh_cards` does for polls)."""
+    changed = (
+        await session.scalars(
+            select(Event).where(Event.version != Event.shown_version).order_by(Event.id).with_for_update()
+        )
+    ).all()
+    for event in changed:
+        await _edit_card(session, event, now, f"event {event.id}: seats {event.version}", due=next_tick)
+        event.shown_version = event.version
+    return len(changed)
+
+
+# -- making an event -------------------------------------------------------------------------------------------
+
+EVENT_FORM = Form(
+    "New event",
+    (
+        Field("title", "Title", required=True, positional=True, max_length=TITLE_LIMIT),
+        Field("when", "Starts", required=True, hint="YYYY-MM-DD HH:MM, in your time."),
+        Field("until", "Ends", hint="HH:MM the same day, or YYYY-MM-DD HH:MM; an hour after the start if left empty."),
+        Field("where", "Where", max_length=PLACE_LIMIT),
+        Field("link", "Online link", hint="https://…", max_length=LINK_LIMIT),
+        Field("seats", "Seats", "number", hint="Leave empty for no limit."),
+        Field("group", "Group", hint="The group it is for; leave empty to post it in the announcements channel."),
+        Field("programme", "Programme", hint="A tag like cpd25.", max_length=PROGRAMME_LIMIT),
+        Field(
+            "for",
+            "Offered to",
+            "choice",
+            choices=(
+                ("all", "Everyone"),
+                ("early", "Early-career staff"),
+                ("mid", "Mid-career staff"),
+                ("senior", "Senior staff"),
+                ("leader", "Leaders"),
+            ),
+        ),
+    ),
+    submit="Post",
+)
+
+
+@command(
+    "event new",
+    role="chair",  # of the group it names (checked with it), or an admin
+    usage=EVENT_USAGE,
+    summary="post a networking event with Going / Maybe / Can't go, seats and a waitlist",
+    options=("when", "until", "where", "link", "seats", "group", "programme", "for", "tz"),
+    form=EVENT_FORM,
+    examples=(
+        'event new "Cataloguing meet-up" when:"2027-02-02 14:00" until:15:30 where:"Leeds Central" seats:20 '
+        "group:wellbeing",
+        'event new "New to libraries: coffee" when:"2027-02-10 10:00" link:https://meet.example.org/x for:early',
+    ),
+)
+async def new_event(ctx: Ctx) -> Reply:
+    """Chairs of the group named with `group:` (and admins) make an event for it; an admin may also make one in
+    the channel they type in, or in the announcements channel."""
+    group, channel = await _where(ctx)
+    if not ctx.args.words:
+        raise ctx.fail('Give the event\'s title in quotes, then when:, like when:"2027-02-02 14:00".')
+    title = ctx.free_text(0, TITLE_LIMIT, "title", field="title")
+    tz = ctx.option("tz") or ctx.me.tz or DEFAULT_TZ  # SPEC §3: times typed are in the speaker's zone
+    try:
+        zone(tz)
+    except UserError as err:
+        raise ctx.fail(err.message, field="tz") from None
+    starts, ends = _times(ctx, tz, None)
+    seats = ctx.option_int("seats", "number of seats", high=SEATS_LIMIT)
+    link = _link(ctx)
+    event = Event(
+        title=title,
+        starts_at=starts,
+        ends_at=ends,
+        tz=tz,
+        place=_optional(ctx, "where", PLACE_LIMIT, "place"),
+        link=link,
+        seats=seats,
+        group_id=group.id if group is not None else None,
+        programme=_optional(ctx, "programme", PROGRAMME_LIMIT, "programme"),
+        audience=ctx.choice("for", AUDIENCES, "all"),
+        organiser_id=ctx.me.id,
+        platform=ctx.request.speaker.platform,
+        workspace=ctx.request.speaker.workspace,
+        channel=channel,
+        status="scheduled",
+        sequence=0,
+        next_position=1,
+        version=0,
+        shown_version=0,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(event)
+    await ctx.session.flush()
+    shown = card(event, [], 0, 0, ctx.now, group)
+    where = await _post(ctx.session, event, group, shown, ctx.now)
+    lead = f"Posted event {event.id} {where}" if where else f"Made event {event.id}, with no channel to post it in"
+    return Reply(
+        f"{lead}: {when_words(event, ctx.zone)}. `event {event.id}` shows it, `attendees {event.id}` who is coming.",
+        sections=() if where else shown.sections,
+    )
+
+
+def _times(ctx: Ctx, tz: str, current: Event | None) -> tuple[datetime, datetime]:
+    """`when:` and `until:` as moments in UTC (typed in `tz`; a time that clocks skip in spring moves on to the
+    first minute they show); `until:` is `HH:MM` on the start's day or a whole date and time. Refused: a start
+    that has passed, an end not after the start."""
+    zone_ = ZoneInfo(tz)
+    when = ctx.option("when")
+    if when is None and current is None:
+        raise ctx.fail('Say when it starts, like when:"2027-02-02 14:00" (in your time).', field="when")
+    starts = current.starts_at if current is not None and when is None else _moment(ctx, when or "", tz, "when")
+    if when is not None and starts <= ctx.now:
+        raise ctx.fail(
+            f"when: {starts.astimezone(zone_):%Y-%m-%d %H:%M} has passed; it is "
+            f"{ctx.now.astimezone(zone_):%Y-%m-%d %H:%M} now ({tz} time).",
+            field="when",
+        )
+    until = ctx.option("until")
+    if until is None:
+        length = current.ends_at - current.starts_at if current is not None else DEFAULT_LENGTH
+        return starts, starts + length
+    text = until.strip()
+    if len(text) <= 5 and ":" in text:
+        text = f"{starts.astimezone(zone_):%Y-%m-%d} {text}"
+    ends = _moment(ctx, text, tz, "until")
+    if ends <= starts:
+        raise ctx.fail(
+            f"until: {ends.astimezone(zone_):%Y-%m-%d %H:%M} is not after the start, "
+            f"{starts.astimezone(zone_):%Y-%m-%d %H:%M}.",
+            field="until",
+        )
+    return starts, ends
+
+
+def _moment(ctx: Ctx, text: str, tz: str, option: str) -> datetime:
+    try:
+        wall = parse_time(text, tz).replace(tzinfo=None)
+        return wall_clock_instant(wall, ZoneInfo(tz))
+    except UserError as err:
+        raise ctx.fail(f"{option}: {err.message}", field=option) from None
+    except (OverflowError, ValueError):
+        raise ctx.fail(f"{option}: {text} is further ahead than Convene can count.", field=option) from None
+
+
+def _optional(ctx: Ctx, option: str, limit: int, what: str) -> str | None:
+    """An option's text, at most `limit` characters; None when it is not given."""
+    value = ctx.option(option)
+    return ctx.limited(value.strip(), limit, what, field=option) if value is not None else None
+
+
+def _link(ctx: Ctx) -> str | None:
+    link = ctx.option("link")
+    if link is None:
+        return None
+    link = ctx.limited(link.strip(), LINK_LIMIT, "link", field="link")
+    if not link.startswith(("https://", "http://")) or " " in link:
+        raise ctx.fail(f"link: takes a web address starting https://, not “{link}”.", field="link")
+    return link
+
+
+async def _where(ctx: Ctx) -> tuple[Group | None, str | None]:
+    """The event's group (`group:`, which the speaker must chair), or else the channel an admin made it in (or
+    the announcements channel); raises UserError when there is neither."""
+    named = ctx.option("group")
+    if named is not None:
+        try:
+            group = await ctx.group_from(Word(named))
+        except UserError as err:
+            raise ctx.fail(err.message, field="group") from None
+        if not await ctx.may_chair(group):
+            raise ctx.fail(
+                f"Only the chairs of {group.name} (and the steering group) can use `event new` for it.", field="group"
+            )
+        if group.status == "closed":
+            raise ctx.fail(f"{group.name} is closed: its events are over.", field="group")
+        return group, None
+    channel = ctx.request.place.channel_id
+    if channel is None and ctx.me.platform in CHANNELS_BY_NAME:
+        channel = ctx.config.announce_channel
+    if not ctx.is_admin:
+        raise ctx.fail("Say which of your groups the event is for, with group:… (chairs make events for their groups).")
+    if channel is None:
+        raise ctx.fail("Say which group the event is for, with group:…, or make it in a channel.", field="group")
+    return None, channel
+
+
+async def _post(session: AsyncSession, event: Event, group: Group | None, shown: Reply, now: datetime) -> str | None:
+    """Queue the card where the event belongs; where that is, in words (None: nowhere to post it)."""
+    key = f"event {event.id}: post"
+    if group is None:
+        assert event.channel is not None
+        row = outbox_row(
+            key=key,
+            platform=event.platform,
+            workspace=event.workspace,
+            target_kind="channel",
+            target=event.channel,
+            label=event.channel,
+            reply=shown,
+            due=now,
+            now=now,
+            message_key=message_key(event.id),
+        )
+        await queries.enqueue(session, [row])
+        return f"in {channel_ref(event.channel)}"
+    places = await queries.group_places(session, group)
+    if not places:
+        return None
+    rows = group_rows(group, places, shown, key=key, due=now, now=now, message_key=message_key(event.id))
+    await queries.enqueue(session, rows)
+    return f"in {possessive(group.name)} " + ("channel" if len(places) == 1 else "channels")
+
+
+# -- finding an event, and who may do what with it ----------------------------------------------------------------
+
+
+async def _event(ctx: Ctx, *, lock: bool = False) -> tuple[Event, Group | None]:
+    """The event the first word numbers, with its group; UserError when there is none this speaker may see (an
+    identifier from a client is checked against the person: SPEC.md §6). Every event is open to everyone in the
+    programme: its group's events are networking for all."""
+    text = ctx.word(0, "event (its number)").text.lstrip("#")
+    try:
+        event_id = parse_int(text, "event number", high=MAX_ID)
+    except UserError:
+        raise ctx.fail(f"“{text}” is not an event number: events are numbered, like `rsvp 12 going`.") from None
+    statement = select(Event).where(Event.id == event_id)
+    event = await ctx.session.scalar(statement.with_for_update() if lock else statement)
+    if event is None:
+        raise ctx.fail(f"There is no event {event_id}. `events` lists those coming up.")
+    group = await ctx.session.get(Group, event.group_id) if event.group_id else None
+    return event, group
+
+
+_ONLY = "Only the organiser of event {id}, its group's chairs and the steering group {what}."
+
+
+async def _may_run(ctx: Ctx, event: Event, group: Group | None) -> bool:
+    """Its organiser, its group's chairs and the steering group."""
+    return ctx.is_admin or event.organiser_id == ctx.me.id or (group is not None and group.id in await ctx.chaired())
+
+
+# -- answering ----------------------------------------------------------------------------------------------------
+
+
+@command(
+    "rsvp",
+    usage=RSVP_USAGE,
+    summary="answer an event: going, maybe or no (a full event puts you on its waitlist)",
+    examples=("rsvp 12 going", "rsvp 12 no"),
+)
+async def rsvp(ctx: Ctx) -> Reply:
+    event, _ = await _event(ctx, lock=True)  # answers to one event wait for each other: seats and order hold
+    ctx.no_more_words(2)
+    said = ctx.word(1, "answer: going, maybe or no").text.lower()
+    answer = ANSWERS.get(said)
+    if answer is None:
+        raise ctx.fail(f"Answer going, maybe or no, not “{ctx.args.words[1].text}”.")
+    if event.status == "cancelled":
+        raise ctx.fail(f"Event {event.id}, {event.title}, is cancelled: it takes no answers.")
+    if event.starts_at <= ctx.now:
+        raise ctx.fail(f"Event {event.id}, {event.title}, has started: it takes no more answers.")
+    mine = await ctx.session.scalar(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == ctx.me.id))
+    held = mine is not None and mine.answer == "going" and mine.position is None
+    taken = await _taken(ctx.session, event)  # before this answer changes anything
+    if answer == "going" and mine is not None and mine.answer == "going":
+        where = "you have a seat" if held else f"you are number {await _place(ctx.session, mine)} on the waitlist"
+        return Reply(f"You are already going to {event.title}: {where}.")
+    if mine is None:
+        mine = Rsvp(event_id=event.id, member_id=ctx.me.id, answer=answer, created_at=ctx.now, updated_at=ctx.now)
+        ctx.session.add(mine)
+    mine.answer, mine.updated_at, mine.position = answer, ctx.now, None
+    event.version += 1  # the card job edits the card
+    if answer == "going":
+        if event.seats is not None and taken >= event.seats:
+            mine.position, event.next_position = event.next_position, event.next_position + 1
+            await ctx.session.flush()
+            number = await _place(ctx.session, mine)
+            return Reply(
+                f"{event.title} is full, so you are number {number} on its waitlist. If a seat comes free, it is "
+                "yours in turn and I will tell you."
+            )
+        await ctx.session.flush()
+        if event.seats is not None and taken + 1 == event.seats:
+            await _tell_organiser_full(ctx, event)
+        return Reply(f"You are going to {event.title}, {when_words(event, ctx.zone)}. See you there!")
+    await ctx.session.flush()
+    if held:
+        await fill_seats(ctx.session, event, ctx.now)
+    return Reply(f"Noted: {answer} for {event.title}." + (" Your seat has gone to the next person." if held else ""))
+
+
+async def _taken(session: AsyncSession, event: Event) -> int:
+    return (
+        await session.scalar(
+            select(func.count()).where(Rsvp.event_id == event.id, Rsvp.answer == "going", Rsvp.position.is_(None))
+        )
+        or 0
+    )
+
+
+async def _place(session: AsyncSession, rsvp_: Rsvp) -> int:
+    """A waiting answer's place on the waitlist, counted from 1: how many wait before it, plus one."""
+    assert rsvp_.position is not None
+    ahead = await session.scalar(
+        select(func.count()).where(
+            Rsvp.event_id == rsvp_.event_id, Rsvp.position.is_not(None), Rsvp.position < rsvp_.position
+        )
+    )
+    return (ahead or 0) + 1
+
+
+async def fill_seats(session: AsyncSession, event: Event, now: datetime) -> list[Member]:
+    """Give the free seats to the first on the waitlist, in the order they asked, and tell each by a direct
+    message; who was promoted. The caller holds the event row's lock."""
+    if event.seats is None:
+        waiting = (
+            await session.scalars(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.position.is_not(None)))
+        ).all()
+    else:
+        free = event.seats - await _taken(session, event)
+        if free <= 0:
+            return []
+        waiting = (
+            await session.scalars(
+                select(Rsvp)
+                .where(Rsvp.event_id == event.id, Rsvp.position.is_not(None))
+                .order_by(Rsvp.position)
+                .limit(free)
+            )
+        ).all()
+    promoted = []
+    for row in waiting:
+        row.position, row.updated_at = None, now
+        member = await session.get(Member, row.member_id)
+        if member is None:
+            continue
+        promoted.append(member)
+        reply = Reply(
+            f"A seat came free at {event.title}, {when_words(event, ZoneInfo(member.tz or DEFAULT_TZ))}: it is "
+            f"yours. If you can no longer go, `rsvp {event.id} no` passes it on."
+        )
+        await queries.enqueue(
+            session, [member_row(member, reply, key=f"event {event.id}: seat for {member.id}", due=now, now=now)]
+        )
+    if promoted:
+        event.version += 1
+        await session.flush()
+    return promoted
+
+
+async def _tell_organiser_full(ctx: Ctx, event: Event) -> None:
+    organiser = await ctx.session.get(Member, event.organiser_id) if event.organiser_id else None
+    if organiser is None:
+        return
+    reply = Reply(
+        f"{event.title} is full: all {event.seats} seats are taken. Others who answer going join the waitlist; "
+        f"`event edit {event.id} seats:N` adds seats."
+    )
+    key = f"event {event.id}: full at version {event.version}"
+    await ctx.tell(organiser, reply, key=key)
+
+
+# -- reading --------------------------------------------------------------------------------------------------------
+
+
+@command(
+    "events",
+    usage="events [group] [mine] [programme:…]",
+    summary="the events coming up (yours with `mine`)",
+    writes=False,
+    options=("programme",),
+    examples=("events", "events mine", "events wellbeing", "events programme:cpd25"),
+)
+async def list_events(ctx: Ctx) -> Reply:
+    words = [w.text.lower() for w in ctx.args.words]
+    mine = "mine" in words
+    others = [w for w in ctx.args.words if w.text.lower() != "mine"]
+    if len(others) > 1:
+        raise ctx.fail(f"I don't understand “{others[1].text}” here.")
+    group = await ctx.group_from(others[0]) if others else None
+    query = select(Event).where(Event.status == "scheduled", Event.ends_at > ctx.now)
+    if group is not None:
+        query = query.where(Event.group_id == group.id)
+    programme = ctx.option("programme")
+    if programme is not None:
+        query = query.where(func.lower(Event.programme) == programme.lower())
+    if mine:
+        query = query.join(Rsvp, Rsvp.event_id == Event.id).where(Rsvp.member_id == ctx.me.id, Rsvp.answer != "no")
+    events = (await ctx.session.scalars(query.order_by(Event.starts_at, Event.id).limit(LISTED))).all()
+    answers = dict(
+        (
+            await ctx.session.execute(
+                select(Rsvp.event_id, Rsvp.position).where(
+                    Rsvp.member_id == ctx.me.id, Rsvp.event_id.in_([e.id for e in events]), Rsvp.answer == "going"
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    if not events:
+        what = "you are going to" if mine else "coming up"
+        return Reply(f"No events {what}." + ("" if mine else " Chairs post them with `event new`."))
+    lines, sections = [], []
+    for e in events:
+        state = ""
+        if e.id in answers:
+            state = " — you are going" if answers[e.id] is None else " — you are on the waitlist"
+        when = f"{time_ref(e.starts_at, when_words(e, ctx.zone))}{state}"
+        lines.append(f"Event {e.id}: {e.title} — {when}")
+        sections.append(
+            Section(f"*Event {e.id}: {e.title}* — {when}", buttons=(Button("Details", "event", f"event {e.id}"),))
+        )
+    title = "Your events:" if mine else "Events coming up:"
+    return Reply("\n".join([title, *lines]), sections=(Section(title), *sections))
+
+
+@command(
+    "event",
+    usage="event <id>",
+    summary="an event's details and your answer",
+    writes=False,
+    examples=("event 12",),
+)
+async def show_event(ctx: Ctx) -> Reply:
+    event, _ = await _event(ctx)
+    ctx.no_more_words(1)
+    shown = await card_now(ctx.session, event, ctx.now)
+    mine = await ctx.session.scalar(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == ctx.me.id))
+    if mine is None:
+        state = "You have not answered."
+    elif mine.answer == "going" and mine.position is not None:
+        state = f"You are number {await _place(ctx.session, mine)} on the waitlist."
+    else:
+        state = {"going": "You are going.", "maybe": "You said maybe.", "no": "You said you can't go."}[mine.answer]
+    return Reply(
+        f"{shown.text}\n{state}",
+        sections=(*shown.sections, Section(state)),
+    )
+
+
+@command(
+    "attendees",
+    usage="attendees <id> [csv]",
+    summary="who is going to an event, who waits and who said maybe",
+    writes=False,
+    examples=("attendees 12", "attendees 12 csv"),
+)
+async def attendees(ctx: Ctx) -> Reply:
+    event, group = await _event(ctx)
+    ctx.no_more_words(2)
+    if not await _may_run(ctx, event, group):
+        raise ctx.fail(
+            f"Only the organiser of event {event.id}, its group's chairs and the steering group see who comes."
+        )
+    rows = (
+        (
+            await ctx.session.execute(
+                select(Rsvp, Member.display_name)
+                .join(Member, Member.id == Rsvp.member_id)
+                .where(Rsvp.event_id == event.id)
+                .order_by(Rsvp.position.is_not(None), Rsvp.position, Rsvp.updated_at, Rsvp.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    going = [name for r, name in rows if r.answer == "going" and r.position is None]
+    waiting = [name for r, name in rows if r.answer == "going" and r.position is not None]
+    maybe = [name for r, name in rows if r.answer == "maybe"]
+    lines = [
+        f"Going ({len(going)}{'' if event.seats is None else f' of {event.seats}'}): "
+        + (", ".join(going) or "no one yet"),
+        f"Waitlist ({len(waiting)}): " + (", ".join(f"{n}. {name}" for n, name in enumerate(waiting, 1)) or "no one"),
+        f"Maybe ({len(maybe)}): " + (", ".join(maybe) or "no one"),
+    ]
+    headline = f"Who is coming to event {event.id}, {event.title}"
+    return Reply("\n".join([headline, *lines]), sections=(Section(f"*{headline}*\n" + "\n".join(lines)),))
+
+
+# -- cancelling -------------------------------------------------------------------------------------------------
+
+
+@command(
+    "event cancel",
+    usage="event cancel <id>",
+    summary="cancel an event: everyone going or waiting is told",
+    examples=("event cancel 12",),
+)
+async def cancel_event(ctx: Ctx) -> Reply:
+    event, group = await _event(ctx, lock=True)
+    ctx.no_more_words(1)
+    if not await _may_run(ctx, event, group):
+        raise ctx.fail(
+            f"Only the organiser of event {event.id}, its group's chairs and the steering group can cancel it."
+        )
+    if event.status == "cancelled":
+        raise ctx.fail(f"Event {event.id} is cancelled already.")
+    if is_over(event, ctx.now):
+        raise ctx.fail(f"Event {event.id} is over: there is nothing to cancel.")
+    event.status, event.sequence, event.updated_at = "cancelled", event.sequence + 1, ctx.now
+    event.version += 1
+    told = (
+        await ctx.session.scalars(
+            select(Member)
+            .join(Rsvp, Rsvp.member_id == Member.id)
+            .where(Rsvp.event_id == event.id, Rsvp.answer.in_(("going", "maybe")))
+        )
+    ).all()
+    rows = [
+        member_row(
+            m,
+            Reply(f"{event.title}, {when_words(event, ZoneInfo(m.tz or DEFAULT_TZ))}, is cancelled. Sorry!"),
+            key=f"event {event.id}: cancelled, to {m.id}",
+            due=ctx.now,
+            now=ctx.now,
+        )
+        for m in told
+    ]
+    await queries.enqueue(ctx.session, rows)
+    await ctx.session.flush()
+    return Reply(f"Event {event.id}, {event.title}, is cancelled; {counted(len(told), 'person', 'people')} told.")

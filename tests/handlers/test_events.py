@@ -1,0 +1,209 @@
+"""Events (SPEC.md §2 Event, RSVP; §3; §6): making them, answering by typing and by button, seats and a waitlist
+that promotes itself and tells who got the seat, the organiser told when it fills, cancelling, and the lists."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.command.dispatch import Convene
+from handlers.command.messages import Place, Request, Speaker
+from storage.db import Database
+from storage.models import Event, Member, Rsvp
+from tests.conftest import START, Chat
+
+USAGE = 'Usage: `event new "<title>"'
+WHEN = 'when:"2027-02-02 14:00"'  # three weeks after START, a Tuesday
+
+
+async def community(chat: Chat, *members: str) -> None:
+    await chat.say("Ada", 'group new "Wellbeing" kind:community channel:#wellbeing')
+    await chat.say("Ada", "join wellbeing")
+    for person in members:
+        await chat.say(person, "join wellbeing")
+    await chat.deliver()
+
+
+async def test_an_event_is_posted_in_its_groups_channel_with_three_answers(chat: Chat) -> None:
+    await community(chat)
+    made = await chat.say(
+        "Ada", f'event new "Cataloguing meet-up" {WHEN} until:15:30 where:"Leeds Central" seats:20 group:wellbeing'
+    )
+    assert made.text.startswith(
+        "Posted event 1 in Wellbeing's channel: Tuesday 2027-02-02 14:00-15:30 (Europe/London time)."
+    ), made.text
+    [posted] = await chat.deliver()
+    assert posted.target == "#wellbeing" and "📅 Event 1: Cataloguing meet-up" in posted.reply.text
+    assert "Where: Leeds Central" in posted.reply.text and "20 seats left of 20" in posted.reply.text
+    assert [b.value for b in posted.reply.all_buttons()] == ["rsvp 1 going", "rsvp 1 maybe", "rsvp 1 no"]
+    async with chat.core.db.read() as session:
+        event = await session.get(Event, 1)
+    assert event is not None and event.starts_at.isoformat() == "2027-02-02T14:00:00+00:00"
+
+
+async def test_times_are_entered_in_the_organisers_zone_and_stored_in_utc(chat: Chat) -> None:
+    await community(chat)
+    await chat.say("Ada", 'event new "Summer social" when:"2027-07-01 18:00" until:"2027-07-01 20:00" group:wellbeing')
+    await chat.say("Ada", 'event new "NY call" when:"2027-02-02 09:00" tz:America/New_York group:wellbeing')
+    async with chat.core.db.read() as session:
+        summer, ny = await session.get(Event, 1), await session.get(Event, 2)
+    assert summer is not None and summer.starts_at.isoformat() == "2027-07-01T17:00:00+00:00"  # BST
+    assert ny is not None and ny.starts_at.isoformat() == "2027-02-02T14:00:00+00:00" and ny.tz == "America/New_York"
+
+
+@pytest.mark.parametrize(
+    ("command", "problem"),
+    [
+        ('event new "Q" group:wellbeing', "Say when it starts"),
+        ('event new "Q" when:"2027-01-10 10:00" group:wellbeing', "when: 2027-01-10 10:00 has passed"),
+        ('event new "Q" when:tomorrow group:wellbeing', "when: “tomorrow” is not a time"),
+        (f'event new "Q" {WHEN} until:13:00 group:wellbeing', "until: 2027-02-02 13:00 is not after the start"),
+        (f'event new "Q" {WHEN} tz:Mars/Base group:wellbeing', "“Mars/Base” is not a time zone"),
+        (f'event new "Q" {WHEN} seats:0 group:wellbeing', "is not a valid number of seats"),
+        (f'event new "Q" {WHEN} link:meet.example.org group:wellbeing', "link: takes a web address"),
+        (f'event new "Q" {WHEN} for:everyone group:wellbeing', "for: must be one of all, early, mid, senior"),
+        (f'event new "Q" {WHEN} group:nowhere', "There is no group called “nowhere”"),
+    ],
+)
+async def test_bad_events_are_refused_naming_the_problem(chat: Chat, command: str, problem: str) -> None:
+    await community(chat)
+    reply = await chat.say("Ada", command)
+    assert reply.failed and problem in reply.text and USAGE in reply.text, reply.text
+    async with chat.core.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+async def test_only_chairs_and_the_steering_group_make_events(chat: Chat) -> None:
+    await community(chat, "Bea")
+    refused = await chat.say("Bea", f'event new "Q" {WHEN} group:wellbeing')
+    assert (
+        refused.failed and "Only the chairs of Wellbeing (and the steering group) can use `event new`" in refused.text
+    )
+    assert (await chat.say("Ada", f'event new "Open day" {WHEN}')).text.startswith("Posted event 1 in #announcements")
+
+
+async def test_a_full_event_waitlists_and_a_drop_out_promotes_the_first_waiting(chat: Chat) -> None:
+    await community(chat, "Bea", "Cai", "Dee", "Eve")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} seats:2 group:wellbeing')
+    [posted] = await chat.deliver()
+    assert (await chat.press("Bea", "Going", posted.reply)).text.startswith("You are going to Meet-up")
+    assert (await chat.say("Cai", "rsvp 1 going")).text.startswith("You are going")
+    told = [d for d in await chat.deliver() if d.target_kind == "member"]
+    assert [(d.target, d.reply.text.split(":")[0]) for d in told] == [("ada", "Meet-up is full")]  # the organiser
+    waiting = await chat.say("Dee", "rsvp 1 going")
+    assert waiting.text.startswith("Meet-up is full, so you are number 1 on its waitlist."), waiting.text
+    assert "number 2 on its waitlist" in (await chat.say("Eve", "rsvp 1 yes")).text
+    assert "you are number 1 on the waitlist" in (await chat.say("Dee", "rsvp 1 going")).text
+    assert "Your seat has gone to the next person" in (await chat.say("Bea", "rsvp 1 no")).text
+    sent = await chat.deliver()
+    [promoted] = [d for d in sent if d.target_kind == "member"]
+    assert promoted.target == "dee" and promoted.reply.text.startswith("A seat came free at Meet-up")
+    assert "You are going." in (await chat.say("Dee", "event 1")).text
+    assert "You are number 1 on the waitlist." in (await chat.say("Eve", "event 1")).text
+    chat.advance(seconds=3)
+    edits = [d for d in await chat.deliver() if d.message_key == "event:1" and d.edit_ref is not None]
+    assert edits and "Full: all 2 seats taken, 1 on the waitlist. Going: Cai, Dee" in edits[-1].reply.text
+    listed = await chat.say("Ada", "attendees 1")
+    assert "Going (2 of 2): Cai, Dee" in listed.text and "Waitlist (1): 1. Eve" in listed.text
+    refused = await chat.say("Eve", "attendees 1")
+    assert refused.failed and "Only the organiser of event 1" in refused.text
+
+
+async def test_a_cancelled_event_tells_those_going_and_waiting_and_takes_no_answers(chat: Chat) -> None:
+    await community(chat, "Bea", "Cai", "Dee")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} seats:1 group:wellbeing')
+    await chat.say("Bea", "rsvp 1 going")
+    await chat.say("Cai", "rsvp 1 going")  # waits
+    await chat.say("Dee", "rsvp 1 no")
+    await chat.deliver()
+    refused = await chat.say("Bea", "event cancel 1")
+    assert refused.failed and "Only the organiser of event 1" in refused.text
+    done = await chat.say("Ada", "event cancel 1")
+    assert done.text == "Event 1, Meet-up, is cancelled; 2 people told.", done.text
+    told = sorted(
+        d.target for d in await chat.deliver() if d.target_kind == "member" and "is cancelled" in d.reply.text
+    )
+    assert told == ["bea", "cai"]
+    late = await chat.say("Dee", "rsvp 1 going")
+    assert late.failed and "is cancelled: it takes no answers" in late.text and "Usage: `rsvp <id>" in late.text
+    assert (await chat.say("Ada", "event cancel 1")).failed
+    assert "No events coming up" in (await chat.say("Bea", "events")).text
+
+
+async def test_answers_after_the_start_and_bad_answers_are_refused(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} group:wellbeing')
+    for text, problem in [
+        ("rsvp 1 perhaps", "Answer going, maybe or no, not “perhaps”"),
+        ("rsvp 9 going", "There is no event 9"),
+        ("rsvp x going", "“x” is not an event number"),
+        ("rsvp 1", "answer: going, maybe or no"),
+    ]:
+        reply = await chat.say("Bea", text)
+        assert reply.failed and problem in reply.text and "Usage: `rsvp <id> going|maybe|no`" in reply.text, text
+    chat.now = chat.now.replace(month=2, day=2, hour=14, minute=5)
+    late = await chat.say("Bea", "rsvp 1 going")
+    assert late.failed and "has started: it takes no more answers" in late.text
+
+
+async def test_events_lists_whats_coming_and_mine(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} group:wellbeing programme:cpd25')
+    await chat.say("Ada", 'event new "Later talk" when:"2027-03-02 14:00"')
+    await chat.say("Bea", "rsvp 2 going")
+    listing = await chat.say("Bea", "events")
+    assert listing.text.index("Event 1: Meet-up") < listing.text.index("Event 2: Later talk — ")
+    assert "Event 2: Later talk — Tuesday 2027-03-02 14:00-15:00 (Europe/London time) — you are going" in listing.text
+    mine = await chat.say("Bea", "events mine")
+    assert "Later talk" in mine.text and "Meet-up" not in mine.text
+    assert "Later talk" not in (await chat.say("Bea", "events programme:CPD25")).text
+    assert "Meet-up" in (await chat.say("Bea", "events wellbeing")).text
+
+
+# -- at once, on SQLite and PostgreSQL ----------------------------------------------------------------------------
+
+ENGINES = 2
+PEOPLE = 200
+SEATS = 20
+
+
+def ask(who: str, text: str) -> Request:
+    return Request(Speaker("console", "console", who.lower(), who), Place(), START, text=text)
+
+
+async def test_two_hundred_going_at_once_fill_twenty_seats_and_wait_in_order(chat: Chat, db_url: str) -> None:
+    await community(chat)
+    await chat.say("Ada", f'event new "Big meet" {WHEN} seats:{SEATS} group:wellbeing')
+    people = [f"P{n:03d}" for n in range(PEOPLE)]
+    for person in people:  # known to Convene before they answer
+        await chat.say(person, "profile")
+    cores = [Convene(Database(db_url), chat.core.config) for _ in range(ENGINES)]
+    try:
+        replies = await asyncio.gather(
+            *(cores[n % ENGINES].handle(ask(p, "rsvp 1 going")) for n, p in enumerate(people))
+        )
+    finally:
+        for core in cores:
+            await core.db.dispose()
+    assert sum(r.text.startswith("You are going") for r in replies) == SEATS
+    assert sum("on its waitlist" in r.text for r in replies) == PEOPLE - SEATS
+    async with chat.core.db.read() as session:
+        rows = (await session.execute(select(Rsvp, Member.display_name).join(Member))).tuples().all()
+    held = [name for r, name in rows if r.position is None]
+    queue = sorted((r.position, name) for r, name in rows if r.position is not None)
+    assert len(held) == SEATS and [p for p, _ in queue] == list(range(1, PEOPLE - SEATS + 1))
+    # each was told the place they got, in the order they got it
+    told = {
+        name: int(r.text.split("number ")[1].split()[0])
+        for name, r in zip(people, replies, strict=True)
+        if "waitlist" in r.text
+    }
+    assert sorted(told.values()) == list(range(1, PEOPLE - SEATS + 1))
+    assert all(told[name] == position for position, name in queue)
+    await chat.deliver()
+    for person in held[:5]:  # five drop out: the first five waiting get their seats, each told once
+        await chat.say(person, "rsvp 1 no")
+    promoted = [d.target for d in await chat.deliver() if d.reply.text.startswith("A seat came free")]
+    assert promoted == [name.lower() for _, name in queue[:5]]
+    listed = (await chat.say("Ada", "attendees 1")).text
+    assert f"Going ({SEATS} of {SEATS})" in listed and f"Waitlist ({PEOPLE - SEATS - 5}): 1. {queue[5][1]}," in listed
