@@ -115,6 +115,7 @@ def core_config(settings: Settings, **overrides: object) -> CoreConfig:
         announce_channel=settings.convene_announce_channel,
         create_channels=settings.slack_enabled,
         pairing_window_weeks=settings.convene_pairing_window_weeks,
+        public_url=settings.convene_public_url.rstrip("/") if settings.convene_public_url else None,
     )
     values.update(overrides)
     return CoreConfig(**values)  # type: ignore[arg-type]

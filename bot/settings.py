@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     convene_pairing_window_weeks: int = Field(default=12, ge=1, le=52)  # no pair repeats within this many weeks
     convene_secret_key: SecretStr | None = None  # the key that seals anonymous senders' addresses (Fernet)
     convene_key_file: str | None = None  # where that key is kept when not given (default: beside the database)
+    convene_public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")  # calendar links
     convene_console_files: str = "convene-files"  # where the console saves the files messages carry (charts)
     port: int = Field(default=3000, ge=1, le=65535)
     host: str = "0.0.0.0"

@@ -10,11 +10,13 @@ scheduler's card job (`refresh_cards`) queues one edit of the card a tick with t
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+import icalendar
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
@@ -24,6 +26,7 @@ from handlers.command.grammar import MAX_ID, Word, parse_int, parse_time, zone
 from handlers.command.messages import (
     CHANNELS_BY_NAME,
     Button,
+    File,
     Reply,
     Section,
     channel_ref,
@@ -448,7 +451,7 @@ async def rsvp(ctx: Ctx) -> Reply:
         return Reply(f"You are going to {event.title}, {when_words(event, ctx.zone)}. See you there!")
     await ctx.session.flush()
     if held:
-        await fill_seats(ctx.session, event, ctx.now)
+        await fill_seats(ctx.session, event, ctx.now, ctx.config.public_url)
     return Reply(f"Noted: {answer} for {event.title}." + (" Your seat has gone to the next person." if held else ""))
 
 
@@ -472,9 +475,10 @@ async def _place(session: AsyncSession, rsvp_: Rsvp) -> int:
     return (ahead or 0) + 1
 
 
-async def fill_seats(session: AsyncSession, event: Event, now: datetime) -> list[Member]:
+async def fill_seats(session: AsyncSession, event: Event, now: datetime, public_url: str | None) -> list[Member]:
     """Give the free seats to the first on the waitlist, in the order they asked, and tell each by a direct
-    message; who was promoted. The caller holds the event row's lock."""
+    message carrying the event's calendar file (and its address under `public_url`, for Teams, which shows no
+    such file); who was promoted. The caller holds the event row's lock."""
     if event.seats is None:
         waiting = (
             await session.scalars(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.position.is_not(None)))
@@ -501,6 +505,8 @@ async def fill_seats(session: AsyncSession, event: Event, now: datetime) -> list
         reply = Reply(
             f"A seat came free at {event.title}, {when_words(event, ZoneInfo(member.tz or DEFAULT_TZ))}: it is "
             f"yours. If you can no longer go, `rsvp {event.id} no` passes it on."
+            + (f" Calendar file: {public_url}/calendar/event/{event.id}.ics" if public_url else ""),
+            files=(ics_file(event, now),),
         )
         await queries.enqueue(
             session, [member_row(member, reply, key=f"event {event.id}: seat for {member.id}", due=now, now=now)]
@@ -580,14 +586,23 @@ async def list_events(ctx: Ctx) -> Reply:
 
 @command(
     "event",
-    usage="event <id>",
-    summary="an event's details and your answer",
-    writes=False,
-    examples=("event 12",),
+    usage="event <id> [ics]",
+    summary="an event's details and your answer; with ics, its calendar file sent to you",
+    reads_when=lambda args: len(args.words) < 2,
+    examples=("event 12", "event 12 ics"),
 )
 async def show_event(ctx: Ctx) -> Reply:
     event, _ = await _event(ctx)
-    ctx.no_more_words(1)
+    ctx.no_more_words(2)
+    if len(ctx.args.words) == 2:
+        if ctx.args.words[1].text.lower() != "ics":
+            raise ctx.fail(f"I don't understand “{ctx.args.words[1].text}” here: say `event {event.id} ics`.")
+        file = ics_file(event, ctx.now)
+        note = Reply(f"The calendar file of {event.title}: open it to add the event to your calendar.", files=(file,))
+        await ctx.tell(
+            ctx.me, note, key=f"event {event.id}: ics {event.sequence} for {ctx.me.id} at {ctx.now.isoformat()}"
+        )
+        return Reply(f"The calendar file of {event.title} is on its way to you in a direct message.")
     shown = await card_now(ctx.session, event, ctx.now)
     mine = await ctx.session.scalar(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == ctx.me.id))
     if mine is None:
@@ -596,10 +611,9 @@ async def show_event(ctx: Ctx) -> Reply:
         state = f"You are number {await _place(ctx.session, mine)} on the waitlist."
     else:
         state = {"going": "You are going.", "maybe": "You said maybe.", "no": "You said you can't go."}[mine.answer]
-    return Reply(
-        f"{shown.text}\n{state}",
-        sections=(*shown.sections, Section(state)),
-    )
+    link = _url(ctx, f"/calendar/event/{event.id}.ics")
+    state += f" Calendar file: {link}" if link else f" `event {event.id} ics` sends you its calendar file."
+    return Reply(f"{shown.text}\n{state}", sections=(*shown.sections, Section(state)))
 
 
 @command(
@@ -683,3 +697,195 @@ async def cancel_event(ctx: Ctx) -> Reply:
     await queries.enqueue(ctx.session, rows)
     await ctx.session.flush()
     return Reply(f"Event {event.id}, {event.title}, is cancelled; {counted(len(told), 'person', 'people')} told.")
+
+
+# -- calendars (RFC 5545, with the icalendar package) -------------------------------------------------------------
+
+PRODID = "-//Convene//Connecting Libraries, Developing Staff//EN"
+FEED_TOKEN_BYTES = 24  # the calendar feed's secret: 192 random bits, URL-safe
+
+
+def _vevent(event: Event, now: datetime) -> icalendar.Event:
+    """One event as a VEVENT: UID stable for the event's life, SEQUENCE one more at each change, times in the
+    organiser's zone (whose VTIMEZONE the calendar carries), STATUS CANCELLED once cancelled."""
+    zone_ = ZoneInfo(event.tz)
+    item = icalendar.Event()
+    item.add("uid", f"event-{event.id}@convene")
+    item.add("dtstamp", now.astimezone(UTC))
+    item.add("dtstart", event.starts_at.astimezone(zone_))
+    item.add("dtend", event.ends_at.astimezone(zone_))
+    item.add("summary", event.title)
+    item.add("sequence", event.sequence)
+    item.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
+    if event.place:
+        item.add("location", event.place)
+    if event.link:
+        item.add("url", event.link)
+    item.add(
+        "description",
+        f"Event {event.id} in Convene: `event {event.id}` shows it, `rsvp {event.id} no` if you cannot go.",
+    )
+    return item
+
+
+def calendar_file(events: Sequence[Event], now: datetime, *, name: str | None = None) -> bytes:
+    """An iCalendar file of `events` (METHOD:PUBLISH, or CANCEL for one cancelled event), with a VTIMEZONE for
+    each zone they were entered in; `name` titles a feed (X-WR-CALNAME, which Outlook and Google show)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    single_cancel = len(events) == 1 and events[0].status == "cancelled"
+    calendar.add("method", "CANCEL" if single_cancel else "PUBLISH")
+    if name:
+        calendar.add("x-wr-calname", name)
+    for event in events:
+        calendar.add_component(_vevent(event, now))
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def ics_file(event: Event, now: datetime) -> File:
+    return File(f"event-{event.id}.ics", "text/calendar", calendar_file([event], now), f"{event.title} (calendar file)")
+
+
+async def event_calendar(session: AsyncSession, event_id: int, now: datetime) -> bytes | None:
+    """The calendar file served at /calendar/event/<id>.ics; None when there is no such event."""
+    event = await session.get(Event, event_id)
+    return calendar_file([event], now) if event is not None else None
+
+
+async def feed(session: AsyncSession, token: str, now: datetime) -> bytes | None:
+    """The calendar feed served at /calendar/feed/<token>.ics: the events the token's member holds a seat at (not
+    those they wait for), from 30 days ago on, cancelled ones included so that calendars drop them; None when no
+    member has the token (the web layer answers 404 either way, saying nothing of whether it ever existed)."""
+    member = await session.scalar(select(Member).where(Member.calendar_token == token))
+    if member is None:
+        return None
+    going = (
+        await session.scalars(
+            select(Event)
+            .join(Rsvp, Rsvp.event_id == Event.id)
+            .where(
+                Rsvp.member_id == member.id,
+                Rsvp.answer == "going",
+                Rsvp.position.is_(None),
+                Event.ends_at > now - FEED_LOOKS_BACK,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+    ).all()
+    return calendar_file(going, now, name=f"Convene: {member.display_name}'s events")
+
+
+FEED_LOOKS_BACK = timedelta(days=30)
+
+
+def _url(ctx: Ctx, path: str) -> str | None:
+    return f"{ctx.config.public_url}{path}" if ctx.config.public_url else None
+
+
+@command(
+    "calendar",
+    usage="calendar [reset]",
+    summary="your calendar feed: the events you are going to, for Outlook or Google to subscribe to",
+    examples=("calendar", "calendar reset"),
+)
+async def calendar(ctx: Ctx) -> Reply:
+    ctx.no_more_words(1)
+    reset = bool(ctx.args.words)
+    if reset and ctx.args.words[0].text.lower() != "reset":
+        raise ctx.fail(f"I don't understand “{ctx.args.words[0].text}” here.")
+    if ctx.config.public_url is None:
+        raise ctx.fail(
+            "Convene's web address is not set (CONVENE_PUBLIC_URL), so it cannot serve calendar feeds: ask the "
+            "steering group to set it. `event <id> ics` sends you an event's calendar file meanwhile."
+        )
+    me = await ctx.session.get(Member, ctx.me.id, with_for_update=True)
+    assert me is not None
+    if reset or me.calendar_token is None:
+        me.calendar_token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
+    url = _url(ctx, f"/calendar/feed/{me.calendar_token}.ics")
+    lead = "Your calendar feed has a new address; the old one no longer works." if reset else "Your calendar feed:"
+    return Reply(
+        f"{lead} {url}\nSubscribe to it in Outlook (Add calendar → From internet) or Google Calendar (From URL): it "
+        "lists the events you have a seat at. Keep the address to yourself; `calendar reset` makes a new one."
+    )
+
+
+# -- reminders -------------------------------------------------------------------------------------------------
+
+DAY_BEFORE = timedelta(days=1)
+HOUR_BEFORE = timedelta(hours=1)
+
+
+async def send_reminders(session: AsyncSession, now: datetime) -> int:
+    """Remind those holding a seat a day and an hour before each scheduled event (SPEC.md §5), by direct
+    message; how many events were reminded of. Once each: an event's `reminded_day` and `reminded_hour` are set in
+    the transaction that queues the messages, whoever runs it; when the hour's reminder is due the day's is not
+    sent any more (Convene was down, or the event was made less than a day ahead)."""
+    due = (
+        await session.scalars(
+            select(Event)
+            .where(
+                Event.status == "scheduled",
+                Event.starts_at > now,
+                Event.starts_at <= now + DAY_BEFORE,
+                or_(
+                    Event.reminded_day.is_(False),
+                    and_(Event.reminded_hour.is_(False), Event.starts_at <= now + HOUR_BEFORE),
+                ),
+            )
+            .order_by(Event.starts_at, Event.id)
+            .with_for_update()
+        )
+    ).all()
+    for event in due:
+        hour = event.starts_at <= now + HOUR_BEFORE
+        if hour and event.reminded_hour:
+            continue
+        event.reminded_day = True
+        event.reminded_hour = event.reminded_hour or hour
+        people = (
+            await session.scalars(
+                select(Member)
+                .join(Rsvp, Rsvp.member_id == Member.id)
+                .where(Rsvp.event_id == event.id, Rsvp.answer == "going", Rsvp.position.is_(None))
+                .order_by(Member.id)
+            )
+        ).all()
+        soon = "in an hour" if hour else "tomorrow"
+        rows = [
+            member_row(
+                m,
+                Reply(
+                    f"Reminder: {event.title} is {soon}, {when_words(event, ZoneInfo(m.tz or DEFAULT_TZ))}."
+                    + (f" Where: {event.place}." if event.place else "")
+                    + (f" Online: {event.link}" if event.link else "")
+                    + f" If you cannot go, `rsvp {event.id} no` gives your seat to someone else."
+                ),
+                key=f"event {event.id}: reminder {'hour' if hour else 'day'} {event.sequence} to {m.id}",
+                due=now,
+                now=now,
+            )
+            for m in people
+        ]
+        await queries.enqueue(session, rows)
+    return len(due)
+
+
+async def next_reminder(session: AsyncSession, after: datetime, until: datetime) -> datetime | None:
+    """The first moment in (after, until] at which an event's reminder is due, for the console's clock."""
+    events = (
+        await session.scalars(
+            select(Event).where(
+                Event.status == "scheduled", Event.starts_at > after, Event.starts_at <= until + DAY_BEFORE
+            )
+        )
+    ).all()
+    moments = [
+        moment
+        for e in events
+        for moment, sent in ((e.starts_at - DAY_BEFORE, e.reminded_day), (e.starts_at - HOUR_BEFORE, e.reminded_hour))
+        if not sent and after < moment <= until
+    ]
+    return min(moments, default=None)

@@ -42,6 +42,11 @@ async def run_due(
         if closed:
             log.info("closed %d polls at their closing time", closed)
             ran += closed
+        async with db.write() as session:
+            reminded = await events.send_reminders(session, clock())
+        if reminded:
+            log.info("reminded those going to %d events", reminded)
+            ran += reminded
         await edit_cards(db, clock)
     return ran
 
@@ -56,7 +61,7 @@ async def edit_cards(db: Database, clock: Clock) -> int:
 
 async def next_moment(db: Database, after: datetime, until: datetime) -> datetime | None:
     """The first time in (after, until] at which something is due: an occurrence, a delivery due later (a
-    check-in) or a poll's closing. The console steps its clock through these."""
+    check-in), a poll's closing or an event's reminder. The console steps its clock through these."""
     due, _ = await due_occurrences(db, until, grace=None)
     times = [d.fire_at for d in due if d.fire_at > after]
     async with db.read() as session:
@@ -66,7 +71,8 @@ async def next_moment(db: Database, after: datetime, until: datetime) -> datetim
             )
         )
         closing = await next_closing(session, after, until)
-    times += [t for t in (later, closing) if t is not None]
+        reminder = await events.next_reminder(session, after, until)
+    times += [t for t in (later, closing, reminder) if t is not None]
     return min(times) if times else None
 
 

@@ -311,8 +311,12 @@ def as_activity(reply: Reply, *, page: int = 1, origin: str | None = None, ref: 
         message = cards.message(reply, page=page, origin=origin, ref=ref)
     else:
         message = {"type": "message", "text": shown(reply.text), "textFormat": "plain"}
-    if reply.files:  # images inline, as Teams shows a bot's picture: a data URI within the message's size limit
-        message["attachments"] = [*message.get("attachments", ()), *(cards.inline_file(f) for f in reply.files)]
+    # images inline, as Teams shows a bot's picture: a data URI within the message's size limit. Other files (a
+    # calendar file) are not sent: a bot can offer a file in Teams only through the file consent flow and
+    # OneDrive; their messages say where the file is served (`convene serve`'s calendar links) instead.
+    images = [cards.inline_file(f) for f in reply.files if f.mime.startswith("image/")]
+    if images:
+        message["attachments"] = [*message.get("attachments", ()), *images]
     return Activity.model_validate(message)
 
 

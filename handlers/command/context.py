@@ -33,6 +33,9 @@ class CoreConfig:
     # accepted volunteers and joiners into it.
     create_channels: bool = False
     pairing_window_weeks: int = 12  # no pair repeats within this many weeks
+    # Where people reach `convene serve` from outside (CONVENE_PUBLIC_URL, like https://convene.example.org):
+    # the calendar links and feeds are made with it; None when it is not set.
+    public_url: str | None = None
     # The server's key for sealed addresses; the runtime gives the one kept beside the database (bot.app).
     sealer: Sealer = field(default_factory=lambda: Sealer(Sealer.new_key()))
 

@@ -60,7 +60,9 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def serving(db_url: str, api: FakeSlack, *, admins: str) -> AsyncIterator[Served]:
+async def serving(
+    db_url: str, api: FakeSlack, *, admins: str, settings: dict[str, str] | None = None
+) -> AsyncIterator[Served]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVENE_", "SLACK_", "DATABASE_URL"))}
     env.update(
@@ -72,6 +74,7 @@ async def serving(db_url: str, api: FakeSlack, *, admins: str) -> AsyncIterator[
         SLACK_API_URL=api.url,
         CONVENE_ADMINS=admins,
         CONVENE_LOG_LEVEL="WARNING",
+        **(settings or {}),
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL

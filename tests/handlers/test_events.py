@@ -2,12 +2,14 @@
 that promotes itself and tells who got the seat, the organiser told when it fills, cancelling, and the lists."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from handlers.command.dispatch import Convene
 from handlers.command.messages import Place, Request, Speaker
+from scheduler import jobs
 from storage.db import Database
 from storage.models import Event, Member, Rsvp
 from tests.conftest import START, Chat
@@ -207,3 +209,41 @@ async def test_two_hundred_going_at_once_fill_twenty_seats_and_wait_in_order(cha
     assert promoted == [name.lower() for _, name in queue[:5]]
     listed = (await chat.say("Ada", "attendees 1")).text
     assert f"Going ({SEATS} of {SEATS})" in listed and f"Waitlist ({PEOPLE - SEATS - 5}): 1. {queue[5][1]}," in listed
+
+
+async def test_reminders_a_day_and_an_hour_before_go_once_to_those_with_a_seat(chat: Chat, db_url: str) -> None:
+    """Through two processes (or a restart) each running what is due, and the console's clock stepping to each
+    reminder: each person holding a seat is reminded once a day before and once an hour before; the one waiting
+    and the cancelled event's people are not."""
+    await community(chat, "Bea", "Cai", "Dee")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} seats:2 where:"Room 2" group:wellbeing')
+    await chat.say("Ada", f'event new "Called off" {WHEN} group:wellbeing')
+    for person in ("Bea", "Cai", "Dee"):  # Dee waits
+        await chat.say(person, "rsvp 1 going")
+    await chat.say("Dee", "rsvp 2 going")
+    await chat.say("Ada", "event cancel 2")
+    await chat.deliver()
+    reminded = []
+    for _ in range(10):  # the clock stepped from one due moment to the next, as the console's `:clock` does
+        moment = await jobs.next_moment(chat.core.db, chat.now, chat.now + timedelta(days=30))
+        if moment is None:
+            break
+        chat.now = moment
+        for _ in range(2):
+            other = Database(db_url)
+            try:
+                await jobs.run_due(other, chat.core.config, lambda: chat.now, grace=None)
+            finally:
+                await other.dispose()
+        reminded += [(d.target, d.reply.text) for d in await chat.deliver() if d.reply.text.startswith("Reminder")]
+    assert [(who, text.split(",")[0]) for who, text in reminded] == [
+        ("bea", "Reminder: Meet-up is tomorrow"),
+        ("cai", "Reminder: Meet-up is tomorrow"),
+        ("bea", "Reminder: Meet-up is in an hour"),
+        ("cai", "Reminder: Meet-up is in an hour"),
+    ]
+    assert (
+        "Where: Room 2." in reminded[0][1] and "Tuesday 2027-02-02 14:00-15:00 (Europe/London time)" in reminded[0][1]
+    )
+    assert chat.now.isoformat() == "2027-02-02T13:00:00+00:00"
+    assert await jobs.next_moment(chat.core.db, chat.now, chat.now + timedelta(days=30)) is None

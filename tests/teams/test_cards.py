@@ -29,6 +29,7 @@ from handlers.command.messages import (
     channel_ref,
     person_ref,
 )
+from handlers.events import EVENT_FORM
 from handlers.groups import NEW_GROUP_FORM
 from handlers.polls import POLL_FORM
 from handlers.profile import PROFILE_FORM
@@ -286,7 +287,9 @@ def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["id"]: e for e in card["body"] if e["type"].startswith("Input.")}
 
 
-@pytest.mark.parametrize("form", [NEW_GROUP_FORM, PROFILE_FORM, SUGGEST_FORM, POLL_FORM], ids=lambda f: f.title)
+@pytest.mark.parametrize(
+    "form", [NEW_GROUP_FORM, PROFILE_FORM, SUGGEST_FORM, POLL_FORM, EVENT_FORM], ids=lambda f: f.title
+)
 def test_every_form_is_a_valid_card_with_an_input_per_field(form: Form) -> None:
     card = valid(cards.form_card(form, "some command"))
     assert card["body"][0]["text"] == form.title
