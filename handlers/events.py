@@ -889,3 +889,120 @@ async def next_reminder(session: AsyncSession, after: datetime, until: datetime)
         if not sent and after < moment <= until
     ]
     return min(moments, default=None)
+
+
+# -- changing an event -------------------------------------------------------------------------------------------
+
+
+@command(
+    "event edit",
+    usage=(
+        'event edit <id> [title:"…"] [when:"YYYY-MM-DD HH:MM"] [until:…] [where:…] [link:…] [seats:N|none] '
+        "[programme:…] [for:…] [tz:…]"
+    ),
+    summary="change an event: those going, waiting or maybe are told, with the new calendar file",
+    options=("title", "when", "until", "where", "link", "seats", "programme", "for", "tz"),
+    examples=('event edit 12 when:"2027-02-09 14:00"', "event edit 12 seats:30"),
+)
+async def edit_event(ctx: Ctx) -> Reply:
+    event, group = await _event(ctx, lock=True)
+    ctx.no_more_words(1)
+    if not await _may_run(ctx, event, group):
+        raise ctx.fail(_ONLY.format(id=event.id, what="can change it"))
+    if event.status == "cancelled":
+        raise ctx.fail(f"Event {event.id} is cancelled: make a new one with `event new`.")
+    if is_over(event, ctx.now):
+        raise ctx.fail(f"Event {event.id} is over: there is nothing to change.")
+    if not ctx.args.options:
+        raise ctx.fail('Say what to change, like `event edit 12 seats:30` or `event edit 12 when:"2027-02-09 14:00"`.')
+    changed: list[str] = []
+    tz = ctx.option("tz") or event.tz
+    try:
+        zone(tz)
+    except UserError as err:
+        raise ctx.fail(err.message, field="tz") from None
+    starts, ends = _times(ctx, tz, event)
+    if (starts, ends) != (event.starts_at, event.ends_at) or tz != event.tz:
+        event.starts_at, event.ends_at, event.tz = starts, ends, tz
+        event.reminded_day = event.reminded_hour = False  # the reminders come again, for the new time
+        changed.append("when")
+    title = _optional(ctx, "title", TITLE_LIMIT, "title")
+    if title is not None and title != event.title:
+        event.title = title
+        changed.append("title")
+    for option, attribute, limit, what in (
+        ("where", "place", PLACE_LIMIT, "place"),
+        ("programme", "programme", PROGRAMME_LIMIT, "programme"),
+    ):
+        value = _optional(ctx, option, limit, what)
+        if value is not None and value != getattr(event, attribute):
+            setattr(event, attribute, value)
+            changed.append(option)
+    link = _link(ctx)
+    if link is not None and link != event.link:
+        event.link = link
+        changed.append("link")
+    audience = ctx.choice("for", AUDIENCES)
+    if audience is not None and audience != event.audience:
+        event.audience = audience
+        changed.append("who it is for")
+    seats_said = ctx.option("seats")
+    if seats_said is not None:
+        seats = None if seats_said.lower() == "none" else ctx.option_int("seats", "number of seats", high=SEATS_LIMIT)
+        taken = await _taken(ctx.session, event)
+        if seats is not None and seats < taken:
+            raise ctx.fail(
+                f"{counted(taken, 'person is', 'people are')} going to {event.title}: it cannot have fewer seats "
+                f"than that. Those who can no longer come say `rsvp {event.id} no`.",
+                field="seats",
+            )
+        if seats != event.seats:
+            event.seats = seats
+            changed.append("seats")
+    if not changed:
+        return Reply(f"Event {event.id} already says that: nothing changed.")
+    event.sequence, event.updated_at, event.version = event.sequence + 1, ctx.now, event.version + 1
+    await ctx.session.flush()
+    promoted = await fill_seats(ctx.session, event, ctx.now, ctx.config.public_url) if "seats" in changed else []
+    told = await _tell_of_change(ctx, event, changed, promoted)
+    return Reply(
+        f"Event {event.id} changed ({', '.join(changed)}): {when_words(event, ctx.zone)}. "
+        f"{counted(told, 'person', 'people')} told"
+        + (f"; {len(promoted)} given a seat from the waitlist." if promoted else ".")
+    )
+
+
+async def _tell_of_change(ctx: Ctx, event: Event, changed: list[str], promoted: list[Member]) -> int:
+    """Tell those going, waiting or saying maybe (but not those just given a seat: they were told) what changed,
+    with the new calendar file for those holding a seat; how many were told."""
+    skip = {m.id for m in promoted}
+    rows = (
+        (
+            await ctx.session.execute(
+                select(Member, Rsvp.answer, Rsvp.position)
+                .join(Rsvp, Rsvp.member_id == Member.id)
+                .where(Rsvp.event_id == event.id, Rsvp.answer.in_(("going", "maybe")))
+                .order_by(Member.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    out = []
+    for member, answer, position in rows:
+        if member.id in skip:
+            continue
+        seat = answer == "going" and position is None
+        reply = Reply(
+            f"{event.title} has changed ({', '.join(changed)}): it is now "
+            f"{when_words(event, ZoneInfo(member.tz or DEFAULT_TZ))}"
+            + (f", at {event.place}" if event.place else "")
+            + ". `event "
+            + str(event.id)
+            + "` shows it all.",
+            files=(ics_file(event, ctx.now),) if seat else (),
+        )
+        key = f"event {event.id}: change {event.sequence} to {member.id}"
+        out.append(member_row(member, reply, key=key, due=ctx.now, now=ctx.now))
+    await queries.enqueue(ctx.session, out)
+    return len(out)

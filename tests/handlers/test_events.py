@@ -247,3 +247,36 @@ async def test_reminders_a_day_and_an_hour_before_go_once_to_those_with_a_seat(c
     )
     assert chat.now.isoformat() == "2027-02-02T13:00:00+00:00"
     assert await jobs.next_moment(chat.core.db, chat.now, chat.now + timedelta(days=30)) is None
+
+
+async def test_an_edit_tells_those_coming_and_never_leaves_fewer_seats_than_people_going(chat: Chat) -> None:
+    await community(chat, "Bea", "Cai", "Dee", "Eve")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} seats:2 group:wellbeing')
+    for person in ("Bea", "Cai", "Dee"):  # Dee waits
+        await chat.say(person, "rsvp 1 going")
+    await chat.say("Eve", "rsvp 1 maybe")
+    await chat.deliver()
+    refused = await chat.say("Ada", "event edit 1 seats:1")
+    assert refused.failed and "2 people are going to Meet-up: it cannot have fewer seats than that" in refused.text
+    assert "Usage: `event edit <id>" in refused.text
+    for bad, problem in [
+        ("event edit 1", "Say what to change"),
+        ('event edit 1 when:"2027-01-01 10:00"', "when: 2027-01-01 10:00 has passed"),
+        ("event edit 1 until:13:00", "until: 2027-02-02 13:00 is not after the start"),
+    ]:
+        reply = await chat.say("Ada", bad)
+        assert reply.failed and problem in reply.text, (bad, reply.text)
+    assert (await chat.say("Bea", "event edit 1 seats:5")).failed  # not the organiser
+    moved = await chat.say("Ada", 'event edit 1 when:"2027-02-09 15:00" seats:3')
+    assert moved.text.startswith("Event 1 changed (when, seats): Tuesday 2027-02-09 15:00-16:00"), moved.text
+    assert "3 people told; 1 given a seat from the waitlist." in moved.text
+    sent = [d for d in await chat.deliver() if d.target_kind == "member"]
+    by = {d.target: d for d in sent}
+    assert by["dee"].reply.text.startswith("A seat came free at Meet-up, Tuesday 2027-02-09 15:00")
+    assert by["bea"].reply.text.startswith("Meet-up has changed (when, seats): it is now Tuesday 2027-02-09 15:00")
+    assert by["bea"].reply.files and not by["eve"].reply.files  # the calendar file for those with a seat
+    assert sorted(by) == ["bea", "cai", "dee", "eve"]
+    async with chat.core.db.read() as session:
+        event = await session.get(Event, 1)
+    assert event is not None and event.sequence == 1 and event.seats == 3
+    assert "nothing changed" in (await chat.say("Ada", "event edit 1 seats:3")).text
