@@ -37,8 +37,9 @@ from handlers.command.messages import (
 from handlers.command.outbox import beside, group_rows, member_row, outbox_row
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, wall_clock_instant
+from handlers.polls import open_feedback
 from storage import queries
-from storage.models import AUDIENCES, Event, Group, Member, Rsvp
+from storage.models import AUDIENCES, Event, Group, Member, Poll, Rsvp
 
 TITLE_LIMIT = 200  # events.title
 PLACE_LIMIT = 200  # events.place
@@ -800,8 +801,7 @@ async def calendar(ctx: Ctx) -> Reply:
             "Convene's web address is not set (CONVENE_PUBLIC_URL), so it cannot serve calendar feeds: ask the "
             "steering group to set it. `event <id> ics` sends you an event's calendar file meanwhile."
         )
-    me = await ctx.session.get(Member, ctx.me.id, with_for_update=True)
-    assert me is not None
+    me = ctx.me
     if reset or me.calendar_token is None:
         me.calendar_token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
     url = _url(ctx, f"/calendar/feed/{me.calendar_token}.ics")
@@ -1006,3 +1006,72 @@ async def _tell_of_change(ctx: Ctx, event: Event, changed: list[str], promoted: 
         out.append(member_row(member, reply, key=key, due=ctx.now, now=ctx.now))
     await queries.enqueue(ctx.session, out)
     return len(out)
+
+
+# -- after the event ---------------------------------------------------------------------------------------------
+
+FEEDBACK_AFTER = timedelta(hours=3)  # the feedback poll goes out this long after an event ends
+FEEDBACK_LOOKS_BACK = timedelta(days=14)  # an event older than this gets none (Convene was down, or it is new)
+
+
+@command(
+    "attended",
+    usage="attended <id> @person…",
+    summary="after an event, mark who came: they get its feedback poll (by default, everyone with a seat)",
+    examples=("attended 12 @bea @cai",),
+)
+async def attended(ctx: Ctx) -> Reply:
+    event, group = await _event(ctx, lock=True)
+    if not await _may_run(ctx, event, group):
+        raise ctx.fail(_ONLY.format(id=event.id, what="mark who came"))
+    if event.starts_at > ctx.now:
+        raise ctx.fail(f"Event {event.id} has not started yet: mark who came once it has.")
+    if len(ctx.args.words) < 2:
+        raise ctx.fail(f"Name who came, like `attended {event.id} @bea @cai`.")
+    people = [await ctx.person_from(word) for word in ctx.args.words[1:]]
+    for person in people:
+        row = await ctx.session.scalar(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == person.id))
+        if row is None:  # came without answering: they came all the same
+            row = Rsvp(event_id=event.id, member_id=person.id, answer="going", created_at=ctx.now, updated_at=ctx.now)
+            ctx.session.add(row)
+        row.attended, row.updated_at = True, ctx.now
+    names = ", ".join(p.display_name for p in people)
+    return Reply(f"Marked as having come to {event.title}: {names}. They get its feedback poll.")
+
+
+async def send_feedback_polls(session: AsyncSession, now: datetime) -> int:
+    """Open the feedback poll of each event that ended `FEEDBACK_AFTER` ago and has none yet, sent to those who
+    attended it (`storage.queries.attendee_ids`); how many. Once an event: the poll names the event, and the
+    event row's lock is held while it is made."""
+    ended = (
+        await session.scalars(
+            select(Event)
+            .where(
+                Event.status == "scheduled",
+                Event.ends_at <= now - FEEDBACK_AFTER,
+                Event.ends_at > now - FEEDBACK_LOOKS_BACK,
+                ~select(Poll.id).where(Poll.event_id == Event.id).exists(),
+            )
+            .order_by(Event.ends_at, Event.id)
+            .with_for_update()
+        )
+    ).all()
+    for event in ended:
+        ids = await queries.attendee_ids(session, event.id)
+        people = (await session.scalars(select(Member).where(Member.id.in_(ids)).order_by(Member.id))).all()
+        place = (event.id, event.title, event.platform, event.workspace)
+        await open_feedback(session, place, event.organiser_id, people, now)
+    return len(ended)
+
+
+async def next_feedback(session: AsyncSession, after: datetime, until: datetime) -> datetime | None:
+    """The first moment in (after, until] at which an event's feedback poll is due, for the console's clock."""
+    ends = await session.scalar(
+        select(func.min(Event.ends_at)).where(
+            Event.status == "scheduled",
+            Event.ends_at > after - FEEDBACK_AFTER,
+            Event.ends_at <= until - FEEDBACK_AFTER,
+            ~select(Poll.id).where(Poll.event_id == Event.id).exists(),
+        )
+    )
+    return ends + FEEDBACK_AFTER if ends is not None else None

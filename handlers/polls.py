@@ -40,7 +40,7 @@ from handlers.command.outbox import address, beside, group_rows, member_row, out
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, Rule, closing_moment, describe, first_words, until_words
 from storage import queries
-from storage.models import Group, Member, Membership, Poll, Schedule, Vote
+from storage.models import Event, Group, Member, Membership, Poll, Schedule, Vote
 
 MAX_OPTIONS = 25  # Slack shows at most 25 buttons in one actions block (Block Kit's limit)
 OPTION_LIMIT = 75  # Slack's longest button text (Block Kit's limit), so that every option is its own button
@@ -637,9 +637,11 @@ async def _poll(ctx: Ctx, index: int = 0, *, lock: bool = False) -> tuple[Poll, 
 
 async def _may_see(ctx: Ctx, poll: Poll, group: Group | None) -> bool:
     """A group's poll: its members and chairs, and the steering group. A channel's poll: everyone in its
-    workspace, or in one joined to it by a group's channels."""
+    workspace, or in one joined to it by a group's channels. An event's feedback poll: those who attended."""
     if ctx.is_admin:
         return True
+    if poll.event_id is not None:  # an event's feedback poll: those who attended it, and its organiser
+        return poll.creator_id == ctx.me.id or ctx.me.id in await queries.attendee_ids(ctx.session, poll.event_id)
     if group is not None:
         return await queries.membership(ctx.session, group.id, ctx.me.id) is not None
     mine = (ctx.me.platform, ctx.me.workspace)
@@ -683,8 +685,8 @@ async def vote(ctx: Ctx) -> Reply:
     mine = Vote.voter == voter if voter is not None else Vote.member_id == ctx.me.id
     before = await ctx.session.scalar(select(Vote).where(Vote.poll_id == poll.id, mine))
     chosen, answer = _answer(ctx, poll, before)
-    if poll.review and answer is None and before is not None:
-        answer = before.answer  # a changed answer keeps what would help
+    if takes_note(poll) and answer is None and before is not None:
+        answer = before.answer  # a changed answer keeps its note (what would help, what to take back)
     if not chosen and poll.kind != "text":  # the last answer taken back: no vote any more
         if before is not None:
             await ctx.session.delete(before)
@@ -712,16 +714,17 @@ def _answer(ctx: Ctx, poll: Poll, before: Vote | None) -> tuple[list[int], str |
     if poll.kind == "text":
         return [], ctx.free_text(1, ANSWER_LIMIT, "answer")
     named = labels(poll)
+    note = None
+    if takes_note(poll) and len(words) > 1 and words[-1].quoted:  # the note, after the answer
+        note = ctx.limited(words[-1].text, NOTE_LIMIT, "note")
+        words = words[:-1]
     if poll.kind == "rating":
-        ctx.no_more_words(2)
+        if len(words) > 1:
+            raise ctx.fail(f"I don't understand “{words[1].text}” here. {_how_to_vote(poll)}")
         text = words[0].text.lstrip("+")
         if text not in named:
             raise ctx.fail(f"Poll {poll.id} asks for a rating from 1 to {RATINGS}, not “{words[0].text}”.")
-        return [int(text)], None
-    note = None
-    if poll.review and len(words) > 1 and words[-1].quoted:  # what would help, after the answer
-        note = ctx.limited(words[-1].text, NOTE_LIMIT, "note of what would help")
-        words = words[:-1]
+        return [int(text)], note
     chosen: list[int] = []
     toggled: list[int] = []
     for word in words:
@@ -844,6 +847,8 @@ async def close(session: AsyncSession, poll: Poll, now: datetime, admins: Collec
     await queries.enqueue(session, rows)
     if poll.review and group is not None:
         await _tell_reviewers(session, poll, group, now, admins)
+    if poll.event_id is not None:
+        await _tell_organiser(session, poll, now)
     return True
 
 
@@ -922,13 +927,13 @@ async def poll_results(ctx: Ctx) -> Reply:
         return await _series_results(ctx, poll)
     open_now = is_open(poll, ctx.now)
     runs_it = await _may_run(ctx, poll, group)
-    if open_now and not runs_it and (poll.kind == "text" or poll.review):
+    if open_now and not runs_it and (poll.kind == "text" or takes_note(poll)):
         raise ctx.fail(
             f"Poll {poll.id} is open: its results are for its creator, its group's chairs and the steering group "
             "until it closes."
         )
     result = await tally(ctx.session, poll)
-    if poll.review and not runs_it:  # what would help is for the chairs and the steering group
+    if takes_note(poll) and not runs_it:  # the notes are for the chairs, the organiser, the steering group
         result = Tally(result.votes, result.counts)
     if form is None:
         return results_reply(poll, result, ctx.now, group)
@@ -988,6 +993,90 @@ async def _csv(session: AsyncSession, poll: Poll) -> str:
     writer.writerow([inert(c) for c in header])
     writer.writerows([[inert(c) for c in line] for line in lines])
     return out.getvalue()
+
+
+# -- events' feedback polls --------------------------------------------------------------------------------------
+
+FEEDBACK_OPEN = timedelta(days=7)  # how long an event's feedback poll takes answers
+
+
+def takes_note(poll: Poll) -> bool:
+    """Whether a vote may carry a quoted note (a review's "what would help", an event feedback's "one thing you
+    will take back"), shown only to those who run the poll."""
+    return poll.review or poll.event_id is not None
+
+
+async def open_feedback(
+    session: AsyncSession,
+    event: tuple[int, str, str, str],
+    organiser_id: int | None,
+    people: Sequence[Member],
+    now: datetime,
+) -> Poll:
+    """An event's feedback poll, anonymous, sent by direct message to `people` (those who attended): how useful,
+    1 to 5, with one thing they will take back; open for `FEEDBACK_OPEN`. Its results go to the organiser and the
+    chairs of the event's group when it closes (SPEC.md §5: after-event feedback polls to those who went).
+    `event`: its id, title, platform and workspace."""
+    event_id, title, platform, workspace = event
+    poll = Poll(
+        question=f"How useful was {title}, from 1 to 5?"[:QUESTION_LIMIT],
+        kind="rating",
+        options={"labels": []},
+        max_choices=1,
+        anonymous=True,
+        hidden=False,
+        closes_at=now + FEEDBACK_OPEN,
+        group_id=None,
+        platform=platform,
+        workspace=workspace,
+        channel=None,
+        creator_id=organiser_id,
+        status="open",
+        version=0,
+        event_id=event_id,
+        created_at=now,
+    )
+    session.add(poll)
+    await session.flush()
+    shown = card(poll, no_votes(poll), now, None)
+    ask = replace(
+        shown,
+        text=shown.text + f'\nOne thing you will take back? Add it in quotes: `vote {poll.id} 4 "…"`.',
+        private=True,
+    )
+    rows = [member_row(m, ask, key=f"poll {poll.id}: ask {address(m)}", due=now, now=now) for m in people]
+    await queries.enqueue(session, rows)
+    return poll
+
+
+async def _tell_organiser(session: AsyncSession, poll: Poll, now: datetime) -> None:
+    """A closed feedback poll's results, with what people will take back, to the event's organiser and the chairs
+    of its group."""
+    assert poll.event_id is not None
+    result = await tally(session, poll)
+    lines = [f"Feedback on {poll.question.removeprefix('How useful was ').split(', from')[0]}:", *bars(poll, result)]
+    lines.append(counted(result.votes, "answer") + ".")
+    if result.answers:
+        lines += ["What people will take back:", *(f"• {n}" for n in result.answers)]
+    reply = Reply("\n".join(lines))
+    group_id = await session.scalar(select(Event.group_id).where(Event.id == poll.event_id))
+    chairs = (
+        (
+            await session.scalars(
+                select(Member)
+                .join(Membership, Membership.member_id == Member.id)
+                .where(Membership.group_id == group_id, Membership.role == "chair")
+            )
+        ).all()
+        if group_id is not None
+        else []
+    )
+    organiser = await session.get(Member, poll.creator_id) if poll.creator_id else None
+    people = {m.id: m for m in [*([organiser] if organiser else []), *chairs]}
+    rows = [
+        member_row(m, reply, key=f"poll {poll.id}: feedback to {address(m)}", due=now, now=now) for m in people.values()
+    ]
+    await queries.enqueue(session, rows)
 
 
 # -- on-course reviews ------------------------------------------------------------------------------------------

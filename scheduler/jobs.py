@@ -44,9 +44,10 @@ async def run_due(
             ran += closed
         async with db.write() as session:
             reminded = await events.send_reminders(session, clock())
-        if reminded:
-            log.info("reminded those going to %d events", reminded)
-            ran += reminded
+            asked = await events.send_feedback_polls(session, clock())
+        if reminded or asked:
+            log.info("reminded those going to %d events; asked for feedback on %d", reminded, asked)
+            ran += reminded + asked
         await edit_cards(db, clock)
     return ran
 
@@ -72,7 +73,8 @@ async def next_moment(db: Database, after: datetime, until: datetime) -> datetim
         )
         closing = await next_closing(session, after, until)
         reminder = await events.next_reminder(session, after, until)
-    times += [t for t in (later, closing, reminder) if t is not None]
+        feedback = await events.next_feedback(session, after, until)
+    times += [t for t in (later, closing, reminder, feedback) if t is not None]
     return min(times) if times else None
 
 

@@ -26,6 +26,7 @@ from storage.models import (
     PairingLeftOut,
     PairingOptIn,
     Received,
+    Rsvp,
     VolunteerOffer,
 )
 
@@ -227,6 +228,24 @@ async def chaired_group_ids(session: AsyncSession, member_id: int) -> set[int]:
 
 
 # -- the outbox and deliveries received ---------------------------------------------------------------------------
+
+
+async def attendee_ids(session: AsyncSession, event_id: int) -> list[int]:
+    """Who attended an event, by member id: those its organiser marked (`attended`), or, when no one was marked,
+    everyone who held a seat (SPEC.md §2 RSVP)."""
+    marked = (
+        await session.scalars(
+            select(Rsvp.member_id).where(Rsvp.event_id == event_id, Rsvp.attended.is_(True)).order_by(Rsvp.member_id)
+        )
+    ).all()
+    if marked:
+        return list(marked)
+    held = await session.scalars(
+        select(Rsvp.member_id)
+        .where(Rsvp.event_id == event_id, Rsvp.answer == "going", Rsvp.position.is_(None))
+        .order_by(Rsvp.member_id)
+    )
+    return list(held.all())
 
 
 async def posts_of(session: AsyncSession, message_key: str) -> Sequence[Outbox]:

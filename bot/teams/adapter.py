@@ -396,7 +396,7 @@ def timezone_of(activity: Activity) -> str | None:
         return None
     try:
         ZoneInfo(found)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
     return found
 

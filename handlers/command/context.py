@@ -67,7 +67,7 @@ class Ctx:
         """The speaker's time zone (their profile's; `Europe/London` if it names none Convene knows)."""
         try:
             return ZoneInfo(self.me.tz)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             return ZoneInfo(DEFAULT_TZ)
 
     @property

@@ -211,9 +211,11 @@ def _bad_date(text: str, what: str) -> date:
 
 
 def zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name` names; UserError for any other text (one too long for a file name included:
+    zoneinfo then raises OSError)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise UserError(
             f"“{name}” is not a time zone I know: use a name like Europe/London or America/New_York."
         ) from None

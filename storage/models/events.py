@@ -53,7 +53,6 @@ class Event(Base):
     shown_version: Mapped[int] = mapped_column(Integer, default=0)  # what the card's last edit shows
     reminded_day: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reminded_hour: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    feedback_poll_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -49,6 +49,8 @@ class Poll(Base):
     # an occurrence of a recurring poll: the template (status `recurring`, scheduled by the `polls` schedule whose
     # scope is `poll <template id>`) it was copied from
     series_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"), index=True)
+    # an event's feedback poll (one an event), sent to those who attended it (`storage.queries.attendee_ids`)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=0)  # one more at every vote: names each card edit
     shown_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the card's last edit shows
     created_at: Mapped[datetime]

@@ -245,8 +245,6 @@ async def test_reminders_a_day_and_an_hour_before_go_once_to_those_with_a_seat(c
     assert (
         "Where: Room 2." in reminded[0][1] and "Tuesday 2027-02-02 14:00-15:00 (Europe/London time)" in reminded[0][1]
     )
-    assert chat.now.isoformat() == "2027-02-02T13:00:00+00:00"
-    assert await jobs.next_moment(chat.core.db, chat.now, chat.now + timedelta(days=30)) is None
 
 
 async def test_an_edit_tells_those_coming_and_never_leaves_fewer_seats_than_people_going(chat: Chat) -> None:
@@ -280,3 +278,38 @@ async def test_an_edit_tells_those_coming_and_never_leaves_fewer_seats_than_peop
         event = await session.get(Event, 1)
     assert event is not None and event.sequence == 1 and event.seats == 3
     assert "nothing changed" in (await chat.say("Ada", "event edit 1 seats:3")).text
+
+
+async def test_the_feedback_poll_reaches_only_those_who_came_and_its_results_the_organiser(chat: Chat) -> None:
+    await community(chat, "Bea", "Cai", "Dee")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} until:16:00 group:wellbeing')
+    await chat.say("Ada", "accept @dee wellbeing as:chair")
+    for person in ("Bea", "Cai"):
+        await chat.say(person, "rsvp 1 going")
+    early = await chat.say("Ada", "attended 1 @bea")
+    assert early.failed and "has not started yet" in early.text
+    chat.now = chat.now.replace(month=2, day=2, hour=16, minute=30)
+    assert (await chat.say("Bea", "attended 1 @bea")).failed  # only the organiser, chairs, steering group
+    assert "Marked as having come to Meet-up: Bea" in (await chat.say("Ada", "attended 1 @bea")).text
+    await chat.deliver()
+    moments = []
+    while not moments or moments[-1] < chat.now.replace(hour=19):  # as the console's clock steps
+        moment = await jobs.next_moment(chat.core.db, chat.now, chat.now + timedelta(days=1))
+        assert moment is not None
+        chat.now = moment
+        moments.append(moment)
+    assert moments[-1].isoformat() == "2027-02-02T19:00:00+00:00"  # three hours after it ended
+    await jobs.run_due(chat.core.db, chat.core.config, lambda: chat.now, grace=None)
+    await jobs.run_due(chat.core.db, chat.core.config, lambda: chat.now, grace=None)  # once, however often run
+    asked = [d for d in await chat.deliver() if "How useful was Meet-up" in d.reply.text]
+    assert [d.target for d in asked] == ["bea"] and "anonymous" in asked[0].reply.text
+    poll_id = int(asked[0].reply.text.split("Poll ")[1].split(":")[0])
+    voted = await chat.say("Bea", f'vote {poll_id} 5 "Ask the quiet ones first"')
+    assert voted.text.startswith(f"Your anonymous vote on poll {poll_id} is counted."), voted.text
+    refused = await chat.say("Cai", f"vote {poll_id} 2")
+    assert refused.failed and f"There is no poll {poll_id} that you can see" in refused.text
+    chat.advance(days=8)
+    await jobs.run_due(chat.core.db, chat.core.config, lambda: chat.now, grace=None)
+    results = {d.target: d.reply.text for d in await chat.deliver() if d.reply.text.startswith("Feedback on")}
+    assert sorted(results) == ["ada", "dee"]  # the organiser and the group's chair
+    assert "5  ██████████  1 (100%)" in results["ada"] and "• Ask the quiet ones first" in results["ada"]

@@ -1,5 +1,5 @@
-"""events: networking events with seats, the answers to them (a waitlist position while waiting for a seat), and
-each member's calendar feed token
+"""events: networking events with seats, the answers to them (a waitlist position while waiting for a seat), each
+member's calendar feed token, and a poll that is an event's feedback poll
 
 Revision ID: 0017
 Revises: 0016
@@ -39,14 +39,12 @@ def upgrade() -> None:
     sa.Column('shown_version', sa.Integer(), nullable=False),
     sa.Column('reminded_day', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('reminded_hour', sa.Boolean(), server_default=sa.false(), nullable=False),
-    sa.Column('feedback_poll_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("audience IN ('all', 'early', 'mid', 'senior', 'leader')", name=op.f('ck_events_audience_valid')),
     sa.CheckConstraint("status IN ('scheduled', 'cancelled')", name=op.f('ck_events_status_valid')),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_events_ends_after_start')),
     sa.CheckConstraint('seats IS NULL OR seats >= 1', name=op.f('ck_events_seats_positive')),
-    sa.ForeignKeyConstraint(['feedback_poll_id'], ['polls.id'], name=op.f('fk_events_feedback_poll_id_polls'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['group_id'], ['groups.id'], name=op.f('fk_events_group_id_groups'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organiser_id'], ['members.id'], name=op.f('fk_events_organiser_id_members'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
@@ -81,9 +79,19 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('calendar_token', sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_members_calendar_token'), ['calendar_token'])
 
+    with op.batch_alter_table('polls', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('event_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_polls_event_id'), ['event_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_polls_event_id_events'), 'events', ['event_id'], ['id'], ondelete='SET NULL')
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('polls', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_polls_event_id_events'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_polls_event_id'))
+        batch_op.drop_column('event_id')
+
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_members_calendar_token'), type_='unique')
         batch_op.drop_column('calendar_token')
