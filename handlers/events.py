@@ -83,8 +83,12 @@ def _seats_words(event: Event, going: int, waiting: int) -> str:
     if event.seats is None:
         return f"{counted(going, 'person', 'people')} going"
     left = max(event.seats - going, 0)
-    text = f"{counted(left, 'seat')} left of {event.seats}" if left else f"Full: all {event.seats} seats taken"
+    text = f"{counted(left, 'seat')} left of {event.seats}" if left else f"Full: {_all_seats(event.seats)} taken"
     return text + (f", {waiting} on the waitlist" if waiting else "")
+
+
+def _all_seats(seats: int) -> str:
+    return "its one seat" if seats == 1 else f"all {seats} seats"
 
 
 async def roster(session: AsyncSession, event: Event) -> tuple[list[str], int, int, int]:
@@ -107,12 +111,21 @@ async def roster(session: AsyncSession, event: Event) -> tuple[list[str], int, i
     return going, len(going), waiting, maybe
 
 
-def card(event: Event, names: Sequence[str], waiting: int, maybe: int, now: datetime, group: Group | None) -> Reply:
-    """The event as posted: title, when (each reader's own time where the platform can show it), where, who it is
-    for, seats and the first few going by name, with the three answers as buttons while it takes answers."""
+def card(
+    event: Event,
+    names: Sequence[str],
+    waiting: int,
+    maybe: int,
+    now: datetime,
+    group: Group | None,
+    reader: ZoneInfo | None = None,
+) -> Reply:
+    """The event as posted: title, when (each reader's own time where the platform can show it; else in the zone
+    `reader`, the organiser's when it is posted for many), where, who it is for, seats and the first few going by
+    name, with the three answers as buttons while it takes answers."""
     cancelled = event.status == "cancelled"
     headline = f"📅 Event {event.id}: {event.title}" + (" (cancelled)" if cancelled else "")
-    lines = [f"When: {time_ref(event.starts_at, when_words(event))}"]
+    lines = [f"When: {time_ref(event.starts_at, when_words(event, reader))}"]
     if event.place:
         lines.append(f"Where: {event.place}")
     if event.link:
@@ -148,10 +161,10 @@ def card(event: Event, names: Sequence[str], waiting: int, maybe: int, now: date
     )
 
 
-async def card_now(session: AsyncSession, event: Event, now: datetime) -> Reply:
+async def card_now(session: AsyncSession, event: Event, now: datetime, reader: ZoneInfo | None = None) -> Reply:
     group = await session.get(Group, event.group_id) if event.group_id else None
     names, _, waiting, maybe = await roster(session, event)
-    return card(event, names, waiting, maybe, now, group)
+    return card(event, names, waiting, maybe, now, group, reader)
 
 
 async def _edit_card(session: AsyncSession, event: Event, now: datetime, key: str, *, due: datetime) -> None:
@@ -523,7 +536,8 @@ async def _tell_organiser_full(ctx: Ctx, event: Event) -> None:
     if organiser is None:
         return
     reply = Reply(
-        f"{event.title} is full: all {event.seats} seats are taken. Others who answer going join the waitlist; "
+        f"{event.title} is full: {_all_seats(event.seats or 0)} {'is' if event.seats == 1 else 'are'} taken. "
+        "Others who answer going join the waitlist; "
         f"`event edit {event.id} seats:N` adds seats."
     )
     key = f"event {event.id}: full at version {event.version}"
@@ -604,7 +618,7 @@ async def show_event(ctx: Ctx) -> Reply:
             ctx.me, note, key=f"event {event.id}: ics {event.sequence} for {ctx.me.id} at {ctx.now.isoformat()}"
         )
         return Reply(f"The calendar file of {event.title} is on its way to you in a direct message.")
-    shown = await card_now(ctx.session, event, ctx.now)
+    shown = await card_now(ctx.session, event, ctx.now, ctx.zone)  # an answer to one person: in their zone
     mine = await ctx.session.scalar(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == ctx.me.id))
     if mine is None:
         state = "You have not answered."

@@ -51,6 +51,7 @@ FLAGS = ("multi", "anon", "hidden")
 TALLY_EVERY = timedelta(seconds=2)  # a card's tally is edited at most once a tick
 BAR_WIDTH = 10
 SERIES_SHOWN = 10  # a recurring poll's latest polls listed by `poll results`
+SERIES_GAP = timedelta(hours=23)  # the least time between a recurring poll's occurrences (a clock change is 1 h)
 POLL_USAGE = (
     'poll "<question>" "<option>" "<option>"… [multi|limit:N] [anon] [hidden] [closes:…] [group:…] '
     '[kind:choice|rating|text] [every:…|cron:"…" [tz:…] [holidays:skip|post]]'
@@ -138,7 +139,8 @@ def card(poll: Poll, result: Tally, now: datetime, group: Group | None) -> Reply
     showing = not hides_results(poll, now)
     if poll.kind == "text":
         lines.append(
-            counted(result.votes, "answer") + ("" if open_now else f"; `poll results {poll.id}` shows the answers")
+            counted(result.votes, "answer")
+            + ("" if open_now or not result.votes else f"; `poll results {poll.id}` shows the answers")
         )
     elif showing:
         lines += [*bars(poll, result), counted(result.votes, "vote")]
@@ -453,7 +455,15 @@ async def _schedule(ctx: Ctx, template: Poll, group: Group | None, rule: Rule, t
         if group is not None and places
         else None
     )
-    if where is None or rule.next_after(ctx.now) is None:
+    first = rule.next_after(ctx.now)
+    second = rule.next_after(first) if first is not None else None
+    if first is not None and second is not None and second - first < SERIES_GAP:
+        raise ctx.fail(
+            f"{typed} would post a poll every {_gap_words(second - first)}: a recurring poll comes at most once a "
+            'day (each stays open until the next). Try every:"monday 10:00" or every:month.',
+            field="every" if typed.startswith("every") else "cron",
+        )
+    if where is None or first is None:
         name = group.name if group is not None else "The poll"
         raise ctx.fail(
             f"{name} has no channel to post the poll in." if where is None else f"{typed} never comes round again."
@@ -474,6 +484,11 @@ async def _schedule(ctx: Ctx, template: Poll, group: Group | None, rule: Rule, t
         "Each time it is a poll of its own, open until the next is posted. "
         f"`poll results {template.id}` lists them; `poll close {template.id}` stops it."
     )
+
+
+def _gap_words(gap: timedelta) -> str:
+    minutes = int(gap.total_seconds() // 60)
+    return f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
 
 
 async def _series_schedule(session: AsyncSession, template: Poll) -> Schedule | None:
@@ -842,7 +857,7 @@ async def close(session: AsyncSession, poll: Poll, now: datetime, admins: Collec
     # a review's result goes to its chairs and the steering group (`_tell_reviewers`), not the channel
     rows = [beside(post, card_key, f"poll {poll.id}: results", public, now, now, edit=False) for post in posts]
     if posts and charted(poll, result):
-        drawn = await chart_reply(poll, result, now)
+        drawn = await chart_reply(poll, result, now, ZoneInfo(DEFAULT_TZ))
         rows += [beside(post, card_key, f"poll {poll.id}: chart", drawn, now, now, edit=False) for post in posts]
     await queries.enqueue(session, rows)
     if poll.review and group is not None:
@@ -885,6 +900,16 @@ async def close_due_polls(session: AsyncSession, now: datetime, admins: Collecti
     return closed
 
 
+async def close_group_polls(session: AsyncSession, group_id: int, now: datetime, admins: Collection[str]) -> int:
+    """Close a closing group's open polls now (their cards edited, their results posted); how many."""
+    found = (
+        await session.scalars(
+            select(Poll).where(Poll.group_id == group_id, Poll.status == "open").order_by(Poll.id).with_for_update()
+        )
+    ).all()
+    return sum([await close(session, poll, now, admins) for poll in found])
+
+
 async def next_closing(session: AsyncSession, after: datetime, until: datetime) -> datetime | None:
     """The first closing moment of an open poll in (after, until], for the console's clock."""
     return await session.scalar(
@@ -897,11 +922,17 @@ def charted(poll: Poll, result: Tally) -> bool:
     return poll.kind != "text" and result.votes > 0
 
 
-async def chart_reply(poll: Poll, result: Tally, now: datetime) -> Reply:
-    """The results as a message carrying a PNG bar chart (drawn in a worker thread: it takes tens of ms)."""
+async def chart_reply(poll: Poll, result: Tally, now: datetime, reader: ZoneInfo) -> Reply:
+    """The results as a message carrying a PNG bar chart (drawn in a worker thread: it takes tens of ms): each
+    option numbered as the bars in text number it, its share of the voters as they give it; the moment it was
+    drawn in the zone of `reader` (the person it is sent to; for a channel, Convene's default zone)."""
     state = "closed" if not is_open(poll, now) else "open"
-    note = f"{counted(result.votes, 'vote')} · poll {poll.id} · {state} · {now:%Y-%m-%d %H:%M} UTC"
-    png = await asyncio.to_thread(bar_chart, poll.question, labels(poll), list(result.counts), note=note)
+    note = (
+        f"{counted(result.votes, 'vote')} · poll {poll.id} · {state} · "
+        f"{now.astimezone(reader):%Y-%m-%d %H:%M} ({reader.key} time)"
+    )
+    named = [label if poll.kind == "rating" else f"{n}. {label}" for n, label in enumerate(labels(poll), start=1)]
+    png = await asyncio.to_thread(bar_chart, poll.question, named, list(result.counts), result.votes, note=note)
     text = f"📊 Chart of poll {poll.id}: {poll.question} ({counted(result.votes, 'vote')})"
     alt = "; ".join(f"{label}: {count}" for label, count in zip(labels(poll), result.counts, strict=True))
     chart = File(f"poll-{poll.id}.png", "image/png", png, f"Poll {poll.id}: {poll.question}", alt=alt)
@@ -924,6 +955,11 @@ async def poll_results(ctx: Ctx) -> Reply:
             f"Results come as bars (say nothing more), as csv or as a chart, not “{ctx.args.words[1].text}”."
         )
     if poll.status == "recurring":
+        if form is not None:
+            raise ctx.fail(
+                f"Poll {poll.id} is a recurring poll: each time it is posted is a poll of its own, with its own "
+                f"{form}. `poll results {poll.id}` lists them; `poll results <their number> {form}` gives one."
+            )
         return await _series_results(ctx, poll)
     open_now = is_open(poll, ctx.now)
     runs_it = await _may_run(ctx, poll, group)
@@ -949,9 +985,9 @@ async def _send_chart(ctx: Ctx, poll: Poll, result: Tally) -> Reply:
     """Post the chart in the channel the command was typed in, or send it to the speaker in a direct message (a
     file cannot travel in an answer only the speaker sees)."""
     if not charted(poll, result):
-        what = "written answers" if poll.kind == "text" else "no votes yet"
+        what = "written answers" if poll.kind == "text" else "no votes yet" if is_open(poll, ctx.now) else "no votes"
         raise ctx.fail(f"Poll {poll.id} has {what}: there is nothing to chart. `poll results {poll.id}` shows it.")
-    drawn = await chart_reply(poll, result, ctx.now)
+    drawn = await chart_reply(poll, result, ctx.now, ctx.zone)
     key = f"poll {poll.id}: chart {poll.version} for {address(ctx.me)}"
     channel = ctx.request.place.channel_id
     if channel is not None:

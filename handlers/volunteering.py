@@ -35,6 +35,7 @@ from handlers.command.outbox import address, group_rows, member_row, mention, ou
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, closing_moment, until_words
 from handlers.groups import MAX_CHAIRS, action_buttons, calling, seats_left
+from handlers.polls import close_group_polls
 from storage import queries
 from storage.models import ROLES, Call, CaseStudy, Group, Member, Membership, Outbox, Schedule, VolunteerOffer
 
@@ -665,6 +666,7 @@ async def close_group(ctx: Ctx) -> Reply:
             update(Schedule).where(Schedule.group_id == g.id, Schedule.active.is_(True)).values(active=False)
         )
     ).rowcount  # type: ignore[attr-defined]
+    polls_closed = await close_group_polls(ctx.session, g.id, ctx.now, ctx.config.admins)
     await ctx.post_to_group(
         g,
         key=f"group-closed:group {g.id}",
@@ -675,6 +677,7 @@ async def close_group(ctx: Ctx) -> Reply:
         "its open call for volunteers is closed" if call else None,
         f"{counted(len(lapsed), 'offer')} waiting lapsed (the volunteers are told)" if lapsed else None,
         f"its schedules ({stopped}) are off" if stopped else None,
+        f"its open polls ({polls_closed}) are closed, their results posted" if polls_closed else None,
     ]
     done = "; ".join(a for a in also if a)
     return Reply(

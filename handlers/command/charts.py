@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import warnings
 
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -22,23 +23,26 @@ LABEL_WIDTH = 28  # characters of an option's label on one line before it wraps
 TITLE_WIDTH = 60
 
 
-def bar_chart(title: str, labels: list[str], counts: list[int], *, note: str = "") -> bytes:
+def bar_chart(title: str, labels: list[str], counts: list[int], total: int, *, note: str = "") -> bytes:
     """A horizontal bar chart as PNG bytes: one bar a label, top to bottom in the order given, each with its
-    count and share of `sum(counts)` written beside it; `title` above (wrapped), `note` below it in small type.
+    count and its share of `total` written beside it (a poll's voters: with several answers each, the shares add
+    up to more than 100 %); `title` above (wrapped), `note` below it in small type. A character the font lacks (an
+    emoji) is drawn as an empty box, so labels should carry something else that names them (their number).
     Drawn at the highest of `DPIS` whose image fits `MAX_BYTES` (the lowest if none does), with `COLOURS`
     colours. Raises ValueError when labels and counts differ in length."""
     if len(labels) != len(counts):
         raise ValueError(f"{len(labels)} labels for {len(counts)} counts")
-    figure = _figure(title, labels, counts, note)
-    for dpi in DPIS:
-        png = _png(figure, dpi)
-        if len(png) <= MAX_BYTES:
-            break
+    with warnings.catch_warnings():  # a glyph missing from the font: drawn as a box, said in the docstring
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        figure = _figure(title, labels, counts, total, note)
+        for dpi in DPIS:
+            png = _png(figure, dpi)
+            if len(png) <= MAX_BYTES:
+                break
     return png
 
 
-def _figure(title: str, labels: list[str], counts: list[int], note: str) -> Figure:
-    total = sum(counts)
+def _figure(title: str, labels: list[str], counts: list[int], total: int, note: str) -> Figure:
     figure = Figure(figsize=(WIDTH_INCHES, 1.6 + BAR_INCHES * max(len(labels), 1)))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()

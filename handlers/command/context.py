@@ -162,7 +162,14 @@ class Ctx:
         it (`"Survey" extra`: which did they mean?)."""
         words = self.args.words[start:]
         if len(words) > 1 and any(w.quoted for w in words):
-            stray = next(w for w in words if not w.quoted)
+            stray = next((w for w in words if not w.quoted), None)
+            if stray is None:  # every word quoted: two texts, or a quote doubled inside one ("a""b")
+                raise self.fail(
+                    f"That is {len(words)} quoted texts, “{words[0].text}” and “{words[1].text}”"
+                    + (" and more" if len(words) > 2 else "")
+                    + f": put the whole {what} in one pair of quotes.",
+                    field=field,
+                )
             raise self.fail(
                 f"“{stray.text}” is outside the quotes of the {what}: put the whole {what} in one pair of quotes.",
                 field=field,

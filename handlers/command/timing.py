@@ -52,7 +52,7 @@ _DAYS = {
     "sunday": "sun",
 }
 _DAY_SETS = {"weekday": "mon-fri", "weekdays": "mon-fri", "day": "*", "daily": "*", "week": "mon", "weekly": "mon"}
-_WEEKS = re.compile(r"(\d{1,2})w")
+_WEEKS = re.compile(r"(\d+)w")
 # which of a month's days of one name (APScheduler's day-of-month expressions `1st mon` … `last fri`, which standard
 # cron cannot say); kept in the crontab's day field as `1st-mon`, one word, since a crontab splits on spaces
 _POSITIONS = {
@@ -120,7 +120,11 @@ class Rule:
         return fire.astimezone(UTC) if fire is not None else None
 
     def fires_at(self, moment: datetime) -> bool:
-        return self.next_after(moment - timedelta(microseconds=1)) == moment
+        """Whether `moment` is one of the rule's fire times. Looked for from before any clock change's gap: a
+        wall-clock time that spring skips fires at the first minute after the gap, which is later on the wall
+        than the time the rule names (SPEC.md §5)."""
+        since = moment - timedelta(minutes=GAP_LIMIT_MINUTES + 1)
+        return moment in set(self.occurrences(since, moment))
 
 
 def monday(day: date) -> date:

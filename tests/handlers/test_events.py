@@ -313,3 +313,15 @@ async def test_the_feedback_poll_reaches_only_those_who_came_and_its_results_the
     results = {d.target: d.reply.text for d in await chat.deliver() if d.reply.text.startswith("Feedback on")}
     assert sorted(results) == ["ada", "dee"]  # the organiser and the group's chair
     assert "5  ██████████  1 (100%)" in results["ada"] and "• Ask the quiet ones first" in results["ada"]
+
+
+async def test_an_event_shown_to_one_person_is_in_their_zone_and_one_seat_is_worded_so(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Bea", "profile tz:Asia/Tokyo")
+    await chat.say("Ada", f'event new "Tea" {WHEN} seats:1 group:wellbeing')
+    shown = await chat.say("Bea", "event 1")
+    assert "When: Tuesday 2027-02-02 23:00-00:00 (Asia/Tokyo time)" not in shown.text  # an end on the next day
+    assert "When: Tuesday 2027-02-02 23:00-2027-02-03 00:00 (Asia/Tokyo time)" in shown.text, shown.text
+    await chat.say("Bea", "rsvp 1 going")
+    full = [d.reply.text for d in await chat.deliver() if d.target == "ada"]
+    assert full and full[0].startswith("Tea is full: its one seat is taken."), full

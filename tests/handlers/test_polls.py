@@ -9,6 +9,7 @@ import PIL.Image
 import pytest
 from sqlalchemy import func, select
 
+from handlers.command import charts
 from handlers.command.charts import MAX_BYTES
 from handlers.polls import TALLY_EVERY, next_tick
 from handlers.reminders import ensure_reminders
@@ -349,6 +350,9 @@ async def test_a_recurring_poll_is_posted_once_an_occurrence_across_a_clock_chan
         ('poll "Q" "A" "B" group:wellbeing every:month tz:Mars/Base', "“Mars/Base” is not a time zone"),
         ('poll "Q" "A" "B" group:wellbeing tz:Europe/Paris', "tz: goes with every: or cron:"),
         ('poll "Q" "A" "B" group:wellbeing every:"first monday tuesday"', "a day of the month is one day"),
+        ('poll "Q" "A" "B" group:wellbeing cron:"* * * * *"', "would post a poll every 1 minutes: a recurring"),
+        ('poll "Q" "A" "B" group:wellbeing cron:"0 * * * *"', "comes at most once a day"),
+        ('poll "Q" "A" "B" group:wellbeing every:100w', "Between 1w and 12w"),
     ],
 )
 async def test_bad_recurring_polls_are_refused_naming_the_problem(chat: Chat, command: str, problem: str) -> None:
@@ -416,3 +420,24 @@ async def test_home_lists_the_open_polls_of_my_groups_and_whether_i_voted(chat: 
     pressed = await chat.press("Bea", "2. Thursday", home)
     assert pressed.text.startswith("Your vote on poll 1: Thursday.")
     assert "None in your groups just now" in (await chat.say("Dee", "home")).text
+
+
+async def test_closing_a_group_closes_its_polls_and_a_recurring_poll_has_no_csv_of_its_own(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", 'poll "Q" "A" "B" group:wellbeing')
+    await chat.say("Ada", 'poll "Weekly?" "A" "B" group:wellbeing every:"monday 10:00"')
+    await chat.say("Bea", "vote 1 2")
+    for form in ("csv", "chart"):
+        refused = await chat.say("Ada", f"poll results 2 {form}")
+        assert refused.failed and f"`poll results <their number> {form}` gives one" in refused.text
+    await chat.deliver()
+    closed = await chat.say("Ada", "group close wellbeing anyway")
+    assert "its open polls (1) are closed, their results posted" in closed.text, closed.text
+    sent = await chat.deliver()
+    assert [d.key for d in sent if d.key.startswith("poll 1: results")] == ["poll 1: results"]
+    assert "(closed)" in (await chat.say("Ada", "poll results 1")).text
+
+
+def test_a_charts_shares_are_of_the_voters_as_the_bars_in_text_give_them() -> None:
+    figure = charts._figure("Which?", ["1. A", "2. B"], [2, 1], 2, "")  # two voters, one chose both
+    assert [t.get_text() for t in figure.axes[0].texts] == ["2 (100%)", "1 (50%)"]

@@ -130,3 +130,22 @@ async def test_volunteers_shows_each_person_once_with_their_latest_offer(chat: C
     await chat.say("Bea", "volunteer diversity as:chair")
     listed = await chat.say("Ada", "volunteers diversity")
     assert listed.text.count("• Bea") == 1 and "• Bea — as chair, offered" in listed.text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        'progress diversity "Survey" "drafted"',
+        'prompt add "What did" "you read?"',
+        'group new "Rare" "Books" kind:community',
+        'suggestion 1 reply "Thank" "you"',
+        'event new "Tea" "Party" when:"2027-02-02 15:00"',
+        'milestone add diversity "a""b" due:2027-06-01',
+    ],
+)
+async def test_two_quoted_texts_where_one_is_wanted_are_refused_naming_both(chat: Chat, typed: str) -> None:
+    await chat.say("Ada", 'group new "Diversity" kind:task')
+    await chat.say("Bea", 'suggest "More sessions online" named')
+    reply = await chat.say("Ada", typed)
+    assert reply.failed and "quoted texts" in reply.text and "in one pair of quotes" in reply.text, reply.text
+    assert "Usage: `" in reply.text

@@ -188,6 +188,9 @@ def test_a_time_the_spring_change_skips_fires_at_the_next_minute_clocks_show() -
         )
     )
     assert local(fires) == ["Sat 2027-03-27 01:30 GMT", "Sun 2027-03-28 02:00 BST", "Mon 2027-03-29 01:30 BST"]
+    # and each is recognised as a fire time when its occurrence runs (it was once taken for a changed rule)
+    assert all(Rule("30 1 * * *", skip_holidays=False).fires_at(f) for f in fires)
+    assert not Rule("30 1 * * *", skip_holidays=False).fires_at(fires[1] + timedelta(minutes=1))
 
 
 def test_a_time_the_autumn_change_repeats_fires_at_its_first_showing_only() -> None:
