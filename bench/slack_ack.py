@@ -2,18 +2,21 @@
 
     .venv/bin/python bench/slack_ack.py [--database sqlite postgresql] [--requests 1000] [--concurrency 16 64]
                                         [--rounds 3] [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/]
-                                        [--loads read write vote] [--skip throughput lock pairing]
+                                        [--loads read write vote rsvp] [--skip throughput lock pairing]
 
 Three apps, each in its own process on its own fresh database, all answering signed slash commands (every
 request distinct: Convene refuses a replayed signature):
 - bare: a Bolt app with process_before_response=True whose listener only acknowledges (the limit);
 - peer: a "first draft" Bolt app with default settings whose listener does the work with a plain SQLAlchemy
   session, as an engineer would write it first: a read selects the groups, a write inserts an offer row and
-  commits, a vote selects the voter's row on the one poll and updates or inserts it and commits, and each
-  acknowledges with a sentence;
+  commits, a vote selects the voter's row on the one poll and updates or inserts it and commits, an RSVP counts
+  the seats taken on the one event, then updates or inserts the person's answer (waiting when full) and commits,
+  and each acknowledges with a sentence;
 - convene: `convene serve`, its groups and calls made through the slash command, each person known, and a poll
   (three options, its card posted in #general, where everyone in the workspace may vote) for the votes.
-The vote load is every voter at once on that one poll (a voter may vote again: the vote moves). After the
+The vote load is every voter at once on that one poll (a voter may vote again: the vote moves); the RSVP load is
+everyone answering one event with 100 seats at once, going and then (on their next turn) not, so that seats fill,
+people wait and are promoted. After the
 loads, a burst of 500 votes at the highest concurrency is sent to Convene alone, and the chat.update calls it
 makes to the poll's card are counted (each vote makes its card's edit due on the next 2-second tick).
 They take turns with the same requests, round after round, so that a noisy machine weighs on all alike; the
@@ -67,6 +70,8 @@ PEOPLE = 600  # 30 groups x 600 people: a new offer for every write request
 SLOW = float(os.environ.get("BENCH_SLOW", "0.02"))  # seconds: a callback held the loop too long
 APPS = ("bare", "peer", "convene")
 POLL = 1  # the poll every vote is for: Convene's first
+EVENT = 1  # the event every RSVP is for: Convene's first
+SEATS = 100
 BURST = 500  # votes in the burst whose card edits are counted
 
 
@@ -116,6 +121,16 @@ class Offer(PeerBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PeerRsvp(PeerBase):
+    __tablename__ = "peer_rsvps"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int]
+    user_id: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(String(10))
+    waiting: Mapped[bool]
+
+
 class PeerVote(PeerBase):
     __tablename__ = "peer_votes"
     __table_args__ = (UniqueConstraint("poll_id", "user_id"),)
@@ -130,7 +145,7 @@ def run_baseline(kind: str, port: int, api_url: str, database_url: str) -> None:
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
-    from sqlalchemy import select
+    from sqlalchemy import func, select
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     async def main() -> None:
@@ -155,7 +170,23 @@ def run_baseline(kind: str, port: int, api_url: str, database_url: str) -> None:
             async def first_draft(ack, command):  # type: ignore[no-untyped-def]
                 words = command["text"].split()
                 async with sessions() as session:
-                    if words[0] == "vote":
+                    if words[0] == "rsvp":
+                        event, answer = int(words[1]), words[2]
+                        taken = await session.scalar(
+                            select(func.count()).where(
+                                PeerRsvp.event_id == event, PeerRsvp.answer == "going", PeerRsvp.waiting.is_(False)
+                            )
+                        )
+                        mine = await session.scalar(
+                            select(PeerRsvp).where(PeerRsvp.event_id == event, PeerRsvp.user_id == command["user_id"])
+                        )
+                        if mine is None:
+                            mine = PeerRsvp(event_id=event, user_id=command["user_id"], answer=answer, waiting=False)
+                            session.add(mine)
+                        mine.answer, mine.waiting = answer, answer == "going" and (taken or 0) >= SEATS
+                        await session.commit()
+                        await ack(f"Noted: {answer} for event {event}.")
+                    elif words[0] == "vote":
                         poll, choice = int(words[1]), int(words[2])
                         mine = await session.scalar(
                             select(PeerVote).where(PeerVote.poll_id == poll, PeerVote.user_id == command["user_id"])
@@ -280,7 +311,17 @@ def workloads(requests: int) -> dict[str, Callable[[], list[str]]]:
     def votes() -> list[str]:
         return [command(people[i % PEOPLE], f"vote {POLL} {1 + i % 3}") for i in range(requests)]
 
-    return {"read": reads, "write": writes, "vote": votes}
+    turns: dict[str, int] = {}
+
+    def rsvps() -> list[str]:
+        bodies = []
+        for i in range(requests):
+            person = people[i % PEOPLE]
+            turns[person] = turns.get(person, 0) + 1
+            bodies.append(command(person, f"rsvp {EVENT} {'going' if turns[person] % 2 else 'no'}"))
+        return bodies
+
+    return {"read": reads, "write": writes, "vote": votes, "rsvp": rsvps}
 
 
 async def seed_convene(url: str) -> None:
@@ -292,11 +333,15 @@ async def seed_convene(url: str) -> None:
                     assert r.status == 200, await r.text()
     await load(url, [command(f"U{n:05d}", "help") for n in range(PEOPLE)], 16)  # each person known
     async with aiohttp.ClientSession() as session:
-        # a poll in #general, where the command is typed: everyone in the workspace may vote in it
-        body = command(ADMIN, 'poll "Which?" "A" "B" "C"')
-        async with session.post(url, data=body.encode(), headers=signed(body)) as r:
-            answer = await r.text()
-            assert r.status == 200 and f"Posted poll {POLL} in" in answer, answer
+        # a poll and an event in #general, where the command is typed: open to everyone in the workspace
+        for text, made in (
+            ('poll "Which?" "A" "B" "C"', f"Posted poll {POLL} in"),
+            (f'event new "Meet" when:"2099-03-03 14:00" seats:{SEATS}', f"Posted event {EVENT} in"),
+        ):
+            body = command(ADMIN, text)
+            async with session.post(url, data=body.encode(), headers=signed(body)) as r:
+                answer = await r.text()
+                assert r.status == 200 and made in answer, answer
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -624,7 +669,8 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--loads", nargs="+", default=["read", "write", "vote"], choices=("read", "write", "vote"))
+    loads = ("read", "write", "vote", "rsvp")
+    parser.add_argument("--loads", nargs="+", default=list(loads), choices=loads)
     parser.add_argument("--skip", nargs="*", default=[], choices=("throughput", "lock", "pairing"))
     opts = parser.parse_args()
 

@@ -24,7 +24,7 @@ from bot.app import build
 from bot.web import make_app
 from handlers.polls import TALLY_EVERY
 from scheduler.pacing import Pacer
-from storage.models import Member, Membership, PairingOptIn, VolunteerOffer
+from storage.models import Member, Membership, PairingOptIn, Rsvp, VolunteerOffer
 from tests.fakes.slack_api import FakeSlack, slack_api  # noqa: F401  (the fixture)
 from tests.fakes.teams_connector import Call, FakeConnector, connector  # noqa: F401  (the fixture)
 from tests.slack import conftest as on_slack
@@ -304,3 +304,39 @@ async def test_a_poll_on_both_platforms_one_tally_and_cards_edited_in_place(both
     assert teams_chart["contentType"] == "image/png" and teams_chart["name"] == "poll-1.png"
     inline = base64.b64decode(teams_chart["contentUrl"].removeprefix("data:image/png;base64,"))
     assert inline == chart["data"]  # the same chart on both
+
+
+async def test_an_event_on_both_platforms_one_seat_count_cards_edited_and_the_waitlist_promoted(both: Both) -> None:
+    """An event with two seats for a group with a Slack and a Teams channel: its card is posted on both; Going
+    pressed on Slack and on Teams fills one count of seats; a third waits; when a seat comes free the first waiting
+    gets it and a direct message with the calendar file (uploaded on Slack); both cards are edited in place."""
+    slack, teams, api, fake = both.slack, both.teams, both.slack.api, both.teams.connector
+    assert "Created" in said(await slack.command(ADMIN, 'group new "Wellbeing" kind:community'))
+    assert "news will be posted here too" in shown(await teams.say(ADA, "group channel wellbeing", channel=WELLBEING))
+    made = await slack.command(ADMIN, 'event new "Meet-up" when:"2099-03-03 14:00" seats:2 group:wellbeing')
+    assert "Posted event 1 in Wellbeing's channels" in said(made), said(made)
+    await both.deliver()
+    slack_channel = api.channels["wellbeing"]
+    [on_slack] = posted(api, slack_channel, "Event 1: Meet-up")
+    [on_teams] = [c for c in fake.calls if c.kind == "send" and "Event 1: Meet-up" in shown(c)]
+    slack_ts = next(ts for (ch, ts), m in api.messages.items() if ch == slack_channel and "Event 1" in m["text"])
+    status, _ = await slack.press(SLACK_BEA, "Going", on_slack["blocks"], channel=slack_channel, message_ts=slack_ts)
+    assert status == 200
+    pressed = teams.submit(CAL, button(on_teams, "Going"), on_teams.body["id"], channel=WELLBEING)
+    assert await teams.post(pressed) in (200, 202)
+    await fake.wait_for(lambda c: "You are going to Meet-up" in shown(c))
+    waits = await slack.command(SLACK_DEE, "rsvp 1 going")
+    assert "Meet-up is full, so you are number 1 on its waitlist" in said(waits), said(waits)
+    await both.deliver()
+    await asyncio.sleep(TALLY_EVERY.total_seconds() + 0.1)  # the cards' edits are due on the next tick
+    await both.deliver()
+    for card in (texts(api.messages[(slack_channel, slack_ts)]["blocks"]), teams_card(fake, on_teams)):
+        assert "Full: all 2 seats taken, 1 on the waitlist" in card and "Going: Bea, Cal" in card, card
+    async with both.slack.parts.db.read() as session:
+        held = await session.scalar(select(func.count()).where(Rsvp.answer == "going", Rsvp.position.is_(None)))
+    assert held == 2
+    assert "Your seat has gone to the next person" in said(await slack.command(SLACK_BEA, "rsvp 1 no"))
+    await both.deliver()
+    [upload] = api.shared()
+    assert upload["channel_id"] == "D" + SLACK_DEE and "A seat came free at Meet-up" in upload["initial_comment"]
+    assert upload["filename"] == "event-1.ics" and upload["data"].startswith(b"BEGIN:VCALENDAR")

@@ -188,3 +188,35 @@ async def test_a_poll_by_modal_names_the_field_at_fault_then_posts_the_poll(work
         "1. Tuesday",
         "2. Thursday “late”",
     ]
+
+
+async def test_an_event_by_modal_names_the_field_at_fault_then_posts_the_event(workspace: Workspace) -> None:
+    ws, api = workspace, workspace.api
+    await ws.command(ADMIN, 'group new "Wellbeing" kind:community channel:#wellbeing')
+    assert await ws.command(ADMIN, "event new") == {}
+    view = (await api.wait_for("views.open"))["view"]
+    assert view["title"]["text"] == "New event"
+
+    def text(value: str | None) -> dict[str, Any]:
+        return {"value": {"type": "plain_text_input", "value": value}}
+
+    values = {"title": text("Cataloguing meet-up"), "when": text("2099-03-03 14:00"), "until": text("13:00")}
+    values["group"] = text("wellbeing")
+    answer = json.loads((await ws.submit(ADMIN, view, values))[1])
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == ["until"]
+    assert "is not after the start" in answer["errors"]["until"]
+    values["until"] = text("15:30")
+    values["seats"] = {"value": {"type": "number_input", "value": "0"}}
+    answer = json.loads((await ws.submit(ADMIN, view, values))[1])
+    assert list(answer["errors"]) == ["seats"], answer
+    values["seats"] = {"value": {"type": "number_input", "value": "12"}}
+    assert await ws.submit(ADMIN, view, values) == (200, "")
+    await ws.deliver()
+    card = await api.wait_for("chat.postMessage", lambda a: "Event 1: Cataloguing meet-up" in a["text"])
+    shown = json.dumps(card["blocks"])
+    assert "<!date^" in shown and "12 seats left of 12" in shown  # each reader's own time, in Slack's date token
+    assert [e["text"]["text"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
+        "Going",
+        "Maybe",
+        "Can't go",
+    ]
