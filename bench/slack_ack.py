@@ -16,7 +16,8 @@ request distinct: Convene refuses a replayed signature):
   (three options, its card posted in #general, where everyone in the workspace may vote) for the votes.
 The vote load is every voter at once on that one poll (a voter may vote again: the vote moves); the RSVP load is
 everyone answering one event with 100 seats at once, going and then (on their next turn) not, so that seats fill,
-people wait and are promoted. After the
+people wait and are promoted. With votes and without RSVPs among the loads (whose promotions send messages at
+Slack's pace, which would hold the card's edits back), after the
 loads, a burst of 500 votes at the highest concurrency is sent to Convene alone, and the chat.update calls it
 makes to the poll's card are counted (each vote makes its card's edit due on the next 2-second tick).
 They take turns with the same requests, round after round, so that a noisy machine weighs on all alike; the
@@ -444,7 +445,11 @@ async def throughput(fake: FakeSlack, dbs: Databases, kind: str, opts: argparse.
                         results.setdefault((load_kind, app, concurrency), []).append(
                             (rps, percentile(lat, 50), percentile(lat, 99), failed)
                         )
-        edits = await edits_in_a_burst(fake, f"{base['convene']}/slack/events", max(opts.concurrency))
+        # the burst on its own: after the RSVP load, the promotions' messages hold its edits back (Slack's pace)
+        burst = "vote" in opts.loads and "rsvp" not in opts.loads
+        edits = (
+            await edits_in_a_burst(fake, f"{base['convene']}/slack/events", max(opts.concurrency)) if burst else None
+        )
     finally:
         for process in processes:
             process.terminate()
@@ -468,9 +473,9 @@ async def throughput(fake: FakeSlack, dbs: Databases, kind: str, opts: argparse.
             line += f"  {rps / statistics.median(p[0] for p in peer):5.2f} {min(ratios):4.2f}-{max(ratios):4.2f}"
             line += f"  {rps / statistics.median(b[0] for b in bare):5.2f}"
         print(line)
-    print(
-        f"{BURST} votes at once ({max(opts.concurrency)} concurrent) on one poll: {edits} chat.update calls to its card"
-    )
+    if edits is not None:
+        most = max(opts.concurrency)
+        print(f"{BURST} votes at once ({most} concurrent) on one poll: {edits} chat.update calls to its card")
 
 
 async def edits_in_a_burst(fake: FakeSlack, url: str, concurrency: int) -> int:
@@ -670,7 +675,7 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rounds", type=int, default=3)
     loads = ("read", "write", "vote", "rsvp")
-    parser.add_argument("--loads", nargs="+", default=list(loads), choices=loads)
+    parser.add_argument("--loads", nargs="+", default=list(loads), choices=loads)  # the burst: with vote, not rsvp
     parser.add_argument("--skip", nargs="*", default=[], choices=("throughput", "lock", "pairing"))
     opts = parser.parse_args()
 

@@ -22,19 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.command.context import Ctx
 from handlers.command.errors import UserError
 from handlers.command.forms import Field, Form
-from handlers.command.grammar import MAX_ID, Word, parse_int, parse_time, zone
+from handlers.command.grammar import MAX_ID, parse_int, parse_time, zone
 from handlers.command.messages import (
-    CHANNELS_BY_NAME,
     Button,
     File,
     Reply,
     Section,
-    channel_ref,
     counted,
-    possessive,
     time_ref,
 )
-from handlers.command.outbox import beside, group_rows, member_row, outbox_row
+from handlers.command.outbox import beside, member_row, post_card
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, wall_clock_instant
 from handlers.polls import open_feedback
@@ -234,7 +231,7 @@ EVENT_FORM = Form(
 async def new_event(ctx: Ctx) -> Reply:
     """Chairs of the group named with `group:` (and admins) make an event for it; an admin may also make one in
     the channel they type in, or in the announcements channel."""
-    group, channel = await _where(ctx)
+    group, channel = await ctx.group_or_channel("event")
     if not ctx.args.words:
         raise ctx.fail('Give the event\'s title in quotes, then when:, like when:"2027-02-02 14:00".')
     title = ctx.free_text(0, TITLE_LIMIT, "title", field="title")
@@ -272,7 +269,16 @@ async def new_event(ctx: Ctx) -> Reply:
     ctx.session.add(event)
     await ctx.session.flush()
     shown = card(event, [], 0, 0, ctx.now, group)
-    where = await _post(ctx.session, event, group, shown, ctx.now)
+    place = (event.platform, event.workspace, event.channel) if event.channel is not None else None
+    where = await post_card(
+        ctx.session,
+        shown,
+        key=f"event {event.id}: post",
+        message_key=message_key(event.id),
+        now=ctx.now,
+        group=group,
+        channel=place,
+    )
     lead = f"Posted event {event.id} {where}" if where else f"Made event {event.id}, with no channel to post it in"
     return Reply(
         f"{lead}: {when_words(event, ctx.zone)}. `event {event.id}` shows it, `attendees {event.id}` who is coming.",
@@ -336,59 +342,6 @@ def _link(ctx: Ctx) -> str | None:
     if not link.startswith(("https://", "http://")) or " " in link:
         raise ctx.fail(f"link: takes a web address starting https://, not “{link}”.", field="link")
     return link
-
-
-async def _where(ctx: Ctx) -> tuple[Group | None, str | None]:
-    """The event's group (`group:`, which the speaker must chair), or else the channel an admin made it in (or
-    the announcements channel); raises UserError when there is neither."""
-    named = ctx.option("group")
-    if named is not None:
-        try:
-            group = await ctx.group_from(Word(named))
-        except UserError as err:
-            raise ctx.fail(err.message, field="group") from None
-        if not await ctx.may_chair(group):
-            raise ctx.fail(
-                f"Only the chairs of {group.name} (and the steering group) can use `event new` for it.", field="group"
-            )
-        if group.status == "closed":
-            raise ctx.fail(f"{group.name} is closed: its events are over.", field="group")
-        return group, None
-    channel = ctx.request.place.channel_id
-    if channel is None and ctx.me.platform in CHANNELS_BY_NAME:
-        channel = ctx.config.announce_channel
-    if not ctx.is_admin:
-        raise ctx.fail("Say which of your groups the event is for, with group:… (chairs make events for their groups).")
-    if channel is None:
-        raise ctx.fail("Say which group the event is for, with group:…, or make it in a channel.", field="group")
-    return None, channel
-
-
-async def _post(session: AsyncSession, event: Event, group: Group | None, shown: Reply, now: datetime) -> str | None:
-    """Queue the card where the event belongs; where that is, in words (None: nowhere to post it)."""
-    key = f"event {event.id}: post"
-    if group is None:
-        assert event.channel is not None
-        row = outbox_row(
-            key=key,
-            platform=event.platform,
-            workspace=event.workspace,
-            target_kind="channel",
-            target=event.channel,
-            label=event.channel,
-            reply=shown,
-            due=now,
-            now=now,
-            message_key=message_key(event.id),
-        )
-        await queries.enqueue(session, [row])
-        return f"in {channel_ref(event.channel)}"
-    places = await queries.group_places(session, group)
-    if not places:
-        return None
-    rows = group_rows(group, places, shown, key=key, due=now, now=now, message_key=message_key(event.id))
-    await queries.enqueue(session, rows)
-    return f"in {possessive(group.name)} " + ("channel" if len(places) == 1 else "channels")
 
 
 # -- finding an event, and who may do what with it ----------------------------------------------------------------

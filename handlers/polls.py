@@ -33,10 +33,10 @@ from handlers.command.charts import bar_chart
 from handlers.command.context import Ctx
 from handlers.command.errors import UserError
 from handlers.command.forms import Field, Form
-from handlers.command.grammar import MAX_ID, Word, parse_date, parse_int, parse_time
-from handlers.command.messages import CHANNELS_BY_NAME, Button, File, Reply, Section, channel_ref, counted, possessive
+from handlers.command.grammar import MAX_ID, parse_date, parse_int, parse_time
+from handlers.command.messages import Button, File, Reply, Section, channel_ref, counted, possessive
 from handlers.command.occurrences import Occasion, rule_of, runs, set_rule
-from handlers.command.outbox import address, beside, group_rows, member_row, outbox_row
+from handlers.command.outbox import address, beside, group_rows, member_row, post_card
 from handlers.command.registry import command
 from handlers.command.timing import DEFAULT_TZ, Rule, closing_moment, describe, first_words, until_words
 from storage import queries
@@ -249,7 +249,7 @@ POLL_FORM = Form(
 async def new_poll(ctx: Ctx) -> Reply:
     """Chairs of the group named with `group:` (and admins) make a poll in it; an admin may also make one in the
     channel they type in, or in the announcements channel."""
-    group, channel = await _where(ctx)  # who may make it there comes before what is wrong with it
+    group, channel = await ctx.group_or_channel("poll")  # who may make it there comes before what is wrong with it
     words = ctx.args.words
     if not words:
         raise ctx.fail("Give the poll's question in quotes, then its options, each in quotes.")
@@ -364,59 +364,6 @@ def _closes(ctx: Ctx) -> datetime | None:
     return moment
 
 
-async def _where(ctx: Ctx) -> tuple[Group | None, str | None]:
-    """The poll's group (`group:`, which the speaker must chair), or else the channel an admin made it in (or
-    the announcements channel); raises UserError when there is neither."""
-    named = ctx.option("group")
-    if named is not None:
-        try:
-            group = await ctx.group_from(Word(named))
-        except UserError as err:
-            raise ctx.fail(err.message, field="group") from None
-        if not await ctx.may_chair(group):
-            raise ctx.fail(
-                f"Only the chairs of {group.name} (and the steering group) can use `poll` for it.", field="group"
-            )
-        return group, None
-    place = ctx.request.place
-    channel = place.channel_id
-    if channel is None and ctx.me.platform in CHANNELS_BY_NAME:
-        channel = ctx.config.announce_channel
-    if channel is None:
-        raise ctx.fail("Say which group the poll is for, with group:…", field="group")
-    if not ctx.is_admin:
-        raise ctx.fail("Say which of your groups the poll is for, with group:… (chairs make polls in their groups).")
-    return None, channel
-
-
-async def _post(session: AsyncSession, poll: Poll, group: Group | None, shown: Reply, now: datetime) -> str | None:
-    """Queue the card where the poll belongs (its group's channels, each on its own platform, or its channel);
-    where that is, in words (None: nowhere to post it)."""
-    key = f"poll {poll.id}: post"
-    if group is None:
-        assert poll.channel is not None
-        row = outbox_row(
-            key=key,
-            platform=poll.platform,
-            workspace=poll.workspace,
-            target_kind="channel",
-            target=poll.channel,
-            label=poll.channel,
-            reply=shown,
-            due=now,
-            now=now,
-            message_key=message_key(poll.id),
-        )
-        await queries.enqueue(session, [row])
-        return f"in {channel_ref(poll.channel)}"
-    places = await queries.group_places(session, group)
-    if not places:
-        return None
-    rows = group_rows(group, places, shown, key=key, due=now, now=now, message_key=message_key(poll.id))
-    await queries.enqueue(session, rows)
-    return _in_channels(group, places)
-
-
 def _in_channels(group: Group, places: Sequence[object]) -> str:
     return f"in {possessive(group.name)} " + ("channel" if len(places) == 1 else "channels")
 
@@ -489,6 +436,15 @@ async def _schedule(ctx: Ctx, template: Poll, group: Group | None, rule: Rule, t
 def _gap_words(gap: timedelta) -> str:
     minutes = int(gap.total_seconds() // 60)
     return f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
+
+
+async def _post(session: AsyncSession, poll: Poll, group: Group | None, shown: Reply, now: datetime) -> str | None:
+    """Queue the poll's card where it belongs (`post_card`); where that is, in words."""
+    channel = (poll.platform, poll.workspace, poll.channel) if poll.channel is not None else None
+    key = f"poll {poll.id}: post"
+    return await post_card(
+        session, shown, key=key, message_key=message_key(poll.id), now=now, group=group, channel=channel
+    )
 
 
 async def _series_schedule(session: AsyncSession, template: Poll) -> Schedule | None:

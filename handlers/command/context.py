@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.errors import UserError
 from handlers.command.grammar import MAX_ID, Args, Word, closest, parse_date, parse_int, zone
-from handlers.command.messages import Reply, Request
+from handlers.command.messages import CHANNELS_BY_NAME, Reply, Request
 from handlers.command.outbox import group_rows, member_row, outbox_row, sealed_row
 from handlers.command.registry import Command
 from handlers.command.sealing import Sealer
@@ -155,6 +155,35 @@ class Ctx:
         # as typed (cron: in standard cron; `rule.cron` as the trigger reads it)
         typed = f'every:"{every}"' if every is not None else f'cron:"{" ".join((cron or "").split())}"'
         return rule, typed
+
+    async def group_or_channel(self, noun: str) -> tuple[Group | None, str | None]:
+        """Where a chair's or the steering group's post (a poll, an event: `noun`) goes: the open group `group:`
+        names, which the speaker must chair (SPEC.md §1: chairs post for their group), or else, for an admin, the
+        channel the command is typed in (or the announcements channel). Raises CommandFailed for neither."""
+        named = self.option("group")
+        if named is not None:
+            try:
+                group = await self.group_from(Word(named))
+            except UserError as err:
+                raise self.fail(err.message, field="group") from None
+            if not await self.may_chair(group):
+                raise self.fail(
+                    f"Only the chairs of {group.name} (and the steering group) can use `{self.command.name}` for it.",
+                    field="group",
+                )
+            if group.status == "closed":
+                raise self.fail(f"{group.name} is closed.", field="group")
+            return group, None
+        channel = self.request.place.channel_id
+        if channel is None and self.me.platform in CHANNELS_BY_NAME:
+            channel = self.config.announce_channel
+        if not self.is_admin:
+            raise self.fail(
+                f"Say which of your groups the {noun} is for, with group:… (chairs make {noun}s for their groups)."
+            )
+        if channel is None:
+            raise self.fail(f"Say which group the {noun} is for, with group:…, or make it in a channel.", field="group")
+        return None, channel
 
     def free_text(self, start: int, limit: int, what: str, *, field: str | None = None) -> str:
         """The words from `start` on as one text (a title typed without quotes is welcome), at most `limit`

@@ -6,8 +6,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers.command.grammar import MAX_ID
-from handlers.command.messages import Reply, person_ref
+from handlers.command.messages import Reply, channel_ref, person_ref, possessive
+from storage import queries
 from storage.db import Database
 from storage.models import Group, Member, Outbox
 
@@ -185,3 +188,40 @@ async def sent_message(
     else:
         mine = message_ref is not None and row.sent_ref == message_ref
     return Reply.from_json(row.payload) if mine else None
+
+
+async def post_card(
+    session: AsyncSession,
+    reply: Reply,
+    *,
+    key: str,
+    message_key: str,
+    now: datetime,
+    group: Group | None,
+    channel: tuple[str, str, str] | None,
+) -> str | None:
+    """Queue a card (a poll's, an event's) where it belongs: in each of `group`'s channels on its own platform, or
+    else in `channel` (platform, workspace, channel id); where that is, in words, or None when the group has no
+    channel. Each place's post carries `message_key` (with the place's suffix), so the card can be edited there."""
+    if group is None:
+        assert channel is not None
+        platform, workspace, target = channel
+        row = outbox_row(
+            key=key,
+            platform=platform,
+            workspace=workspace,
+            target_kind="channel",
+            target=target,
+            label=target,
+            reply=reply,
+            due=now,
+            now=now,
+            message_key=message_key,
+        )
+        await queries.enqueue(session, [row])
+        return f"in {channel_ref(target)}"
+    places = await queries.group_places(session, group)
+    if not places:
+        return None
+    await queries.enqueue(session, group_rows(group, places, reply, key=key, due=now, now=now, message_key=message_key))
+    return f"in {possessive(group.name)} " + ("channel" if len(places) == 1 else "channels")
