@@ -33,6 +33,7 @@ from handlers.command.messages import (
 )
 from handlers.command.outbox import beside, member_row, post_card
 from handlers.command.registry import command
+from handlers.command.spreadsheets import csv_text
 from handlers.command.timing import DEFAULT_TZ, wall_clock_instant
 from handlers.polls import open_feedback
 from storage import queries
@@ -595,9 +596,7 @@ async def attendees(ctx: Ctx) -> Reply:
     event, group = await _event(ctx)
     ctx.no_more_words(2)
     if not await _may_run(ctx, event, group):
-        raise ctx.fail(
-            f"Only the organiser of event {event.id}, its group's chairs and the steering group see who comes."
-        )
+        raise ctx.fail(_ONLY.format(id=event.id, what="see who comes"))
     rows = (
         (
             await ctx.session.execute(
@@ -619,8 +618,24 @@ async def attendees(ctx: Ctx) -> Reply:
         f"Waitlist ({len(waiting)}): " + (", ".join(f"{n}. {name}" for n, name in enumerate(waiting, 1)) or "no one"),
         f"Maybe ({len(maybe)}): " + (", ".join(maybe) or "no one"),
     ]
+    form = ctx.args.words[1].text.lower() if len(ctx.args.words) > 1 else None
+    if form == "csv":
+        table = [
+            [name, "waiting" if r.answer == "going" and r.position is not None else r.answer, _came(r)]
+            for r, name in rows
+        ]
+        return Reply(
+            f"Event {event.id} as CSV (paste it into a spreadsheet):\n```\n"
+            f"{csv_text(['name', 'answer', 'attended'], table)}```"
+        )
+    if form is not None:
+        raise ctx.fail(f"attendees {event.id} shows the list, or its CSV with csv, not “{ctx.args.words[1].text}”.")
     headline = f"Who is coming to event {event.id}, {event.title}"
     return Reply("\n".join([headline, *lines]), sections=(Section(f"*{headline}*\n" + "\n".join(lines)),))
+
+
+def _came(rsvp_: Rsvp) -> str:
+    return "" if rsvp_.attended is None else "yes" if rsvp_.attended else "no"
 
 
 # -- cancelling -------------------------------------------------------------------------------------------------
@@ -636,9 +651,7 @@ async def cancel_event(ctx: Ctx) -> Reply:
     event, group = await _event(ctx, lock=True)
     ctx.no_more_words(1)
     if not await _may_run(ctx, event, group):
-        raise ctx.fail(
-            f"Only the organiser of event {event.id}, its group's chairs and the steering group can cancel it."
-        )
+        raise ctx.fail(_ONLY.format(id=event.id, what="can cancel it"))
     if event.status == "cancelled":
         raise ctx.fail(f"Event {event.id} is cancelled already.")
     if is_over(event, ctx.now):

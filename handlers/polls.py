@@ -17,8 +17,6 @@ says the vote counted, not what it was, since it passes through the platform), n
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import math
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -38,6 +36,7 @@ from handlers.command.messages import Button, File, Reply, Section, channel_ref,
 from handlers.command.occurrences import Occasion, rule_of, runs, set_rule
 from handlers.command.outbox import address, beside, group_rows, member_row, post_card
 from handlers.command.registry import command
+from handlers.command.spreadsheets import csv_text
 from handlers.command.timing import DEFAULT_TZ, Rule, closing_moment, describe, first_words, until_words
 from storage import queries
 from storage.models import Event, Group, Member, Membership, Poll, Schedule, Vote
@@ -57,7 +56,6 @@ POLL_USAGE = (
     '[kind:choice|rating|text] [every:…|cron:"…" [tz:…] [holidays:skip|post]]'
 )
 VOTE_USAGE = 'vote <id> <option>…  ·  vote <id> <1-5>  ·  vote <id> "<answer>"'
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula (OWASP: CSV injection)
 
 
 def message_key(poll_id: int) -> str:
@@ -953,12 +951,6 @@ async def _send_chart(ctx: Ctx, poll: Poll, result: Tally) -> Reply:
     return Reply(f"The chart of poll {poll.id} is on its way to you in a direct message.")
 
 
-def inert(cell: str) -> str:
-    """A cell a spreadsheet reads as text, never as a formula: one that begins with `=`, `+`, `-`, `@`, a tab or a
-    carriage return gets a leading apostrophe (OWASP's advice on CSV injection)."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
 async def _csv(session: AsyncSession, poll: Poll) -> str:
     """One row a vote: the voter's name (named polls only: an anonymous poll's CSV has no voter column), and each
     option's 1 or 0 (a choice poll), the rating, or the answer. Anonymous rows are sorted by their answers, so
@@ -980,11 +972,7 @@ async def _csv(session: AsyncSession, poll: Poll) -> str:
         lines.append(([] if poll.anonymous else [name or "(someone who left)"]) + cells)
     if poll.anonymous:
         lines.sort()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([inert(c) for c in header])
-    writer.writerows([[inert(c) for c in line] for line in lines])
-    return out.getvalue()
+    return csv_text(header, lines)
 
 
 # -- events' feedback polls --------------------------------------------------------------------------------------

@@ -325,3 +325,15 @@ async def test_an_event_shown_to_one_person_is_in_their_zone_and_one_seat_is_wor
     await chat.say("Bea", "rsvp 1 going")
     full = [d.reply.text for d in await chat.deliver() if d.target == "ada"]
     assert full and full[0].startswith("Tea is full: its one seat is taken."), full
+
+
+async def test_attendees_as_csv_with_each_answer_and_no_cell_a_spreadsheet_runs(chat: Chat) -> None:
+    await community(chat, "Bea", "=SUM(A1)")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} seats:1 group:wellbeing')
+    await chat.say("Bea", "rsvp 1 going")
+    await chat.say("=SUM(A1)", "rsvp 1 going")  # waits
+    text = (await chat.say("Ada", "attendees 1 csv")).text
+    table = text.split("```\n")[1].split("```")[0]
+    assert table.splitlines() == ["name,answer,attended", "Bea,going,", "'=SUM(A1),waiting,"], table
+    bad = await chat.say("Ada", "attendees 1 pdf")
+    assert bad.failed and "not “pdf”" in bad.text and "Usage: `attendees <id> [csv]`" in bad.text
