@@ -45,6 +45,8 @@ LINK_LIMIT = 500  # events.link
 PROGRAMME_LIMIT = 40  # events.programme
 SEATS_LIMIT = 10_000
 DEFAULT_LENGTH = timedelta(hours=1)  # an event without `until:`
+OFFERED_FIRST_FOR = timedelta(days=7)  # how long `for:early` (or another stage) keeps its seats for that stage
+OPEN_TO_ALL_BEFORE = timedelta(days=2)  # ... but they open to everyone this long before the start at the latest
 NAMES_SHOWN = 5  # who is going, by name, on the card
 LISTED = 20  # events listed by `events`
 ANSWERS = {"going": "going", "yes": "going", "maybe": "maybe", "no": "no", "not": "no", "cant": "no", "can't": "no"}
@@ -132,7 +134,12 @@ def card(
     if event.programme:
         about.append(event.programme)
     if event.audience != "all":
-        about.append(f"for {STAGE_WORDS[event.audience]} staff")
+        about.append(
+            f"offered first to {STAGE_WORDS[event.audience]} staff until "
+            f"{first_until(event).astimezone(reader or ZoneInfo(event.tz)):%Y-%m-%d}"
+            if offered_first(event, now)
+            else f"for {STAGE_WORDS[event.audience]} staff"
+        )
     if about:
         lines.append(" · ".join(about))
     going = len(names)
@@ -405,10 +412,17 @@ async def rsvp(ctx: Ctx) -> Reply:
     mine.answer, mine.updated_at, mine.position = answer, ctx.now, None
     event.version += 1  # the card job edits the card
     if answer == "going":
-        if event.seats is not None and taken >= event.seats:
+        first = offered_first(event, ctx.now)
+        if event.seats is not None and (taken >= event.seats or (first and ctx.me.stage != event.audience)):
             mine.position, event.next_position = event.next_position, event.next_position + 1
             await ctx.session.flush()
             number = await _place(ctx.session, mine)
+            if taken < event.seats:  # seats are free, but not yet for this person
+                return Reply(
+                    f"{event.title} is offered first to {STAGE_WORDS[event.audience]} staff until "
+                    f"{first_until(event).astimezone(ctx.zone):%A %Y-%m-%d %H:%M}: you are number {number} on its "
+                    "waitlist, and get a seat then if one is free. I will tell you."
+                )
             return Reply(
                 f"{event.title} is full, so you are number {number} on its waitlist. If a seat comes free, it is "
                 "yours in turn and I will tell you."
@@ -443,10 +457,23 @@ async def _place(session: AsyncSession, rsvp_: Rsvp) -> int:
     return (ahead or 0) + 1
 
 
+def first_until(event: Event) -> datetime:
+    """When an event offered first to one career stage opens to everyone: `OFFERED_FIRST_FOR` after it was made,
+    or `OPEN_TO_ALL_BEFORE` its start if that is sooner."""
+    return min(event.created_at + OFFERED_FIRST_FOR, event.starts_at - OPEN_TO_ALL_BEFORE)
+
+
+def offered_first(event: Event, now: datetime) -> bool:
+    """Whether the event's seats are, now, only for its audience's career stage (`for:early`: SPEC.md §2, staff
+    at every career stage); an event without a seat limit has room for all."""
+    return event.audience != "all" and event.seats is not None and now < first_until(event)
+
+
 async def fill_seats(session: AsyncSession, event: Event, now: datetime, public_url: str | None) -> list[Member]:
-    """Give the free seats to the first on the waitlist, in the order they asked, and tell each by a direct
-    message carrying the event's calendar file (and its address under `public_url`, for Teams, which shows no
-    such file); who was promoted. The caller holds the event row's lock."""
+    """Give the free seats to the first on the waitlist, in the order they asked (while the event is offered
+    first to one career stage, the first of that stage), and tell each by a direct message carrying the event's
+    calendar file (and its address under `public_url`, for Teams, which shows no such file); who was promoted. The
+    caller holds the event row's lock."""
     if event.seats is None:
         waiting = (
             await session.scalars(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.position.is_not(None)))
@@ -455,14 +482,10 @@ async def fill_seats(session: AsyncSession, event: Event, now: datetime, public_
         free = event.seats - await _taken(session, event)
         if free <= 0:
             return []
-        waiting = (
-            await session.scalars(
-                select(Rsvp)
-                .where(Rsvp.event_id == event.id, Rsvp.position.is_not(None))
-                .order_by(Rsvp.position)
-                .limit(free)
-            )
-        ).all()
+        query = select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.position.is_not(None))
+        if offered_first(event, now):
+            query = query.join(Member, Member.id == Rsvp.member_id).where(Member.stage == event.audience)
+        waiting = (await session.scalars(query.order_by(Rsvp.position).limit(free))).all()
     promoted = []
     for row in waiting:
         row.position, row.updated_at = None, now
@@ -1055,3 +1078,38 @@ async def next_feedback(session: AsyncSession, after: datetime, until: datetime)
         )
     )
     return ends + FEEDBACK_AFTER if ends is not None else None
+
+
+async def open_to_all(session: AsyncSession, now: datetime, public_url: str | None) -> int:
+    """Give the free seats of the events whose time offered first to one career stage is over to those waiting,
+    in order; how many were given a seat. Run by the scheduler: giving a seat twice is not possible (only free
+    seats are given, under the event's lock)."""
+    candidates = (
+        await session.scalars(
+            select(Event)
+            .where(
+                Event.status == "scheduled",
+                Event.audience != "all",
+                Event.seats.is_not(None),
+                Event.starts_at > now,
+                select(Rsvp.id).where(Rsvp.event_id == Event.id, Rsvp.position.is_not(None)).exists(),
+            )
+            .order_by(Event.id)
+            .with_for_update()
+        )
+    ).all()
+    given = 0
+    for event in candidates:
+        if not offered_first(event, now):
+            given += len(await fill_seats(session, event, now, public_url))
+    return given
+
+
+async def next_opening(session: AsyncSession, after: datetime, until: datetime) -> datetime | None:
+    """The first moment in (after, until] at which an event offered first to one stage opens to all."""
+    events = (
+        await session.scalars(
+            select(Event).where(Event.status == "scheduled", Event.audience != "all", Event.seats.is_not(None))
+        )
+    ).all()
+    return min((m for e in events if after < (m := first_until(e)) <= until), default=None)

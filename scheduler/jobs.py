@@ -45,9 +45,15 @@ async def run_due(
         async with db.write() as session:
             reminded = await events.send_reminders(session, clock())
             asked = await events.send_feedback_polls(session, clock())
-        if reminded or asked:
-            log.info("reminded those going to %d events; asked for feedback on %d", reminded, asked)
-            ran += reminded + asked
+            seated = await events.open_to_all(session, clock(), config.public_url)
+        if reminded or asked or seated:
+            log.info(
+                "reminded those going to %d events; asked for feedback on %d; seated %d from waitlists",
+                reminded,
+                asked,
+                seated,
+            )
+            ran += reminded + asked + seated
         await edit_cards(db, clock)
     return ran
 
@@ -74,7 +80,8 @@ async def next_moment(db: Database, after: datetime, until: datetime) -> datetim
         closing = await next_closing(session, after, until)
         reminder = await events.next_reminder(session, after, until)
         feedback = await events.next_feedback(session, after, until)
-    times += [t for t in (later, closing, reminder, feedback) if t is not None]
+        opening = await events.next_opening(session, after, until)
+    times += [t for t in (later, closing, reminder, feedback, opening) if t is not None]
     return min(times) if times else None
 
 

@@ -337,3 +337,29 @@ async def test_attendees_as_csv_with_each_answer_and_no_cell_a_spreadsheet_runs(
     assert table.splitlines() == ["name,answer,attended", "Bea,going,", "'=SUM(A1),waiting,"], table
     bad = await chat.say("Ada", "attendees 1 pdf")
     assert bad.failed and "not “pdf”" in bad.text and "Usage: `attendees <id> [csv]`" in bad.text
+
+
+async def test_an_event_for_early_career_staff_offers_them_its_seats_first(chat: Chat) -> None:
+    """`for:early`: for a week (or until two days before it) a seat goes only to early-career staff; others wait in
+    the order they asked, and then take free seats in that order."""
+    await community(chat, "Bea", "Cai", "Dee", "Eve", "Fay")
+    for person in ("Bea", "Dee", "Eve"):
+        await chat.say(person, "profile stage:early")
+    await chat.say("Ada", f'event new "New to libraries" {WHEN} seats:3 for:early group:wellbeing')
+    [posted] = await chat.deliver()
+    assert "offered first to early-career staff until 2027-01-18" in posted.reply.text, posted.reply.text
+    assert (await chat.say("Bea", "rsvp 1 going")).text.startswith("You are going")
+    first = await chat.say("Cai", "rsvp 1 going")
+    assert first.text.startswith("New to libraries is offered first to early-career staff until Monday 2027-01-18")
+    assert "you are number 1 on its waitlist" in first.text
+    assert (await chat.say("Dee", "rsvp 1 going")).text.startswith("You are going")
+    assert "number 2 on its waitlist" in (await chat.say("Fay", "rsvp 1 going")).text
+    assert (await chat.say("Eve", "rsvp 1 going")).text.startswith("You are going")  # the third seat
+    await chat.say("Bea", "rsvp 1 no")  # within the week: no early-career person waits, so the seat stays free
+    await chat.deliver()
+    chat.now += timedelta(days=7)
+    await jobs.run_due(chat.core.db, chat.core.config, lambda: chat.now, grace=None)
+    seated = [d.target for d in await chat.deliver() if d.reply.text.startswith("A seat came free")]
+    assert seated == ["cai"]  # the first waiting, once the event is open to all
+    listed = (await chat.say("Ada", "attendees 1")).text
+    assert "Going (3 of 3): " in listed and "Waitlist (1): 1. Fay" in listed
