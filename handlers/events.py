@@ -179,6 +179,11 @@ async def _edit_card(session: AsyncSession, event: Event, now: datetime, key: st
     await queries.enqueue(session, rows)
 
 
+async def cards_behind(session: AsyncSession) -> bool:
+    """Whether some event's card is behind its answers (`refresh_cards` has work)."""
+    return bool(await session.scalar(select(select(Event.id).where(Event.version != Event.shown_version).exists())))
+
+
 async def refresh_cards(session: AsyncSession, now: datetime, next_tick: datetime) -> int:
     """Queue an edit of the card of every event whose answers changed since its last edit was queued, with the
     seats now, due at `next_tick`; how many (as `handlers.polls.refresh_cards` does for polls)."""

@@ -751,6 +751,12 @@ def _closed(ctx: Ctx, poll: Poll) -> UserError:
 # -- the card, edited where it was posted ------------------------------------------------------------------------
 
 
+async def cards_behind(session: AsyncSession) -> bool:
+    """Whether some open poll's card shows fewer votes than it has (`refresh_cards` has work)."""
+    behind = select(Poll.id).where(Poll.status == "open", Poll.version != Poll.shown_version).exists()
+    return bool(await session.scalar(select(behind)))
+
+
 async def refresh_cards(session: AsyncSession, now: datetime) -> int:
     """Queue an edit of the card of every open poll whose votes changed since its last edit was queued (its
     `version` is past its `shown_version`), showing the tally now, due on the next tick; how many. Run by the

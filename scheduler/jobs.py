@@ -61,6 +61,9 @@ async def run_due(
 async def edit_cards(db: Database, clock: Clock) -> int:
     """Queue the edits of the poll cards whose tallies moved and of the event cards whose seats did
     (`handlers.polls.refresh_cards`, `handlers.events.refresh_cards`); how many."""
+    async with db.read() as session:  # most seconds nothing moved: no write transaction, no lock taken
+        if not await polls.cards_behind(session) and not await events.cards_behind(session):
+            return 0
     now = clock()
     async with db.write() as session:
         return await polls.refresh_cards(session, now) + await events.refresh_cards(session, now, polls.next_tick(now))
@@ -68,7 +71,8 @@ async def edit_cards(db: Database, clock: Clock) -> int:
 
 async def next_moment(db: Database, after: datetime, until: datetime) -> datetime | None:
     """The first time in (after, until] at which something is due: an occurrence, a delivery due later (a
-    check-in), a poll's closing or an event's reminder. The console steps its clock through these."""
+    check-in), a poll's closing, an event's reminder, feedback poll or opening to all. The console steps its clock
+    through these."""
     due, _ = await due_occurrences(db, until, grace=None)
     times = [d.fire_at for d in due if d.fire_at > after]
     async with db.read() as session:
