@@ -45,6 +45,7 @@ LINK_LIMIT = 500  # events.link
 PROGRAMME_LIMIT = 40  # events.programme
 SEATS_LIMIT = 10_000
 DEFAULT_LENGTH = timedelta(hours=1)  # an event without `until:`
+CHANGE_ORDER = ["title", "when", "time zone", "where", "link", "seats", "programme", "who it is for"]
 OFFERED_FIRST_FOR = timedelta(days=7)  # how long `for:early` (or another stage) keeps its seats for that stage
 OPEN_TO_ALL_BEFORE = timedelta(days=2)  # ... but they open to everyone this long before the start at the latest
 NAMES_SHOWN = 5  # who is going, by name, on the card
@@ -72,7 +73,14 @@ def when_words(event: Event, reader: ZoneInfo | None = None) -> str:
     tz = reader or ZoneInfo(event.tz)
     start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
     until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+    if _repeated(start) or _repeated(end):  # the hour autumn shows twice: say which, by its abbreviation
+        return f"{start:%A %Y-%m-%d %H:%M %Z}-{until} {end:%Z} ({tz.key} time)"
     return f"{start:%A %Y-%m-%d %H:%M}-{until} ({tz.key} time)"
+
+
+def _repeated(local: datetime) -> bool:
+    """Whether clocks show this local time twice (the hour before autumn's change)."""
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
 
 
 def is_over(event: Event, now: datetime) -> bool:
@@ -323,9 +331,11 @@ def _times(ctx: Ctx, tz: str, current: Event | None) -> tuple[datetime, datetime
         text = f"{starts.astimezone(zone_):%Y-%m-%d} {text}"
     ends = _moment(ctx, text, tz, "until")
     if ends <= starts:
+        next_day = f"{ends.astimezone(zone_) + timedelta(days=1):%Y-%m-%d %H:%M}"
+        hint = f' (past midnight? give its date too: until:"{next_day}")' if len(until.strip()) <= 5 else ""
         raise ctx.fail(
             f"until: {ends.astimezone(zone_):%Y-%m-%d %H:%M} is not after the start, "
-            f"{starts.astimezone(zone_):%Y-%m-%d %H:%M}.",
+            f"{starts.astimezone(zone_):%Y-%m-%d %H:%M}{hint}.",
             field="until",
         )
     return starts, ends
@@ -334,11 +344,18 @@ def _times(ctx: Ctx, tz: str, current: Event | None) -> tuple[datetime, datetime
 def _moment(ctx: Ctx, text: str, tz: str, option: str) -> datetime:
     try:
         wall = parse_time(text, tz).replace(tzinfo=None)
-        return wall_clock_instant(wall, ZoneInfo(tz))
+        moment = wall_clock_instant(wall, ZoneInfo(tz))
     except UserError as err:
         raise ctx.fail(f"{option}: {err.message}", field=option) from None
     except (OverflowError, ValueError):
         raise ctx.fail(f"{option}: {text} is further ahead than Convene can count.", field=option) from None
+    if moment.astimezone(ZoneInfo(tz)).replace(tzinfo=None) != wall:
+        raise ctx.fail(
+            f"{option}: {wall:%H:%M} does not happen in {tz} on {wall:%Y-%m-%d}: the clocks go forward then. "
+            f"It is {moment.astimezone(ZoneInfo(tz)):%H:%M} by then; give that, or another time.",
+            field=option,
+        )
+    return moment
 
 
 def _optional(ctx: Ctx, option: str, limit: int, what: str) -> str | None:
@@ -353,7 +370,7 @@ def _link(ctx: Ctx) -> str | None:
         return None
     link = ctx.limited(link.strip(), LINK_LIMIT, "link", field="link")
     if not link.startswith(("https://", "http://")) or " " in link:
-        raise ctx.fail(f"link: takes a web address starting https://, not “{link}”.", field="link")
+        raise ctx.fail(f"link: takes a web address starting https:// (or http://), not “{link}”.", field="link")
     return link
 
 
@@ -405,12 +422,16 @@ async def rsvp(ctx: Ctx) -> Reply:
         raise ctx.fail(f"Event {event.id}, {event.title}, is cancelled: it takes no answers.")
     if event.starts_at <= ctx.now:
         raise ctx.fail(f"Event {event.id}, {event.title}, has started: it takes no more answers.")
+    if event.audience != "all" and not offered_first(event, ctx.now):
+        await fill_seats(ctx.session, event, ctx.now, ctx.config.public_url)  # those waiting first, then newcomers
     mine = await ctx.session.scalar(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == ctx.me.id))
     held = mine is not None and mine.answer == "going" and mine.position is None
     taken = await _taken(ctx.session, event)  # before this answer changes anything
     if answer == "going" and mine is not None and mine.answer == "going":
-        where = "you have a seat" if held else f"you are number {await _place(ctx.session, mine)} on the waitlist"
-        return Reply(f"You are already going to {event.title}: {where}.")
+        if held:
+            return Reply(f"You are already going to {event.title}: you have a seat.")
+        number = await _place(ctx.session, mine)
+        return Reply(f"You are already on the waitlist for {event.title}: number {number}.")
     if mine is None:
         mine = Rsvp(event_id=event.id, member_id=ctx.me.id, answer=answer, created_at=ctx.now, updated_at=ctx.now)
         ctx.session.add(mine)
@@ -437,9 +458,15 @@ async def rsvp(ctx: Ctx) -> Reply:
             await _tell_organiser_full(ctx, event)
         return Reply(f"You are going to {event.title}, {when_words(event, ctx.zone)}. See you there!")
     await ctx.session.flush()
-    if held:
-        await fill_seats(ctx.session, event, ctx.now, ctx.config.public_url)
-    return Reply(f"Noted: {answer} for {event.title}." + (" Your seat has gone to the next person." if held else ""))
+    promoted = await fill_seats(ctx.session, event, ctx.now, ctx.config.public_url) if held else []
+    passed = (
+        " Your seat has gone to the next person."
+        if promoted
+        else " Your seat is free for someone else."
+        if held
+        else ""
+    )
+    return Reply(f"Noted: {answer} for {event.title}.{passed}")
 
 
 async def _taken(session: AsyncSession, event: Event) -> int:
@@ -602,7 +629,9 @@ async def show_event(ctx: Ctx) -> Reply:
         return Reply(f"The calendar file of {event.title} is on its way to you in a direct message.")
     shown = await card_now(ctx.session, event, ctx.now, ctx.zone)  # an answer to one person: in their zone
     mine = await ctx.session.scalar(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == ctx.me.id))
-    if mine is None:
+    if event.status == "cancelled":
+        state = "It was cancelled."
+    elif mine is None:
         state = "You have not answered."
     elif mine.answer == "going" and mine.position is not None:
         state = f"You are number {await _place(ctx.session, mine)} on the waitlist."
@@ -687,21 +716,29 @@ async def cancel_event(ctx: Ctx) -> Reply:
     event.status, event.sequence, event.updated_at = "cancelled", event.sequence + 1, ctx.now
     event.version += 1
     told = (
-        await ctx.session.scalars(
-            select(Member)
-            .join(Rsvp, Rsvp.member_id == Member.id)
-            .where(Rsvp.event_id == event.id, Rsvp.answer.in_(("going", "maybe")))
+        (
+            await ctx.session.execute(
+                select(Member, Rsvp.answer, Rsvp.position)
+                .join(Rsvp, Rsvp.member_id == Member.id)
+                .where(Rsvp.event_id == event.id, Rsvp.answer.in_(("going", "maybe")))
+            )
         )
-    ).all()
+        .tuples()
+        .all()
+    )
+    cancelled = ics_file(event, ctx.now)  # METHOD:CANCEL: a calendar that has the event drops it
     rows = [
         member_row(
             m,
-            Reply(f"{event.title}, {when_words(event, ZoneInfo(m.tz or DEFAULT_TZ))}, is cancelled. Sorry!"),
+            Reply(
+                f"{event.title}, {when_words(event, ZoneInfo(m.tz or DEFAULT_TZ))}, is cancelled. Sorry!",
+                files=(cancelled,) if answer == "going" and position is None else (),
+            ),
             key=f"event {event.id}: cancelled, to {m.id}",
             due=ctx.now,
             now=ctx.now,
         )
-        for m in told
+        for m, answer, position in told
     ]
     await queries.enqueue(ctx.session, rows)
     await ctx.session.flush()
@@ -714,15 +751,23 @@ PRODID = "-//Convene//Connecting Libraries, Developing Staff//EN"
 FEED_TOKEN_BYTES = 24  # the calendar feed's secret: 192 random bits, URL-safe
 
 
+def uid(event: Event) -> str:
+    """The event's iCalendar UID: the same for its whole life, different in another database (its number and the
+    moment it was made: two installations, or one rebuilt, do not share UIDs)."""
+    return f"event-{event.id}-{int(event.created_at.timestamp())}@convene"
+
+
 def _vevent(event: Event, now: datetime) -> icalendar.Event:
     """One event as a VEVENT: UID stable for the event's life, SEQUENCE one more at each change, times in the
     organiser's zone (whose VTIMEZONE the calendar carries), STATUS CANCELLED once cancelled."""
     zone_ = ZoneInfo(event.tz)
     item = icalendar.Event()
-    item.add("uid", f"event-{event.id}@convene")
+    item.add("uid", uid(event))
     item.add("dtstamp", now.astimezone(UTC))
-    item.add("dtstart", event.starts_at.astimezone(zone_))
-    item.add("dtend", event.ends_at.astimezone(zone_))
+    for name, moment in (("dtstart", event.starts_at), ("dtend", event.ends_at)):
+        local = moment.astimezone(zone_)
+        # a local time autumn shows twice is written in UTC: a TZID time names the first of the two
+        item.add(name, moment.astimezone(UTC) if _repeated(local) else local)
     item.add("summary", event.title)
     item.add("sequence", event.sequence)
     item.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
@@ -749,7 +794,10 @@ def calendar_file(events: Sequence[Event], now: datetime, *, name: str | None = 
         calendar.add("x-wr-calname", name)
     for event in events:
         calendar.add_component(_vevent(event, now))
-    calendar.add_missing_timezones()
+    if events:  # rules for the years the events are in (icalendar's default stops at 2038)
+        first = min(e.starts_at for e in events).date().replace(month=1, day=1)
+        last = max(e.ends_at for e in events).date().replace(month=12, day=31)
+        calendar.add_missing_timezones(first_date=first, last_date=last)
     return calendar.to_ical()
 
 
@@ -919,8 +967,8 @@ async def edit_event(ctx: Ctx) -> Reply:
         raise ctx.fail(_ONLY.format(id=event.id, what="can change it"))
     if event.status == "cancelled":
         raise ctx.fail(f"Event {event.id} is cancelled: make a new one with `event new`.")
-    if is_over(event, ctx.now):
-        raise ctx.fail(f"Event {event.id} is over: there is nothing to change.")
+    if event.starts_at <= ctx.now:
+        raise ctx.fail(f"Event {event.id} has started: it can no longer be changed.")
     if not ctx.args.options:
         raise ctx.fail('Say what to change, like `event edit 12 seats:30` or `event edit 12 when:"2027-02-09 14:00"`.')
     changed: list[str] = []
@@ -930,32 +978,8 @@ async def edit_event(ctx: Ctx) -> Reply:
     except UserError as err:
         raise ctx.fail(err.message, field="tz") from None
     starts, ends = _times(ctx, tz, event)
-    if (starts, ends) != (event.starts_at, event.ends_at) or tz != event.tz:
-        event.starts_at, event.ends_at, event.tz = starts, ends, tz
-        event.reminded_day = event.reminded_hour = False  # the reminders come again, for the new time
-        changed.append("when")
-    title = _optional(ctx, "title", TITLE_LIMIT, "title")
-    if title is not None and title != event.title:
-        event.title = title
-        changed.append("title")
-    for option, attribute, limit, what in (
-        ("where", "place", PLACE_LIMIT, "place"),
-        ("programme", "programme", PROGRAMME_LIMIT, "programme"),
-    ):
-        value = _optional(ctx, option, limit, what)
-        if value is not None and value != getattr(event, attribute):
-            setattr(event, attribute, value)
-            changed.append(option)
-    link = _link(ctx)
-    if link is not None and link != event.link:
-        event.link = link
-        changed.append("link")
-    audience = ctx.choice("for", AUDIENCES)
-    if audience is not None and audience != event.audience:
-        event.audience = audience
-        changed.append("who it is for")
     seats_said = ctx.option("seats")
-    if seats_said is not None:
+    if seats_said is not None:  # checked before anything changes, so that a refusal names the event as it is
         seats = None if seats_said.lower() == "none" else ctx.option_int("seats", "number of seats", high=SEATS_LIMIT)
         taken = await _taken(ctx.session, event)
         if seats is not None and seats < taken:
@@ -967,12 +991,43 @@ async def edit_event(ctx: Ctx) -> Reply:
         if seats != event.seats:
             event.seats = seats
             changed.append("seats")
+    if (starts, ends) != (event.starts_at, event.ends_at):
+        event.starts_at, event.ends_at = starts, ends
+        event.reminded_day = event.reminded_hour = False  # the reminders come again, for the new time
+        changed.append("when")
+    if tz != event.tz:
+        event.tz = tz
+        changed.append("time zone")
+    title = _optional(ctx, "title", TITLE_LIMIT, "title")
+    if title is not None and title != event.title:
+        event.title = title
+        changed.append("title")
+    for option, attribute, limit, what in (
+        ("where", "place", PLACE_LIMIT, "place"),
+        ("programme", "programme", PROGRAMME_LIMIT, "programme"),
+    ):
+        value = _optional(ctx, option, limit, what)
+        cleared = value is not None and value.lower() == "none"
+        if value is not None and (None if cleared else value) != getattr(event, attribute):
+            setattr(event, attribute, None if cleared else value)
+            changed.append(option)
+    said_link = ctx.option("link")
+    link = None if said_link is not None and said_link.strip().lower() == "none" else _link(ctx)
+    if said_link is not None and link != event.link:
+        event.link = link
+        changed.append("link")
+    audience = ctx.choice("for", AUDIENCES)
+    if audience is not None and audience != event.audience:
+        event.audience = audience
+        changed.append("who it is for")
     if not changed:
         return Reply(f"Event {event.id} already says that: nothing changed.")
+    changed.sort(key=CHANGE_ORDER.index)
     event.sequence, event.updated_at, event.version = event.sequence + 1, ctx.now, event.version + 1
     await ctx.session.flush()
-    promoted = await fill_seats(ctx.session, event, ctx.now, ctx.config.public_url) if "seats" in changed else []
-    told = await _tell_of_change(ctx, event, changed, promoted)
+    # more seats, or the time offered first to one stage over: those waiting take the free seats, in order
+    promoted = await fill_seats(ctx.session, event, ctx.now, ctx.config.public_url)
+    told = await _tell_of_change(ctx, event, changed, promoted) if changed != ["time zone"] else 0
     return Reply(
         f"Event {event.id} changed ({', '.join(changed)}): {when_words(event, ctx.zone)}. "
         f"{counted(told, 'person', 'people')} told"
@@ -1032,6 +1087,8 @@ async def attended(ctx: Ctx) -> Reply:
     event, group = await _event(ctx, lock=True)
     if not await _may_run(ctx, event, group):
         raise ctx.fail(_ONLY.format(id=event.id, what="mark who came"))
+    if event.status == "cancelled":
+        raise ctx.fail(f"Event {event.id} was cancelled: no one came to it.")
     if event.starts_at > ctx.now:
         raise ctx.fail(f"Event {event.id} has not started yet: mark who came once it has.")
     if len(ctx.args.words) < 2:
@@ -1039,10 +1096,10 @@ async def attended(ctx: Ctx) -> Reply:
     people = [await ctx.person_from(word) for word in ctx.args.words[1:]]
     for person in people:
         row = await ctx.session.scalar(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == person.id))
-        if row is None:  # came without answering: they came all the same
-            row = Rsvp(event_id=event.id, member_id=person.id, answer="going", created_at=ctx.now, updated_at=ctx.now)
+        if row is None:  # came without answering: they came all the same, but took no seat
+            row = Rsvp(event_id=event.id, member_id=person.id, answer="no", created_at=ctx.now, updated_at=ctx.now)
             ctx.session.add(row)
-        row.attended, row.updated_at = True, ctx.now
+        row.attended = True  # the answer, the seat and the order of answers stay as they were
     names = ", ".join(p.display_name for p in people)
     return Reply(f"Marked as having come to {event.title}: {names}. They get its feedback poll.")
 

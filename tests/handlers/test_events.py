@@ -95,7 +95,7 @@ async def test_a_full_event_waitlists_and_a_drop_out_promotes_the_first_waiting(
     waiting = await chat.say("Dee", "rsvp 1 going")
     assert waiting.text.startswith("Meet-up is full, so you are number 1 on its waitlist."), waiting.text
     assert "number 2 on its waitlist" in (await chat.say("Eve", "rsvp 1 yes")).text
-    assert "you are number 1 on the waitlist" in (await chat.say("Dee", "rsvp 1 going")).text
+    assert "You are already on the waitlist for Meet-up: number 1." in (await chat.say("Dee", "rsvp 1 going")).text
     assert "Your seat has gone to the next person" in (await chat.say("Bea", "rsvp 1 no")).text
     sent = await chat.deliver()
     [promoted] = [d for d in sent if d.target_kind == "member"]
@@ -363,3 +363,29 @@ async def test_an_event_for_early_career_staff_offers_them_its_seats_first(chat:
     assert seated == ["cai"]  # the first waiting, once the event is open to all
     listed = (await chat.say("Ada", "attendees 1")).text
     assert "Going (3 of 3): " in listed and "Waitlist (1): 1. Fay" in listed
+
+
+async def test_marking_who_came_gives_no_seat_and_moves_no_one(chat: Chat) -> None:
+    await community(chat, "Bea", "Cai", "Dee")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} seats:1 group:wellbeing')
+    await chat.say("Bea", "rsvp 1 going")
+    await chat.say("Cai", "rsvp 1 going")  # waits
+    chat.now = chat.now.replace(month=2, day=2, hour=14, minute=30)
+    await chat.say("Ada", "attended 1 @cai @dee")
+    listed = (await chat.say("Ada", "attendees 1")).text
+    assert "Going (1 of 1): Bea" in listed and "Waitlist (1): 1. Cai" in listed, listed
+    assert (await chat.say("Ada", "event edit 1 title:Later")).failed  # it has started
+
+
+async def test_an_edit_seats_those_waiting_before_newcomers_and_clears_a_place(chat: Chat) -> None:
+    await community(chat, "Bea", "Cai")
+    await chat.say("Ada", 'event new "Coffee" when:"2027-02-20 10:00" seats:1 for:early where:"Room 1" group:wellbeing')
+    await chat.say("Bea", "rsvp 1 going")  # not early-career: waits during the week offered first
+    moved = await chat.say("Ada", 'event edit 1 when:"2027-01-12 10:00" where:none')  # now under two days away
+    assert "Event 1 changed (when, where)" in moved.text and "1 given a seat from the waitlist" in moved.text
+    assert "You are going." in (await chat.say("Bea", "event 1")).text
+    assert "Where:" not in (await chat.say("Bea", "event 1")).text
+    quiet = await chat.say("Ada", "event edit 1 tz:America/New_York")
+    assert quiet.text.startswith("Event 1 changed (time zone)") and "0 people told" in quiet.text
+    await chat.say("Bea", "rsvp 1 no")
+    assert (await chat.say("Cai", "rsvp 1 going")).text.startswith("You are going")
