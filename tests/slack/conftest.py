@@ -289,9 +289,12 @@ OURS = tuple(
 )
 
 
+ENDING_WITHIN = 2.0  # seconds a task that is ending (a connection closing) is given before it counts as left behind
+
+
 async def leftover_tasks() -> list[asyncio.Task[Any]]:
     """The tasks still running whose code is Convene's (or its database driver's), after a few turns of the
-    loop for those that were ending."""
+    loop, and up to `ENDING_WITHIN` seconds, for those that were ending."""
     for _ in range(3):
         await asyncio.sleep(0)
     mine = asyncio.current_task()
@@ -306,4 +309,6 @@ async def leftover_tasks() -> list[asyncio.Task[Any]]:
             files.append(code.co_filename)
         if any(f.startswith(OURS) or "/sqlalchemy/" in f or "/aiosqlite/" in f for f in files):
             found.append(task)
-    return found
+    if found:  # one ending takes its time: a connection SQLAlchemy closes in a shielded task, through its thread
+        await asyncio.wait(found, timeout=ENDING_WITHIN)
+    return [task for task in found if not task.done()]
