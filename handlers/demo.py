@@ -1,17 +1,19 @@
 """A sample consortium to explore Convene with: a handful of libraries and people, two task-and-finish groups
-with open calls, and a community of practice."""
+with open calls, a community of practice, and a networking event with few seats left."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.command.timing import DEFAULT_TZ, closing_moment, first_anchor
+from handlers.command.timing import DEFAULT_TZ, closing_moment, first_anchor, wall_clock_instant
 from storage.db import Database
 from storage.models import (
     Call,
+    Event,
     Group,
     Institution,
     Member,
@@ -19,6 +21,7 @@ from storage.models import (
     Milestone,
     PairingOptIn,
     ProgressUpdate,
+    Rsvp,
     Schedule,
 )
 
@@ -142,7 +145,39 @@ async def seed(db: Database, now: datetime, *, platform: str = "console", worksp
             ]
         )
         _networking(session, scholarly, people, now)
+        await _event(session, scholarly, people, now)
         return True
+
+
+async def _event(session: AsyncSession, scholarly: Group, people: list[Member], now: datetime) -> None:
+    """A meet-up for the community a fortnight on at 14:00 London time, three seats, two of them taken: one
+    `rsvp 1 going` fills it, and the next waits."""
+    zone = ZoneInfo(DEFAULT_TZ)
+    day = (now.astimezone(zone) + timedelta(days=14)).date()
+    starts = wall_clock_instant(datetime.combine(day, time(14, 0)), zone)
+    event = Event(
+        title="Open access reading circle",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1, minutes=30),
+        tz=DEFAULT_TZ,
+        place="Northgate University Library, Seminar Room 2",
+        seats=3,
+        group_id=scholarly.id,
+        programme="cpd25",
+        audience="all",
+        organiser_id=people[0].id,
+        platform=scholarly.platform,
+        workspace=scholarly.workspace,
+        status="scheduled",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    session.add_all(
+        Rsvp(event_id=event.id, member_id=person.id, answer="going", created_at=now, updated_at=now)
+        for person in (people[4], people[5])
+    )
 
 
 def _networking(session: AsyncSession, scholarly: Group, people: list[Member], now: datetime) -> None:

@@ -154,3 +154,12 @@ def test_a_polls_chart_is_saved_to_a_file_whose_path_is_printed(db_url: str, tmp
     for path in map(Path, saved):
         assert path.parent == charts.resolve() and path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "→ #book-club: 📊 Chart of poll 1: Next book? (1 vote)" in done.stdout
+
+
+def test_the_demo_has_an_event_with_one_seat_left(db_url: str) -> None:
+    done = run_console(db_url, "events\n:as Tom\nrsvp 1 going\n:as Sam\nrsvp 1 going\n")
+    assert done.returncode == 0, done.stderr
+    assert "Event 1: Open access reading circle — " in done.stdout and "14:00-15:30 (Europe/London time)" in done.stdout
+    assert "You are going to Open access reading circle" in done.stdout
+    assert "Open access reading circle is full, so you are number 1 on its waitlist." in done.stdout
+    assert "→ DM Priya: Open access reading circle is full: all 3 seats are taken." in done.stdout
