@@ -99,7 +99,7 @@ def _all_seats(seats: int) -> str:
     return "its one seat" if seats == 1 else f"all {seats} seats"
 
 
-async def roster(session: AsyncSession, event: Event) -> tuple[list[str], int, int, int]:
+async def roster(session: AsyncSession, event: Event) -> tuple[list[str], int, int]:
     """Who holds a seat, by name in the order they answered (all of them); how many wait; how many said maybe."""
     rows = (
         (
@@ -116,7 +116,7 @@ async def roster(session: AsyncSession, event: Event) -> tuple[list[str], int, i
     going = [name for answer, position, name in rows if answer == "going" and position is None]
     waiting = sum(1 for answer, position, _ in rows if answer == "going" and position is not None)
     maybe = sum(1 for answer, _, _ in rows if answer == "maybe")
-    return going, len(going), waiting, maybe
+    return going, waiting, maybe
 
 
 def card(
@@ -176,7 +176,7 @@ def card(
 
 async def card_now(session: AsyncSession, event: Event, now: datetime, reader: ZoneInfo | None = None) -> Reply:
     group = await session.get(Group, event.group_id) if event.group_id else None
-    names, _, waiting, maybe = await roster(session, event)
+    names, waiting, maybe = await roster(session, event)
     return card(event, names, waiting, maybe, now, group, reader)
 
 
@@ -1124,8 +1124,7 @@ async def send_feedback_polls(session: AsyncSession, now: datetime) -> int:
     for event in ended:
         ids = await queries.attendee_ids(session, event.id)
         people = (await session.scalars(select(Member).where(Member.id.in_(ids)).order_by(Member.id))).all()
-        place = (event.id, event.title, event.platform, event.workspace)
-        await open_feedback(session, place, event.organiser_id, people, now)
+        await open_feedback(session, event, people, now)
     return len(ended)
 
 

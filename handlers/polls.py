@@ -992,20 +992,12 @@ def takes_note(poll: Poll) -> bool:
     return poll.review or poll.event_id is not None
 
 
-async def open_feedback(
-    session: AsyncSession,
-    event: tuple[int, str, str, str],
-    organiser_id: int | None,
-    people: Sequence[Member],
-    now: datetime,
-) -> Poll:
+async def open_feedback(session: AsyncSession, event: Event, people: Sequence[Member], now: datetime) -> Poll:
     """An event's feedback poll, anonymous, sent by direct message to `people` (those who attended): how useful,
     1 to 5, with one thing they will take back; open for `FEEDBACK_OPEN`. Its results go to the organiser and the
-    chairs of the event's group when it closes (SPEC.md §5: after-event feedback polls to those who went).
-    `event`: its id, title, platform and workspace."""
-    event_id, title, platform, workspace = event
+    chairs of the event's group when it closes (SPEC.md §5: after-event feedback polls to those who went)."""
     poll = Poll(
-        question=f"How useful was {title}, from 1 to 5?"[:QUESTION_LIMIT],
+        question=f"How useful was {event.title}, from 1 to 5?"[:QUESTION_LIMIT],
         kind="rating",
         options={"labels": []},
         max_choices=1,
@@ -1013,23 +1005,20 @@ async def open_feedback(
         hidden=False,
         closes_at=now + FEEDBACK_OPEN,
         group_id=None,
-        platform=platform,
-        workspace=workspace,
+        platform=event.platform,
+        workspace=event.workspace,
         channel=None,
-        creator_id=organiser_id,
+        creator_id=event.organiser_id,
         status="open",
         version=0,
-        event_id=event_id,
+        event_id=event.id,
         created_at=now,
     )
     session.add(poll)
     await session.flush()
     shown = card(poll, no_votes(poll), now, None)
-    ask = replace(
-        shown,
-        text=shown.text + f'\nOne thing you will take back? Add it in quotes: `vote {poll.id} 4 "…"`.',
-        private=True,
-    )
+    note = f'One thing you will take back? Add it in quotes: `vote {poll.id} 4 "…"`.'
+    ask = replace(shown, text=f"{shown.text}\n{note}", sections=(*shown.sections, Section(note)), private=True)
     rows = [member_row(m, ask, key=f"poll {poll.id}: ask {address(m)}", due=now, now=now) for m in people]
     await queries.enqueue(session, rows)
     return poll
@@ -1040,12 +1029,13 @@ async def _tell_organiser(session: AsyncSession, poll: Poll, now: datetime) -> N
     of its group."""
     assert poll.event_id is not None
     result = await tally(session, poll)
-    lines = [f"Feedback on {poll.question.removeprefix('How useful was ').split(', from')[0]}:", *bars(poll, result)]
-    lines.append(counted(result.votes, "answer") + ".")
+    title, group_id = (
+        (await session.execute(select(Event.title, Event.group_id).where(Event.id == poll.event_id))).tuples().one()
+    )
+    lines = [f"Feedback on {title}:", *bars(poll, result), counted(result.votes, "answer") + "."]
     if result.answers:
         lines += ["What people will take back:", *(f"• {n}" for n in result.answers)]
     reply = Reply("\n".join(lines))
-    group_id = await session.scalar(select(Event.group_id).where(Event.id == poll.event_id))
     chairs = (
         (
             await session.scalars(

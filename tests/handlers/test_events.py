@@ -303,6 +303,7 @@ async def test_the_feedback_poll_reaches_only_those_who_came_and_its_results_the
     await jobs.run_due(chat.core.db, chat.core.config, lambda: chat.now, grace=None)  # once, however often run
     asked = [d for d in await chat.deliver() if "How useful was Meet-up" in d.reply.text]
     assert [d.target for d in asked] == ["bea"] and "anonymous" in asked[0].reply.text
+    assert any("One thing you will take back?" in s.text for s in asked[0].reply.sections)  # shown on Slack, Teams
     poll_id = int(asked[0].reply.text.split("Poll ")[1].split(":")[0])
     voted = await chat.say("Bea", f'vote {poll_id} 5 "Ask the quiet ones first"')
     assert voted.text.startswith(f"Your anonymous vote on poll {poll_id} is counted."), voted.text
