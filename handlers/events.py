@@ -421,11 +421,13 @@ async def rsvp(ctx: Ctx) -> Reply:
     if event.status == "cancelled":
         raise ctx.fail(f"Event {event.id}, {event.title}, is cancelled: it takes no answers.")
     if event.starts_at <= ctx.now:
-        raise ctx.fail(f"Event {event.id}, {event.title}, has started: it takes no more answers.")
+        over = "is over" if is_over(event, ctx.now) else "has started"
+        raise ctx.fail(f"Event {event.id}, {event.title}, {over}: it takes no more answers.")
     if event.audience != "all" and not offered_first(event, ctx.now):
         await fill_seats(ctx.session, event, ctx.now, ctx.config.public_url)  # those waiting first, then newcomers
     mine = await ctx.session.scalar(select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.member_id == ctx.me.id))
     held = mine is not None and mine.answer == "going" and mine.position is None
+    waited = mine is not None and mine.answer == "going" and mine.position is not None
     taken = await _taken(ctx.session, event)  # before this answer changes anything
     if answer == "going" and mine is not None and mine.answer == "going":
         if held:
@@ -464,6 +466,8 @@ async def rsvp(ctx: Ctx) -> Reply:
         if promoted
         else " Your seat is free for someone else."
         if held
+        else f" You are off its waitlist: `rsvp {event.id} going` puts you at its end."
+        if waited
         else ""
     )
     return Reply(f"Noted: {answer} for {event.title}.{passed}")
@@ -653,7 +657,7 @@ async def attendees(ctx: Ctx) -> Reply:
     event, group = await _event(ctx)
     ctx.no_more_words(2)
     if not await _may_run(ctx, event, group):
-        raise ctx.fail(_ONLY.format(id=event.id, what="see who comes"))
+        raise ctx.fail(_ONLY.format(id=event.id, what="see everyone going, waiting or saying maybe"))
     rows = (
         (
             await ctx.session.execute(
@@ -1089,6 +1093,11 @@ async def attended(ctx: Ctx) -> Reply:
         raise ctx.fail(_ONLY.format(id=event.id, what="mark who came"))
     if event.status == "cancelled":
         raise ctx.fail(f"Event {event.id} was cancelled: no one came to it.")
+    if await ctx.session.scalar(select(select(Poll.id).where(Poll.event_id == event.id).exists())):
+        raise ctx.fail(  # who may answer it was settled when it was sent: marking now would take it from some
+            f"Event {event.id}'s feedback poll has gone out to those who came as it was known then: who came can "
+            "no longer be changed."
+        )
     if event.starts_at > ctx.now:
         raise ctx.fail(f"Event {event.id} has not started yet: mark who came once it has.")
     if len(ctx.args.words) < 2:

@@ -185,8 +185,9 @@ def results_reply(poll: Poll, result: Tally, now: datetime, group: Group | None)
         body = [counted(result.votes, "answer"), *(f"• {a}" for a in result.answers)]
     else:
         body = [*bars(poll, result), counted(result.votes, "vote")]
-        if result.answers:  # a review's notes of what would help
-            body += ["What would help:", *(f"• {a}" for a in result.answers)]
+        if result.answers:  # the notes: a review's of what would help, an event feedback's of what to take back
+            heading = "What would help:" if poll.review else "What people will take back:"
+            body += [heading, *(f"• {a}" for a in result.answers)]
     text = "\n".join([headline, *body])
     return Reply(text, sections=(Section(f"*{headline}*\n" + "\n".join(body)),))
 

@@ -95,6 +95,9 @@ async def test_a_full_event_waitlists_and_a_drop_out_promotes_the_first_waiting(
     waiting = await chat.say("Dee", "rsvp 1 going")
     assert waiting.text.startswith("Meet-up is full, so you are number 1 on its waitlist."), waiting.text
     assert "number 2 on its waitlist" in (await chat.say("Eve", "rsvp 1 yes")).text
+    off = await chat.say("Eve", "rsvp 1 maybe")
+    assert "You are off its waitlist: `rsvp 1 going` puts you at its end." in off.text, off.text
+    assert "number 2 on its waitlist" in (await chat.say("Eve", "rsvp 1 going")).text
     assert "You are already on the waitlist for Meet-up: number 1." in (await chat.say("Dee", "rsvp 1 going")).text
     assert "Your seat has gone to the next person" in (await chat.say("Bea", "rsvp 1 no")).text
     sent = await chat.deliver()
@@ -311,9 +314,15 @@ async def test_the_feedback_poll_reaches_only_those_who_came_and_its_results_the
     assert refused.failed and f"There is no poll {poll_id} that you can see" in refused.text
     chat.advance(days=8)
     await jobs.run_due(chat.core.db, chat.core.config, lambda: chat.now, grace=None)
+    late = await chat.say("Ada", "attended 1 @cai")
+    assert late.failed and "feedback poll has gone out" in late.text  # who may answer it is settled
+    over = await chat.say("Cai", "rsvp 1 going")
+    assert over.failed and "Meet-up, is over: it takes no more answers" in over.text
     results = {d.target: d.reply.text for d in await chat.deliver() if d.reply.text.startswith("Feedback on")}
     assert sorted(results) == ["ada", "dee"]  # the organiser and the group's chair
     assert "5  ██████████  1 (100%)" in results["ada"] and "• Ask the quiet ones first" in results["ada"]
+    shown = (await chat.say("Ada", f"poll results {poll_id}")).text
+    assert "What people will take back:\n• Ask the quiet ones first" in shown and "What would help" not in shown
 
 
 async def test_an_event_shown_to_one_person_is_in_their_zone_and_one_seat_is_worded_so(chat: Chat) -> None:
