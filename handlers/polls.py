@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.charts import bar_chart
@@ -629,6 +629,12 @@ async def _may_run(ctx: Ctx, poll: Poll, group: Group | None) -> bool:
 # -- voting ----------------------------------------------------------------------------------------------------
 
 
+# A vote, written in one statement whether or not the person voted before (`queries.on_conflict`): by the member
+# on a named poll, by the keyed hash on an anonymous one (SPEC.md §6), each a unique rule of `votes`.
+_VOTE_BY_MEMBER = queries.on_conflict(Vote.__table__, ("poll_id", "member_id"), changed=("choices", "answer"))
+_VOTE_BY_VOTER = queries.on_conflict(Vote.__table__, ("poll_id", "voter"), changed=("choices", "answer"))
+
+
 @command(
     "vote",
     usage=VOTE_USAGE,
@@ -636,7 +642,10 @@ async def _may_run(ctx: Ctx, poll: Poll, group: Group | None) -> bool:
     examples=("vote 12 2", "vote 12 1 3", 'vote 14 "More time for questions"'),
 )
 async def vote(ctx: Ctx) -> Reply:
-    poll, group = await _poll(ctx, lock=True)  # votes on one poll wait for each other: limits and counts hold
+    """Record the speaker's vote in one statement (an upsert on their vote's unique key), then count it on the
+    poll's row as the last statement before the commit (`_counted`), so that votes on one poll hold its row only
+    for that moment: a close waits for the votes being counted, and a vote counted after a close is undone."""
+    poll, group = await _poll(ctx)
     if poll.status == "recurring":
         raise ctx.fail(
             f"Poll {poll.id} is a recurring poll: each time it is posted it is a poll of its own, and "
@@ -652,29 +661,39 @@ async def vote(ctx: Ctx) -> Reply:
     if len(ctx.args.words) < 2:
         raise ctx.fail(f"Say your answer. {_how_to_vote(poll)}")
     voter = ctx.config.sealer.pseudonym("vote", poll.id, ctx.me.id) if poll.anonymous else None
-    mine = Vote.voter == voter if voter is not None else Vote.member_id == ctx.me.id
-    before = await ctx.session.scalar(select(Vote).where(Vote.poll_id == poll.id, mine))
+    mine = (Vote.poll_id == poll.id) & (Vote.voter == voter if voter is not None else Vote.member_id == ctx.me.id)
+    before = None
+    if takes_note(poll) or any(w.text.startswith("+") and not w.quoted for w in ctx.args.words[1:]):
+        # the answer depends on the vote before (a note kept, `+n` toggled): the poll's row is held from here, so
+        # that the same person's presses at once are taken one after another (a limit holds)
+        await ctx.session.execute(select(Poll.id).where(Poll.id == poll.id).with_for_update())
+        before = await ctx.session.scalar(select(Vote).where(mine))
     chosen, answer = _answer(ctx, poll, before)
     if takes_note(poll) and answer is None and before is not None:
         answer = before.answer  # a changed answer keeps its note (what would help, what to take back)
     if not chosen and poll.kind != "text":  # the last answer taken back: no vote any more
-        if before is not None:
-            await ctx.session.delete(before)
-        poll.version += 1  # the card job edits the card (`refresh_cards`)
+        await ctx.session.execute(delete(Vote).where(mine))
+        await _counted(ctx, poll)
         return Reply(f"Your vote on poll {poll.id} is taken back; you can vote again while the poll is open.")
-    if before is None:
-        before = Vote(
-            poll_id=poll.id,
-            member_id=None if poll.anonymous else ctx.me.id,
-            voter=voter,
-            choices={"chosen": chosen},
-            answer=answer,
-        )
-        ctx.session.add(before)
-    else:
-        before.choices, before.answer = {"chosen": chosen}, answer
-    poll.version += 1  # the card job edits the card (`refresh_cards`)
+    mark = dict(poll_id=poll.id, member_id=None if poll.anonymous else ctx.me.id, voter=voter)
+    upsert = (_VOTE_BY_VOTER if voter is not None else _VOTE_BY_MEMBER)[queries.dialect(ctx.session)]
+    await ctx.session.execute(upsert, {**mark, "choices": {"chosen": chosen}, "answer": answer})
+    await _counted(ctx, poll)
     return Reply(_confirmation(poll, chosen, answer))
+
+
+async def _counted(ctx: Ctx, poll: Poll) -> None:
+    """Count a vote just written on its poll's row (its `version`, which the card job reads: `refresh_cards`),
+    if the poll is still open: the row is locked from here to the commit, so a close (which locks it first) either
+    waits for this vote and counts it, or has closed the poll and this vote is refused and undone (UserError)."""
+    still_open = (Poll.status == "open") & (Poll.closes_at.is_(None) | (Poll.closes_at > ctx.now))
+    counted = await ctx.session.execute(
+        update(Poll).where(Poll.id == poll.id, still_open).values(version=Poll.version + 1),
+        execution_options={"synchronize_session": False},
+    )
+    if not counted.rowcount:  # type: ignore[attr-defined]
+        await ctx.session.refresh(poll)
+        raise _closed(ctx, poll)
 
 
 def _answer(ctx: Ctx, poll: Poll, before: Vote | None) -> tuple[list[int], str | None]:

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.dml import Insert
 
 from storage.models import (
@@ -37,6 +38,32 @@ def insert_unless_taken(session: AsyncSession, model: type[Base], *conflict_colu
     dialect = session.get_bind().dialect.name
     insert = sqlite.insert(model) if dialect == "sqlite" else postgresql.insert(model)
     return insert.on_conflict_do_nothing(index_elements=list(conflict_columns) or None)
+
+
+Dialect = str  # a SQLAlchemy dialect's name: "sqlite" or "postgresql"
+
+
+def on_conflict(table: FromClause, key: Sequence[str] = (), *, changed: Sequence[str] = ()) -> dict[Dialect, Insert]:
+    """An INSERT into `table`, built once for each dialect, that where a unique rule (on the `key` columns, or any
+    when none are named) already holds a row like it sets that row's `changed` columns to the values given
+    (`ON CONFLICT (key) DO UPDATE`), or writes nothing when none are named (`DO NOTHING`): SQLite and PostgreSQL
+    share the syntax. Built at import, on the table rather than its ORM class, so that executing it with a
+    dictionary of values (`session.execute(built[dialect(session)], values)`) costs neither the statement's
+    construction nor the ORM's bulk-insert work: SQLAlchemy 2.0 cannot cache a dialect's INSERT (it compiles it
+    at each execution), so the construction is the part worth keeping."""
+    built: dict[Dialect, Insert] = {}
+    for name, module in (("sqlite", sqlite), ("postgresql", postgresql)):
+        insert = module.insert(table)
+        built[name] = (
+            insert.on_conflict_do_update(index_elements=list(key), set_={c: insert.excluded[c] for c in changed})
+            if changed
+            else insert.on_conflict_do_nothing(index_elements=list(key) or None)
+        )
+    return built
+
+
+def dialect(session: AsyncSession) -> Dialect:
+    return session.get_bind().dialect.name
 
 
 async def insert_returning_id(session: AsyncSession, model: type[Base], **values: Any) -> int | None:
@@ -268,11 +295,16 @@ async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None
         await session.execute(insert_unless_taken(session, Outbox, "key"), list(rows))
 
 
+_RECEIVED = {
+    name: insert.returning(Received.__table__.c.key) for name, insert in on_conflict(Received.__table__).items()
+}
+
+
 async def first_delivery(session: AsyncSession, key: str, now: datetime) -> bool:
     """Record a platform's delivery (`Request.delivery`) as acted on; False if it was recorded before, by this
     process or another (the insert waits for a transaction recording the same key, and then writes nothing)."""
-    statement = insert_unless_taken(session, Received).values(key=key, seen_at=now).returning(Received.key)
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    values = {"key": key, "seen_at": now}
+    return (await session.execute(_RECEIVED[dialect(session)], values)).scalar_one_or_none() is not None
 
 
 async def delivered(session: AsyncSession, key: str) -> bool:

@@ -6,9 +6,11 @@ vote to a person."""
 import asyncio
 import logging
 from collections import Counter
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.util import await_only
 
 from handlers.command.dispatch import Convene
 from handlers.command.messages import Action, Place, Request, Speaker
@@ -64,6 +66,36 @@ async def test_five_hundred_votes_at_once_count_each_person_once(chat: Chat, db_
     assert all(
         v.choices["chosen"] == [put[names[v.member_id]]] for v in votes if names[v.member_id] not in people[:100]
     )
+
+
+async def test_a_vote_written_while_its_poll_closes_is_either_in_the_results_or_refused(
+    chat: Chat, db_url: str
+) -> None:
+    people = await members_of_wellbeing(chat, 3)
+    await chat.say("Ada", 'poll "Which day?" "Tuesday" "Thursday" group:wellbeing')
+    await chat.say(people[0], "vote 1 1")
+    voting = Convene(Database(db_url), chat.core.config)
+    reading = asyncio.Event()
+
+    def pause_before_the_vote(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO votes"):  # the poll was read open; the vote is about to be written
+            reading.set()
+            await_only(asyncio.sleep(0.3))  # the close runs now, from another engine (another process)
+
+    event.listen(voting.db.write_engine.sync_engine, "before_cursor_execute", pause_before_the_vote)
+    try:
+        late = asyncio.ensure_future(voting.handle(ask(people[1], "vote 1 2")))
+        await reading.wait()
+        closing = (await chat.say("Ada", "poll close 1")).text
+        reply = (await late).text
+    finally:
+        await voting.db.dispose()
+    async with chat.core.db.read() as session:
+        kept = len((await session.scalars(select(Vote))).all())
+    if chat.core.db.sqlite:  # one writer at a time: the close waited for the vote, and counts it
+        assert reply.startswith("Your vote on poll 1:") and kept == 2 and "2 votes" in closing, (reply, closing)
+    else:  # the close went first: the vote, written after it, is refused and undone
+        assert reply.startswith("Poll 1 closed") and kept == 1 and "1 vote" in closing, (reply, closing)
 
 
 async def test_a_limit_of_two_holds_when_one_person_presses_every_option_at_once(chat: Chat, db_url: str) -> None:
