@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.context import Ctx
@@ -386,8 +386,11 @@ async def _event(ctx: Ctx, *, lock: bool = False) -> tuple[Event, Group | None]:
         event_id = parse_int(text, "event number", high=MAX_ID)
     except UserError:
         raise ctx.fail(f"“{text}” is not an event number: events are numbered, like `rsvp 12 going`.") from None
-    statement = select(Event).where(Event.id == event_id)
-    event = await ctx.session.scalar(statement.with_for_update() if lock else statement)
+    if lock:  # the row locked and its version counted at once: the card job edits the card (`refresh_cards`)
+        counted = update(Event).where(Event.id == event_id).values(version=Event.version + 1).returning(Event)
+        event = await ctx.session.scalar(counted, execution_options={"populate_existing": True})
+    else:
+        event = await ctx.session.scalar(select(Event).where(Event.id == event_id))
     if event is None:
         raise ctx.fail(f"There is no event {event_id}. `events` lists those coming up.")
     group = await ctx.session.get(Group, event.group_id) if event.group_id else None
@@ -438,7 +441,6 @@ async def rsvp(ctx: Ctx) -> Reply:
         mine = Rsvp(event_id=event.id, member_id=ctx.me.id, answer=answer, created_at=ctx.now, updated_at=ctx.now)
         ctx.session.add(mine)
     mine.answer, mine.updated_at, mine.position = answer, ctx.now, None
-    event.version += 1  # the card job edits the card
     if answer == "going":
         first = offered_first(event, ctx.now)
         if event.seats is not None and (taken >= event.seats or (first and ctx.me.stage != event.audience)):
@@ -522,7 +524,10 @@ async def fill_seats(session: AsyncSession, event: Event, now: datetime, public_
         if offered_first(event, now):
             query = query.join(Member, Member.id == Rsvp.member_id).where(Member.stage == event.audience)
         waiting = (await session.scalars(query.order_by(Rsvp.position).limit(free))).all()
+    if not waiting:
+        return []
     promoted = []
+    calendar = ics_file(event, now)  # the same file for each person promoted
     for row in waiting:
         row.position, row.updated_at = None, now
         member = await session.get(Member, row.member_id)
@@ -533,7 +538,7 @@ async def fill_seats(session: AsyncSession, event: Event, now: datetime, public_
             f"A seat came free at {event.title}, {when_words(event, ZoneInfo(member.tz or DEFAULT_TZ))}: it is "
             f"yours. If you can no longer go, `rsvp {event.id} no` passes it on."
             + (f" Calendar file: {public_url}/calendar/event/{event.id}.ics" if public_url else ""),
-            files=(ics_file(event, now),),
+            files=(calendar,),
         )
         await queries.enqueue(
             session, [member_row(member, reply, key=f"event {event.id}: seat for {member.id}", due=now, now=now)]
@@ -718,7 +723,6 @@ async def cancel_event(ctx: Ctx) -> Reply:
     if is_over(event, ctx.now):
         raise ctx.fail(f"Event {event.id} is over: there is nothing to cancel.")
     event.status, event.sequence, event.updated_at = "cancelled", event.sequence + 1, ctx.now
-    event.version += 1
     told = (
         (
             await ctx.session.execute(
@@ -1027,7 +1031,7 @@ async def edit_event(ctx: Ctx) -> Reply:
     if not changed:
         return Reply(f"Event {event.id} already says that: nothing changed.")
     changed.sort(key=CHANGE_ORDER.index)
-    event.sequence, event.updated_at, event.version = event.sequence + 1, ctx.now, event.version + 1
+    event.sequence, event.updated_at = event.sequence + 1, ctx.now
     await ctx.session.flush()
     # more seats, or the time offered first to one stage over: those waiting take the free seats, in order
     promoted = await fill_seats(ctx.session, event, ctx.now, ctx.config.public_url)
