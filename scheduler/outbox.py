@@ -6,7 +6,10 @@ between sending and marking, the lease runs out and the row is sent again: at wo
 at the crash repeats; none is lost.
 
 Sending is paced (`scheduler.pacing.Pacer`): rows of one batch go out in order per channel, channels side by
-side, within the workspace's rate. A row whose lease has run out before its turn is left for the next claim,
+side, within the workspace's rate. A claim takes from each channel only what its pacer lets go within
+`CLAIM_AHEAD` (the oldest first), so that a burst to one channel (Slack allows one post a second there) is sent a
+few at a time and never holds back, behind it, the posts and direct messages due elsewhere meanwhile. A row
+whose lease has run out before its turn is left for the next claim,
 so a slow batch can never be sent twice by two dispatchers. A "retry after" from the platform holds the
 workspace and puts the row back without counting it as a failed attempt.
 """
@@ -20,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Update, and_, or_, select, update
+from sqlalchemy import Update, and_, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from handlers.command.messages import Reply, counted
@@ -32,6 +35,7 @@ from storage.db import Database
 from storage.models import Outbox
 
 log = logging.getLogger("convene.outbox")
+CLAIM_AHEAD = 2.0  # seconds of one channel's paced posts a claim takes: the rest wait for the next claim
 NEVER_SENT = "the message to update was never sent"
 DEACTIVATED = "Not sent: the person's account is deactivated."
 
@@ -121,6 +125,9 @@ class Dispatcher:
         self.pacers = dict(pacers or {})  # by platform; a platform without one is sent unpaced
         for pacer in self.pacers.values():  # claim no more than can be sent well within the lease
             self.batch = max(1, min(self.batch, int(pacer.rate * lease.total_seconds() / 2)))
+        # and no more of one channel than its pacer lets go within CLAIM_AHEAD (the slowest platform's pace)
+        slowest = max((p.channel_interval for p in self.pacers.values()), default=0.0)
+        self.per_channel = max(1, int(CLAIM_AHEAD / slowest)) if slowest else self.batch
 
     async def claim(self) -> list[Outbox]:
         """Lease the due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers never claim one row;
@@ -132,10 +139,14 @@ class Dispatcher:
                 and_(Outbox.status == "pending", Outbox.due_at <= now),
                 and_(Outbox.status == "sending", Outbox.lease_until < now),
             )
+            channel = (Outbox.platform, Outbox.workspace, Outbox.target_kind, Outbox.target)
+            turn = func.row_number().over(partition_by=channel, order_by=(Outbox.due_at, Outbox.id))
+            ranked = select(Outbox.id, turn.label("turn")).where(due).subquery()
+            first = select(ranked.c.id).where(ranked.c.turn <= self.per_channel)
             rows = list(
                 await session.scalars(
                     select(Outbox)
-                    .where(due)
+                    .where(due, Outbox.id.in_(first))  # `due` again: checked on the row as locked
                     .order_by(Outbox.due_at, Outbox.id)
                     .limit(self.batch)
                     .with_for_update(skip_locked=True)

@@ -147,6 +147,33 @@ async def test_fan_out_is_paced_and_sent_once(db: Database) -> None:
         assert min(gaps([t for t, c, _ in slack.accepted if c == channel])) >= 1.0 - 1e-9
 
 
+async def test_a_burst_to_one_channel_does_not_hold_back_a_message_due_elsewhere(db: Database) -> None:
+    time = FakeTime()
+    slack = Slack(time)
+    await queue(db, 30, channels=1)  # thirty posts to one channel: Slack takes one a second there
+    direct = outbox_row(
+        key="a direct message",
+        platform="slack",
+        workspace="T1",
+        target_kind="member",
+        target="U1",
+        label="U1",
+        reply=Reply("Your seat is confirmed."),
+        due=START + timedelta(seconds=1),
+        now=START,
+    )
+    async with db.write() as session:
+        await queries.enqueue(session, [direct])
+    await drain_until_empty(dispatcher(db, time, slack, rate=10.0), time)
+    when = {key: t for t, _, key in slack.accepted}
+    # taken a couple of seconds' worth at a time, the burst lets the message due a second in go out within three
+    # (claiming all thirty at once held it back for the half minute the burst takes)
+    assert when["a direct message"] <= 3.0, when["a direct message"]
+    burst = [t for t, channel, _ in slack.accepted if channel == "C0"]
+    assert len(burst) == 30 and min(gaps(burst)) >= 1.0 - 1e-9 and burst[-1] - burst[0] <= 30.5
+    assert [k for _, c, k in slack.accepted if c == "C0"] == [f"fanout {i}" for i in range(30)]  # in order
+
+
 async def test_a_429_storm_delays_but_every_message_is_delivered_once(db: Database) -> None:
     time = FakeTime()
     slack = Slack(time, storm=60, retry_after=3.0)
@@ -193,15 +220,16 @@ async def test_failures_retry_with_backoff_then_fail_visibly(chat: Chat) -> None
 async def test_a_row_whose_lease_ran_out_while_waiting_is_left_for_the_next_claim(db: Database) -> None:
     time = FakeTime()
     slack = Slack(time)
-    await queue(db, 3, channels=1)  # one channel: a second apart
-    d = dispatcher(db, time, slack, rate=10.0, lease=timedelta(seconds=1.5))
+    await queue(db, 3, channels=1)  # one channel: a second apart; a claim takes two (CLAIM_AHEAD)
+    d = dispatcher(db, time, slack, rate=10.0, lease=timedelta(seconds=0.5))
     await d.run_once()
-    assert [k for _, _, k in slack.accepted] == ["fanout 0", "fanout 1"]  # the third's lease ran out first
+    assert [k for _, _, k in slack.accepted] == ["fanout 0"]  # the second's lease ran out before its turn
     async with db.read() as session:
-        third = await session.scalar(select(Outbox).where(Outbox.key == "fanout 2"))
-    assert third is not None and third.status == "sending"
-    await time.sleep(1)
-    await d.run_once()
+        second = await session.scalar(select(Outbox).where(Outbox.key == "fanout 1"))
+    assert second is not None and second.status == "sending"
+    for _ in range(2):
+        await time.sleep(1)
+        await d.run_once()
     assert [k for _, _, k in slack.accepted] == ["fanout 0", "fanout 1", "fanout 2"]
 
 
