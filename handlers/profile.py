@@ -28,6 +28,9 @@ def describe(member: Member) -> tuple[tuple[str, str], ...]:
     )
 
 
+_INSTITUTION = queries.on_conflict(Institution.__table__, ("name",))
+
+
 async def institution_named(ctx: Ctx, name: str) -> tuple[Institution, str]:
     """The institution of that name (created if new), and a hint when a new one looks like a known one."""
     name = ctx.limited(name, 120, "institution", field="institution")
@@ -36,7 +39,7 @@ async def institution_named(ctx: Ctx, name: str) -> tuple[Institution, str]:
         return found, ""
     known = [i.name for i in await ctx.session.scalars(select(Institution))]
     # Two people naming the same new library at once: the second finds the first's row.
-    await ctx.session.execute(queries.insert_unless_taken(ctx.session, Institution, "name").values(name=name))
+    await ctx.session.execute(_INSTITUTION[queries.dialect(ctx.session)], {"name": name})
     found = await ctx.session.scalar(select(Institution).where(Institution.name == name))
     assert found is not None
     guess = closest(name, known)

@@ -25,11 +25,15 @@ SYSTEM_SCOPE = "system"
 REMINDER_CRON = "0 9 * * *"  # every day at 09:00, bank holidays included: deadlines don't move for them
 
 
+_SCHEDULE = queries.on_conflict(Schedule.__table__, ("kind", "scope"))  # one schedule of a kind and scope
+
+
 async def ensure_reminders(db: Database, now: datetime) -> None:
     """Create the daily reminders schedule if it is not there yet (safe when two processes start at once)."""
     async with db.write() as session:
         await session.execute(
-            queries.insert_unless_taken(session, Schedule, "kind", "scope").values(
+            _SCHEDULE[queries.dialect(session)],
+            dict(
                 kind="reminders",
                 scope=SYSTEM_SCOPE,
                 group_id=None,
@@ -45,7 +49,7 @@ async def ensure_reminders(db: Database, now: datetime) -> None:
                 created_by=None,
                 created_at=now,
                 updated_at=now,
-            )
+            ),
         )
 
 

@@ -342,6 +342,10 @@ def _announced_in(where: str | None, elsewhere: list[tuple[str, str, str]]) -> s
     return " and ".join(said)
 
 
+# An offer, unless one like it is live (a unique rule): the id of the one written, or None.
+_NEW_OFFER = queries.on_conflict(VolunteerOffer.__table__, returning=VolunteerOffer.__table__.c.id)
+
+
 @command(
     "volunteer",
     options=("as", "note"),
@@ -402,7 +406,7 @@ async def volunteer(ctx: Ctx) -> Reply:
         return Reply(f"Changed your offer for {g.name}: you now offer to serve as {role}.")
     offer_id = await queries.insert_returning_id(
         ctx.session,
-        VolunteerOffer,
+        _NEW_OFFER,
         group_id=g.id,
         member_id=ctx.me.id,
         role=role,

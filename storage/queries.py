@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import FromClause
+from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.dml import Insert
 
 from storage.models import (
@@ -31,34 +31,33 @@ from storage.models import (
     VolunteerOffer,
 )
 
-
-def insert_unless_taken(session: AsyncSession, model: type[Base], *conflict_columns: str) -> Insert:
-    """An INSERT into the model's table, in the session's dialect, that writes nothing where a unique rule
-    already holds a row like it (`ON CONFLICT [(columns)] DO NOTHING`, which SQLite and PostgreSQL share)."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite.insert(model) if dialect == "sqlite" else postgresql.insert(model)
-    return insert.on_conflict_do_nothing(index_elements=list(conflict_columns) or None)
-
-
 Dialect = str  # a SQLAlchemy dialect's name: "sqlite" or "postgresql"
 
 
-def on_conflict(table: FromClause, key: Sequence[str] = (), *, changed: Sequence[str] = ()) -> dict[Dialect, Insert]:
+def on_conflict(
+    table: FromClause,
+    key: Sequence[str] = (),
+    *,
+    changed: Sequence[str] = (),
+    returning: ColumnElement[Any] | None = None,
+) -> dict[Dialect, Insert]:
     """An INSERT into `table`, built once for each dialect, that where a unique rule (on the `key` columns, or any
     when none are named) already holds a row like it sets that row's `changed` columns to the values given
     (`ON CONFLICT (key) DO UPDATE`), or writes nothing when none are named (`DO NOTHING`): SQLite and PostgreSQL
-    share the syntax. Built at import, on the table rather than its ORM class, so that executing it with a
+    share the syntax. With `returning`, the statement returns that column of the row written (none when nothing
+    was). Built at import, on the table rather than its ORM class, so that executing it with a
     dictionary of values (`session.execute(built[dialect(session)], values)`) costs neither the statement's
     construction nor the ORM's bulk-insert work: SQLAlchemy 2.0 cannot cache a dialect's INSERT (it compiles it
     at each execution), so the construction is the part worth keeping."""
     built: dict[Dialect, Insert] = {}
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql)):
         insert = module.insert(table)
-        built[name] = (
+        statement = (
             insert.on_conflict_do_update(index_elements=list(key), set_={c: insert.excluded[c] for c in changed})
             if changed
             else insert.on_conflict_do_nothing(index_elements=list(key) or None)
         )
+        built[name] = statement if returning is None else statement.returning(returning)
     return built
 
 
@@ -66,11 +65,11 @@ def dialect(session: AsyncSession) -> Dialect:
     return session.get_bind().dialect.name
 
 
-async def insert_returning_id(session: AsyncSession, model: type[Base], **values: Any) -> int | None:
-    """Insert a row and return its id, or None (and nothing written) if a unique rule already holds one like it:
-    one statement, so a request racing another needs no savepoint."""
-    statement = insert_unless_taken(session, model).values(**values).returning(model.__table__.c.id)
-    found: int | None = (await session.execute(statement)).scalar_one_or_none()
+async def insert_returning_id(session: AsyncSession, built: dict[Dialect, Insert], **values: Any) -> int | None:
+    """Insert a row with a statement `on_conflict` built (DO NOTHING, returning the row's id) and return its id, or
+    None (and nothing written) if a unique rule already holds one like it: one statement, so a request racing
+    another needs no savepoint."""
+    found: int | None = (await session.execute(built[dialect(session)], values)).scalar_one_or_none()
     return found
 
 
@@ -125,6 +124,9 @@ async def speaking_as(session: AsyncSession, member: Member) -> Member:
     return linked if linked is not None else member
 
 
+_MEMBER_ROW = on_conflict(Member.__table__)
+
+
 async def ensure_member(
     session: AsyncSession,
     *,
@@ -149,7 +151,7 @@ async def ensure_member(
         # could say who sent it.
         created_at=now.replace(hour=0, minute=0, second=0, microsecond=0),
     )
-    await session.execute(insert_unless_taken(session, Member), values)
+    await session.execute(_MEMBER_ROW[dialect(session)], values)
     member = await member_by_identity(session, platform, workspace, user_id)
     assert member is not None
     if member.display_name != display_name:
@@ -288,11 +290,14 @@ async def posts_of(session: AsyncSession, message_key: str) -> Sequence[Outbox]:
     ).all()
 
 
+_OUTBOX = on_conflict(Outbox.__table__, ("key",))
+
+
 async def enqueue(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Add outbox rows in one statement; a row whose key is already there wins, so a repeated cause sends nothing
     new."""
     if rows:
-        await session.execute(insert_unless_taken(session, Outbox, "key"), list(rows))
+        await session.execute(_OUTBOX[dialect(session)], list(rows))
 
 
 _RECEIVED = {

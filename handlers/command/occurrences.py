@@ -116,14 +116,13 @@ async def due_occurrences(
     return sorted(run, key=key), sorted(late, key=key)
 
 
+_RUN = queries.on_conflict(ScheduleRun.__table__, ("schedule_id", "fire_at"), returning=ScheduleRun.__table__.c.id)
+
+
 async def _claim(session: AsyncSession, due: Due, status: str, now: datetime, note: str | None) -> int | None:
-    stmt = (
-        queries.insert_unless_taken(session, ScheduleRun, "schedule_id", "fire_at")
-        .values(schedule_id=due.schedule_id, fire_at=due.fire_at, status=status, ran_at=now, note=note)
-        .returning(ScheduleRun.id)
+    return await queries.insert_returning_id(
+        session, _RUN, schedule_id=due.schedule_id, fire_at=due.fire_at, status=status, ran_at=now, note=note
     )
-    run_id: int | None = (await session.execute(stmt)).scalar()
-    return run_id
 
 
 async def run_occurrence(db: Database, due: Due, now: datetime, config: CoreConfig) -> str | None:

@@ -142,6 +142,10 @@ class RoundAlreadyRun(Exception):
     """A round of this occurrence was run already (by a request at the same moment, or by another process)."""
 
 
+# A round, once an occurrence (a unique rule): the id of the one written, or None if another process wrote it.
+_NEW_ROUND = queries.on_conflict(PairingRound.__table__, returning=PairingRound.__table__.c.id)
+
+
 async def run_round(
     session: AsyncSession,
     *,
@@ -194,7 +198,7 @@ async def run_round(
     checkin_at = working_day_later(now, checkin_after.days, zone(tz))
     round_id = await queries.insert_returning_id(
         session,
-        PairingRound,
+        _NEW_ROUND,
         occurrence=occurrence,
         schedule_id=schedule_id,
         group_id=group_id,

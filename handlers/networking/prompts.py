@@ -97,6 +97,9 @@ def prompt_reply(group: Group, text: str) -> Reply:
     )
 
 
+_PROMPT_USE = queries.on_conflict(PromptUse.__table__, ("group_id", "occurrence"))  # once an occurrence
+
+
 @runs("prompts")
 async def post_prompt(session: AsyncSession, occasion: Occasion) -> str:
     schedule = occasion.schedule
@@ -105,11 +108,8 @@ async def post_prompt(session: AsyncSession, occasion: Occasion) -> str:
     if group is None or not places or group.status == "closed":
         return "no prompt: the group is closed or has no channel"
     chosen = await next_prompt(session, group.id)
-    await session.execute(
-        queries.insert_unless_taken(session, PromptUse, "group_id", "occurrence").values(
-            group_id=group.id, ref=chosen.ref, occurrence=occasion.key, used_at=occasion.now
-        )
-    )
+    use = dict(group_id=group.id, ref=chosen.ref, occurrence=occasion.key, used_at=occasion.now)
+    await session.execute(_PROMPT_USE[queries.dialect(session)], use)
     rows = group_rows(
         group,
         places,
