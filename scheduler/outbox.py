@@ -139,9 +139,11 @@ class Dispatcher:
                 and_(Outbox.status == "pending", Outbox.due_at <= now),
                 and_(Outbox.status == "sending", Outbox.lease_until < now),
             )
+            # a channel's turns: its rows in flight (claimed by this or another dispatcher) first, then those due
+            in_flight = and_(Outbox.status == "sending", Outbox.lease_until >= now)
             channel = (Outbox.platform, Outbox.workspace, Outbox.target_kind, Outbox.target)
             turn = func.row_number().over(partition_by=channel, order_by=(Outbox.due_at, Outbox.id))
-            ranked = select(Outbox.id, turn.label("turn")).where(due).subquery()
+            ranked = select(Outbox.id, turn.label("turn")).where(or_(due, in_flight)).subquery()
             first = select(ranked.c.id).where(ranked.c.turn <= self.per_channel)
             rows = list(
                 await session.scalars(
@@ -174,13 +176,38 @@ class Dispatcher:
         return len(rows)
 
     async def _lane(self, pacer: Pacer, rows: list[Outbox]) -> None:
-        """One channel's rows, in order, each when the pacer lets it go."""
-        for row in rows:
+        """One channel's rows, in order, each when the pacer lets it go. A row put back for later (rate limited,
+        or to be tried again) takes the rest of the lane back with it: a channel's posts keep their order."""
+        for i, row in enumerate(rows):
             await pacer.wait(_workspace_key(row), _channel_key(row))
             if row.lease_until is not None and self.clock() >= row.lease_until:
                 log.warning("outbox row %s: lease ran out before its turn; leaving it for the next claim", row.id)
                 continue
             await self._deliver(row)
+            if row.status == "pending":
+                await self._behind(row, rows[i + 1 :])
+                return
+
+    async def _behind(self, row: Outbox, claimed: list[Outbox]) -> None:
+        """Make the rest of `row`'s channel wait behind it, now that it was put back until `row.due_at`: the lane's
+        claimed rows go back unsent (not counted as an attempt), and every row of the channel due before then is
+        due then, so that the next claims take them in their order, after it."""
+        assert row.due_at is not None
+        async with self.db.write() as session:
+            if claimed:
+                await session.execute(
+                    update(Outbox)
+                    .where(Outbox.id.in_([r.id for r in claimed]))
+                    .values(status="pending", lease_until=None, attempts=Outbox.attempts - 1)
+                )
+            channel = (
+                (Outbox.platform == row.platform)
+                & (Outbox.workspace == row.workspace)
+                & (Outbox.target_kind == row.target_kind)
+                & (Outbox.target == row.target)
+            )
+            waiting = (Outbox.status == "pending") & (Outbox.due_at < row.due_at)
+            await session.execute(update(Outbox).where(channel, waiting).values(due_at=row.due_at))
 
     async def drain(self, *, rounds: int = 100) -> int:
         total = 0
@@ -339,6 +366,7 @@ class Dispatcher:
             values.update(target=REDACTED, payload=Reply(REDACTED_TEXT).to_json())
         async with self.db.write() as session:
             await session.execute(update(Outbox).where(Outbox.id == row.id).values(values))
+        row.status, row.due_at = status, values["due_at"]  # the claimed copy, as settled (`_lane` reads it)
 
 
 def _workspace_key(row: Outbox) -> str:

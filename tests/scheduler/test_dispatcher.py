@@ -174,6 +174,27 @@ async def test_a_burst_to_one_channel_does_not_hold_back_a_message_due_elsewhere
     assert [k for _, c, k in slack.accepted if c == "C0"] == [f"fanout {i}" for i in range(30)]  # in order
 
 
+async def test_a_second_dispatcher_takes_nothing_of_a_channel_the_first_is_sending_to(db: Database) -> None:
+    time = FakeTime()
+    slack = Slack(time)
+    await queue(db, 6, channels=1)
+    first, second = dispatcher(db, time, slack, rate=10.0), dispatcher(db, time, slack, rate=10.0)
+    taken = await first.claim()
+    assert [r.key for r in taken] == ["fanout 0", "fanout 1"]  # two seconds of a channel's posts (CLAIM_AHEAD)
+    assert await second.claim() == []  # the channel's next posts wait for those before them: order holds
+
+
+async def test_a_post_that_must_wait_keeps_its_channels_posts_behind_it(db: Database) -> None:
+    time = FakeTime()
+    slack = Slack(time, storm=1, retry_after=2.0)  # the first post is refused once: "retry after 2 s"
+    await queue(db, 4, channels=1)
+    await drain_until_empty(dispatcher(db, time, slack, rate=10.0), time)
+    assert [k for _, _, k in slack.accepted] == [f"fanout {i}" for i in range(4)]
+    async with db.read() as session:
+        attempts = (await session.scalars(select(Outbox.attempts).order_by(Outbox.id))).all()
+    assert attempts == [1, 1, 1, 1]  # a refusal to wait, and the wait behind it, are not failed attempts
+
+
 async def test_a_429_storm_delays_but_every_message_is_delivered_once(db: Database) -> None:
     time = FakeTime()
     slack = Slack(time, storm=60, retry_after=3.0)
