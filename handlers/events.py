@@ -45,6 +45,8 @@ LINK_LIMIT = 500  # events.link
 PROGRAMME_LIMIT = 40  # events.programme
 SEATS_LIMIT = 10_000
 DEFAULT_LENGTH = timedelta(hours=1)  # an event without `until:`
+FURTHEST_AHEAD = timedelta(days=100 * 365)  # an event further ahead is a mistyped year (and its end, reminders
+# and feedback poll would pass the last moment Python's dates can hold)
 CHANGE_ORDER = ["title", "when", "time zone", "where", "link", "seats", "programme", "who it is for"]
 OFFERED_FIRST_FOR = timedelta(days=7)  # how long `for:early` (or another stage) keeps its seats for that stage
 OPEN_TO_ALL_BEFORE = timedelta(days=2)  # ... but they open to everyone this long before the start at the latest
@@ -349,6 +351,8 @@ def _moment(ctx: Ctx, text: str, tz: str, option: str) -> datetime:
         raise ctx.fail(f"{option}: {err.message}", field=option) from None
     except (OverflowError, ValueError):
         raise ctx.fail(f"{option}: {text} is further ahead than Convene can count.", field=option) from None
+    if moment > ctx.now + FURTHEST_AHEAD:
+        raise ctx.fail(f"{option}: {text} is more than a hundred years ahead: is its year mistyped?", field=option)
     if moment.astimezone(ZoneInfo(tz)).replace(tzinfo=None) != wall:
         raise ctx.fail(
             f"{option}: {wall:%H:%M} does not happen in {tz} on {wall:%Y-%m-%d}: the clocks go forward then. "
@@ -380,13 +384,15 @@ def _link(ctx: Ctx) -> str | None:
 async def _event(ctx: Ctx, *, lock: bool = False) -> tuple[Event, Group | None]:
     """The event the first word numbers, with its group; UserError when there is none this speaker may see (an
     identifier from a client is checked against the person: SPEC.md §6). Every event is open to everyone in the
-    programme: its group's events are networking for all."""
+    programme: its group's events are networking for all. With `lock` (a command that changes the event or its
+    answers), its row is locked until the commit and its `version` counted in the same statement, so that the
+    card job edits its card (`refresh_cards`)."""
     text = ctx.word(0, "event (its number)").text.lstrip("#")
     try:
         event_id = parse_int(text, "event number", high=MAX_ID)
     except UserError:
         raise ctx.fail(f"“{text}” is not an event number: events are numbered, like `rsvp 12 going`.") from None
-    if lock:  # the row locked and its version counted at once: the card job edits the card (`refresh_cards`)
+    if lock:
         counted = update(Event).where(Event.id == event_id).values(version=Event.version + 1).returning(Event)
         event = await ctx.session.scalar(counted, execution_options={"populate_existing": True})
     else:
@@ -395,6 +401,11 @@ async def _event(ctx: Ctx, *, lock: bool = False) -> tuple[Event, Group | None]:
         raise ctx.fail(f"There is no event {event_id}. `events` lists those coming up.")
     group = await ctx.session.get(Group, event.group_id) if event.group_id else None
     return event, group
+
+
+def _unchanged(event: Event) -> None:
+    """Take back the version `_event(lock=True)` counted: nothing changed, so the card is not edited again."""
+    event.version -= 1
 
 
 _ONLY = "Only the organiser of event {id}, its group's chairs and the steering group {what}."
@@ -433,6 +444,7 @@ async def rsvp(ctx: Ctx) -> Reply:
     waited = mine is not None and mine.answer == "going" and mine.position is not None
     taken = await _taken(ctx.session, event)  # before this answer changes anything
     if answer == "going" and mine is not None and mine.answer == "going":
+        _unchanged(event)
         if held:
             return Reply(f"You are already going to {event.title}: you have a seat.")
         number = await _place(ctx.session, mine)
@@ -1029,6 +1041,7 @@ async def edit_event(ctx: Ctx) -> Reply:
         event.audience = audience
         changed.append("who it is for")
     if not changed:
+        _unchanged(event)
         return Reply(f"Event {event.id} already says that: nothing changed.")
     changed.sort(key=CHANGE_ORDER.index)
     event.sequence, event.updated_at = event.sequence + 1, ctx.now

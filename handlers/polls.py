@@ -633,6 +633,9 @@ async def _may_run(ctx: Ctx, poll: Poll, group: Group | None) -> bool:
 # on a named poll, by the keyed hash on an anonymous one (SPEC.md §6), each a unique rule of `votes`.
 _VOTE_BY_MEMBER = queries.on_conflict(Vote.__table__, ("poll_id", "member_id"), changed=("choices", "answer"))
 _VOTE_BY_VOTER = queries.on_conflict(Vote.__table__, ("poll_id", "voter"), changed=("choices", "answer"))
+# The person's vote held (locked, unchanged; made empty if there was none) before it is read and changed.
+_HOLD_BY_MEMBER = queries.on_conflict(Vote.__table__, ("poll_id", "member_id"), kept=("choices",))
+_HOLD_BY_VOTER = queries.on_conflict(Vote.__table__, ("poll_id", "voter"), kept=("choices",))
 
 
 @command(
@@ -644,7 +647,9 @@ _VOTE_BY_VOTER = queries.on_conflict(Vote.__table__, ("poll_id", "voter"), chang
 async def vote(ctx: Ctx) -> Reply:
     """Record the speaker's vote in one statement (an upsert on their vote's unique key), then count it on the
     poll's row as the last statement before the commit (`_counted`), so that votes on one poll hold its row only
-    for that moment: a close waits for the votes being counted, and a vote counted after a close is undone."""
+    for that moment: a close waits for the votes being counted, and a vote counted after a close is undone. Every
+    vote takes its locks in that order, the person's vote and then the poll, so that two never wait for each
+    other."""
     poll, group = await _poll(ctx)
     if poll.status == "recurring":
         raise ctx.fail(
@@ -658,15 +663,21 @@ async def vote(ctx: Ctx) -> Reply:
         raise ctx.fail(f"Poll {poll.id} is for the members of {group.name} to answer.")
     if group is not None and group.status == "closed":
         raise ctx.fail(f"{group.name} is closed, so poll {poll.id} takes no more votes.")
+    # `_poll` let an event's organiser and the steering group see its feedback poll: only those who came answer it
+    if poll.event_id is not None and ctx.me.id not in await queries.attendee_ids(ctx.session, poll.event_id):
+        raise ctx.fail(f"Poll {poll.id} asks those who came to its event; its organiser reads the results.")
     if len(ctx.args.words) < 2:
         raise ctx.fail(f"Say your answer. {_how_to_vote(poll)}")
     voter = ctx.config.sealer.pseudonym("vote", poll.id, ctx.me.id) if poll.anonymous else None
     mine = (Vote.poll_id == poll.id) & (Vote.voter == voter if voter is not None else Vote.member_id == ctx.me.id)
+    mark = dict(poll_id=poll.id, member_id=None if poll.anonymous else ctx.me.id, voter=voter)
+    by_voter = voter is not None
     before = None
     if takes_note(poll) or any(w.text.startswith("+") and not w.quoted for w in ctx.args.words[1:]):
-        # the answer depends on the vote before (a note kept, `+n` toggled): the poll's row is held from here, so
-        # that the same person's presses at once are taken one after another (a limit holds)
-        await ctx.session.execute(select(Poll.id).where(Poll.id == poll.id).with_for_update())
+        # the answer depends on the vote before (a note kept, `+n` toggled): that vote is held first (made, empty,
+        # if there was none), so that the same person's presses at once are taken one after another (a limit holds)
+        hold = (_HOLD_BY_VOTER if by_voter else _HOLD_BY_MEMBER)[queries.dialect(ctx.session)]
+        await ctx.session.execute(hold, {**mark, "choices": {"chosen": []}, "answer": None})
         before = await ctx.session.scalar(select(Vote).where(mine))
     chosen, answer = _answer(ctx, poll, before)
     if takes_note(poll) and answer is None and before is not None:
@@ -675,8 +686,7 @@ async def vote(ctx: Ctx) -> Reply:
         await ctx.session.execute(delete(Vote).where(mine))
         await _counted(ctx, poll)
         return Reply(f"Your vote on poll {poll.id} is taken back; you can vote again while the poll is open.")
-    mark = dict(poll_id=poll.id, member_id=None if poll.anonymous else ctx.me.id, voter=voter)
-    upsert = (_VOTE_BY_VOTER if voter is not None else _VOTE_BY_MEMBER)[queries.dialect(ctx.session)]
+    upsert = (_VOTE_BY_VOTER if by_voter else _VOTE_BY_MEMBER)[queries.dialect(ctx.session)]
     await ctx.session.execute(upsert, {**mark, "choices": {"chosen": chosen}, "answer": answer})
     await _counted(ctx, poll)
     return Reply(_confirmation(poll, chosen, answer))

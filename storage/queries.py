@@ -39,22 +39,25 @@ def on_conflict(
     key: Sequence[str] = (),
     *,
     changed: Sequence[str] = (),
+    kept: Sequence[str] = (),
     returning: ColumnElement[Any] | None = None,
 ) -> dict[Dialect, Insert]:
-    """An INSERT into `table`, built once for each dialect, that where a unique rule (on the `key` columns, or any
-    when none are named) already holds a row like it sets that row's `changed` columns to the values given
-    (`ON CONFLICT (key) DO UPDATE`), or writes nothing when none are named (`DO NOTHING`): SQLite and PostgreSQL
-    share the syntax. With `returning`, the statement returns that column of the row written (none when nothing
-    was). Built at import, on the table rather than its ORM class, so that executing it with a
-    dictionary of values (`session.execute(built[dialect(session)], values)`) costs neither the statement's
-    construction nor the ORM's bulk-insert work: SQLAlchemy 2.0 cannot cache a dialect's INSERT (it compiles it
-    at each execution), so the construction is the part worth keeping."""
+    """An INSERT into `table`, built once for each dialect, for where a unique rule (on the `key` columns, or any
+    when none are named) already holds a row like it: that row's `changed` columns are set to the values given
+    (`ON CONFLICT (key) DO UPDATE`); its `kept` columns are set to themselves, which locks the row until the commit,
+    unchanged (on PostgreSQL; SQLite's writer holds the whole database); with neither, nothing is written (`DO
+    NOTHING`). SQLite and PostgreSQL share the syntax. With `returning`, the statement returns that column of the
+    row written (none when nothing was). Built at import, on the table rather than its ORM class, so that
+    executing it with a dictionary of values (`session.execute(built[dialect(session)], values)`) costs neither
+    the statement's construction nor the ORM's bulk-insert work: SQLAlchemy 2.0 cannot cache a dialect's INSERT
+    (it compiles it at each execution), so the construction is the part worth keeping."""
     built: dict[Dialect, Insert] = {}
     for name, module in (("sqlite", sqlite), ("postgresql", postgresql)):
         insert = module.insert(table)
+        set_ = {c: insert.excluded[c] for c in changed} | {c: table.c[c] for c in kept}
         statement = (
-            insert.on_conflict_do_update(index_elements=list(key), set_={c: insert.excluded[c] for c in changed})
-            if changed
+            insert.on_conflict_do_update(index_elements=list(key), set_=set_)
+            if set_
             else insert.on_conflict_do_nothing(index_elements=list(key) or None)
         )
         built[name] = statement if returning is None else statement.returning(returning)

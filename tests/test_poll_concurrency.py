@@ -109,6 +109,20 @@ async def test_a_limit_of_two_holds_when_one_person_presses_every_option_at_once
     assert len(votes) == 40 and all(len(v.choices["chosen"]) == 2 for v in votes)
 
 
+async def test_a_typed_vote_and_a_press_by_one_person_at_once_are_both_taken(chat: Chat, db_url: str) -> None:
+    people = await members_of_wellbeing(chat, 40)
+    await chat.say("Ada", 'poll "Topics?" "Cataloguing" "Outreach" "Archives" limit:2 group:wellbeing')
+    for person in people:
+        await chat.say(person, "vote 1 1")
+    # a typed vote (written without the poll's row) and a +n press (which reads the vote before) at once
+    both = [r for p in people for r in (ask(p, "vote 1 1 2"), ask(p, action=Action("vote", "vote 1 +3")))]
+    replies = await many_at_once(chat, db_url, both)
+    assert not [r for r in replies if "went wrong" in r or "same moment" in r], Counter(replies).most_common(3)
+    async with chat.core.db.read() as session:
+        votes = (await session.scalars(select(Vote))).all()
+    assert len(votes) == 40 and all(1 <= len(v.choices["chosen"]) <= 2 for v in votes)
+
+
 async def test_nothing_links_an_anonymous_vote_to_its_voter(
     chat: Chat, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

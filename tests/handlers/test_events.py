@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from handlers.command.dispatch import Convene
 from handlers.command.messages import Place, Request, Speaker
 from scheduler import jobs
+from scheduler.outbox import Delivery
 from storage.db import Database
 from storage.models import Event, Member, Rsvp
 from tests.conftest import START, Chat
@@ -65,6 +66,8 @@ async def test_times_are_entered_in_the_organisers_zone_and_stored_in_utc(chat: 
         (f'event new "Q" {WHEN} link:meet.example.org group:wellbeing', "link: takes a web address"),
         (f'event new "Q" {WHEN} for:everyone group:wellbeing', "for: must be one of all, early, mid, senior"),
         (f'event new "Q" {WHEN} group:nowhere', "There is no group called “nowhere”"),
+        ('event new "Q" when:"9999-12-31 23:59" group:wellbeing', "more than a hundred years ahead"),
+        (f'event new "Q" {WHEN} until:"9999-12-31 23:59" group:wellbeing', "until: 9999-12-31 23:59 is more than"),
     ],
 )
 async def test_bad_events_are_refused_naming_the_problem(chat: Chat, command: str, problem: str) -> None:
@@ -112,6 +115,23 @@ async def test_a_full_event_waitlists_and_a_drop_out_promotes_the_first_waiting(
     assert "Going (2 of 2): Cai, Dee" in listed.text and "Waitlist (1): 1. Eve" in listed.text
     refused = await chat.say("Eve", "attendees 1")
     assert refused.failed and "Only the organiser of event 1" in refused.text
+
+
+async def test_an_answer_or_an_edit_that_changes_nothing_edits_no_card(chat: Chat) -> None:
+    await community(chat, "Bea")
+    await chat.say("Ada", f'event new "Meet-up" {WHEN} seats:2 group:wellbeing')
+    await chat.deliver()  # the card posted
+
+    async def card_edits() -> list[Delivery]:
+        await chat.deliver()  # the card job queues an edit, due on the next tick
+        chat.advance(seconds=3)
+        return [d for d in await chat.deliver() if d.message_key == "event:1" and d.edit_ref is not None]
+
+    await chat.say("Bea", "rsvp 1 going")
+    assert await card_edits()
+    assert "already going" in (await chat.say("Bea", "rsvp 1 going")).text
+    assert "nothing changed" in (await chat.say("Ada", "event edit 1 seats:2")).text
+    assert not await card_edits()
 
 
 async def test_a_cancelled_event_tells_those_going_and_waiting_and_takes_no_answers(chat: Chat) -> None:
@@ -312,6 +332,8 @@ async def test_the_feedback_poll_reaches_only_those_who_came_and_its_results_the
     assert voted.text.startswith(f"Your anonymous vote on poll {poll_id} is counted."), voted.text
     refused = await chat.say("Cai", f"vote {poll_id} 2")
     assert refused.failed and f"There is no poll {poll_id} that you can see" in refused.text
+    organiser = await chat.say("Ada", f"vote {poll_id} 5")  # the organiser (and steering group) reads, not answers
+    assert organiser.failed and "asks those who came to its event" in organiser.text, organiser.text
     chat.advance(days=8)
     await jobs.run_due(chat.core.db, chat.core.config, lambda: chat.now, grace=None)
     late = await chat.say("Ada", "attended 1 @cai")
