@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import warnings
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -43,6 +44,9 @@ from storage.db import Database
 log = logging.getLogger("convene.teams")
 
 MESSAGES_PATH = "/api/messages"
+# An activity's id as Teams makes them ("1700000000000", "1:1f…", "f:…"): Convene answers to it in a connector
+# URL (`…/activities/<replyToId>`), so nothing else (a slash, a space, a control character) is taken for one.
+ACTIVITY_ID = re.compile(r"[\x21-\x2e\x30-\x7e]{1,256}")
 MULTI_TENANT = "botframework.com"  # the authority's tenant for a multi-tenant app's outbound token
 DEV_WARNING = (
     "CONVENE_TEAMS=dev: Microsoft Teams is served WITHOUT AUTHENTICATION on %s. Anyone who can reach this port "
@@ -181,6 +185,9 @@ def _shape_problem(body: Any) -> str | None:
     sender = body.get("from")
     if body["type"] == "message" and (not isinstance(sender, dict) or not isinstance(sender.get("id"), str)):
         return "a message without a sender"
+    for field in ("id", "replyToId"):
+        if body.get(field) is not None and not (isinstance(body[field], str) and ACTIVITY_ID.fullmatch(body[field])):
+            return f"an activity whose {field} is not an activity id"
     for account in ("from", "recipient"):
         found = body.get(account)
         if found is not None and (not isinstance(found, dict) or not isinstance(found.get("id"), str)):

@@ -108,3 +108,16 @@ async def test_activities_of_any_shape_get_no_5xx(
     status = await teams.post(activity)
     assert status in (200, 202, 400), (key, value, status)
     no_traceback(caplog)
+
+
+@pytest.mark.parametrize("key", ["id", "replyToId"])
+@pytest.mark.parametrize("value", ["12/34", "1:1f 2", "\x15\x8e", ""])
+async def test_an_activity_id_that_teams_never_makes_is_refused(
+    teams: Tenant, caplog: pytest.LogCaptureFixture, key: str, value: str
+) -> None:
+    activity = teams.message(BEA, "help")
+    activity[key] = value  # Convene would answer to it in a connector URL (`…/activities/<replyToId>`)
+    before = len(teams.connector.calls)
+    assert await teams.post(activity) == 400
+    assert teams.connector.calls[before:] == []
+    no_traceback(caplog)
