@@ -35,6 +35,8 @@ from storage.db import Database
 from storage.models import Outbox
 
 log = logging.getLogger("convene.outbox")
+# Where a row goes (a channel, or a person's DM): the unit of pacing and of order.
+CHANNEL = (Outbox.platform, Outbox.workspace, Outbox.target_kind, Outbox.target)
 CLAIM_AHEAD = 2.0  # seconds of one channel's paced posts a claim takes: the rest wait for the next claim
 NEVER_SENT = "the message to update was never sent"
 DEACTIVATED = "Not sent: the person's account is deactivated."
@@ -141,8 +143,7 @@ class Dispatcher:
             )
             # a channel's turns: its rows in flight (claimed by this or another dispatcher) first, then those due
             in_flight = and_(Outbox.status == "sending", Outbox.lease_until >= now)
-            channel = (Outbox.platform, Outbox.workspace, Outbox.target_kind, Outbox.target)
-            turn = func.row_number().over(partition_by=channel, order_by=(Outbox.due_at, Outbox.id))
+            turn = func.row_number().over(partition_by=CHANNEL, order_by=(Outbox.due_at, Outbox.id))
             ranked = select(Outbox.id, turn.label("turn")).where(or_(due, in_flight)).subquery()
             first = select(ranked.c.id).where(ranked.c.turn <= self.per_channel)
             rows = list(
@@ -192,7 +193,6 @@ class Dispatcher:
         """Make the rest of `row`'s channel wait behind it, now that it was put back until `row.due_at`: the lane's
         claimed rows go back unsent (not counted as an attempt), and every row of the channel due before then is
         due then, so that the next claims take them in their order, after it."""
-        assert row.due_at is not None
         async with self.db.write() as session:
             if claimed:
                 await session.execute(
@@ -200,14 +200,9 @@ class Dispatcher:
                     .where(Outbox.id.in_([r.id for r in claimed]))
                     .values(status="pending", lease_until=None, attempts=Outbox.attempts - 1)
                 )
-            channel = (
-                (Outbox.platform == row.platform)
-                & (Outbox.workspace == row.workspace)
-                & (Outbox.target_kind == row.target_kind)
-                & (Outbox.target == row.target)
-            )
+            same_channel = [column == getattr(row, column.key) for column in CHANNEL]
             waiting = (Outbox.status == "pending") & (Outbox.due_at < row.due_at)
-            await session.execute(update(Outbox).where(channel, waiting).values(due_at=row.due_at))
+            await session.execute(update(Outbox).where(*same_channel, waiting).values(due_at=row.due_at))
 
     async def drain(self, *, rounds: int = 100) -> int:
         total = 0
@@ -374,4 +369,4 @@ def _workspace_key(row: Outbox) -> str:
 
 
 def _channel_key(row: Outbox) -> str:
-    return f"{row.platform}:{row.workspace}:{row.target_kind}:{row.target}"
+    return ":".join(getattr(row, column.key) for column in CHANNEL)
