@@ -349,8 +349,6 @@ def _moment(ctx: Ctx, text: str, tz: str, option: str) -> datetime:
         moment = wall_clock_instant(wall, ZoneInfo(tz))
     except UserError as err:
         raise ctx.fail(f"{option}: {err.message}", field=option) from None
-    except (OverflowError, ValueError):
-        raise ctx.fail(f"{option}: {text} is further ahead than Convene can count.", field=option) from None
     if moment > ctx.now + FURTHEST_AHEAD:
         raise ctx.fail(f"{option}: {text} is more than a hundred years ahead: is its year mistyped?", field=option)
     if moment.astimezone(ZoneInfo(tz)).replace(tzinfo=None) != wall:
@@ -449,6 +447,9 @@ async def rsvp(ctx: Ctx) -> Reply:
             return Reply(f"You are already going to {event.title}: you have a seat.")
         number = await _place(ctx.session, mine)
         return Reply(f"You are already on the waitlist for {event.title}: number {number}.")
+    if mine is not None and mine.answer == answer:  # maybe or no again: nothing changes
+        _unchanged(event)
+        return Reply(f"Noted: {answer} for {event.title}, as before.")
     if mine is None:
         mine = Rsvp(event_id=event.id, member_id=ctx.me.id, answer=answer, created_at=ctx.now, updated_at=ctx.now)
         ctx.session.add(mine)

@@ -353,8 +353,6 @@ def _closes(ctx: Ctx) -> datetime | None:
             moment = parse_time(value, ctx.zone.key).astimezone(UTC)
     except UserError as err:
         raise ctx.fail(f"closes: {err.message}", field="closes") from None
-    except (OverflowError, ValueError):
-        raise ctx.fail(f"closes: {value} is further ahead than Convene can count.", field="closes") from None
     if moment <= ctx.now:
         raise ctx.fail(
             f"closes: {until_words(moment, ctx.zone)} has passed; it is {ctx.local(ctx.now):%Y-%m-%d %H:%M} now.",

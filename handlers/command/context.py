@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.command.errors import UserError
-from handlers.command.grammar import MAX_ID, Args, Word, closest, parse_date, parse_int, zone
+from handlers.command.grammar import MAX_ID, Args, TooFarAhead, Word, closest, parse_date, parse_int, zone
 from handlers.command.messages import CHANNELS_BY_NAME, Reply, Request
 from handlers.command.outbox import group_rows, member_row, outbox_row, sealed_row
 from handlers.command.registry import Command
@@ -111,6 +111,8 @@ class Ctx:
         value = self.option(name)
         try:
             return parse_date(value) if value is not None else None
+        except TooFarAhead as err:
+            raise self.fail(f"{name}: {err.message}", field=name) from None
         except UserError:
             raise self.fail(
                 f"{name}: takes a date written YYYY-MM-DD, for example 2027-03-31, not “{value}”.", field=name

@@ -199,11 +199,23 @@ def closest(word: str, choices: list[str]) -> str | None:
     return lowered[found[0]] if found else None
 
 
+class TooFarAhead(UserError):
+    """A well-written date after `LAST_YEAR`."""
+
+
+LAST_YEAR = 2199  # the last year a typed date may name: later is a mistyped year, and near 9999 a day or an hour
+# added to it passes the last date Python holds
+
+
 def parse_date(text: str, what: str = "date") -> date:
+    """A typed `YYYY-MM-DD` date, or a UserError: for any other text, and for a year after `LAST_YEAR`."""
     try:
-        return date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else _bad_date(text, what)
+        day = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else _bad_date(text, what)
     except ValueError:
         return _bad_date(text, what)
+    if day.year > LAST_YEAR:
+        raise TooFarAhead(f"“{text}” is after {LAST_YEAR}: is its year mistyped?")
+    return day
 
 
 def _bad_date(text: str, what: str) -> date:

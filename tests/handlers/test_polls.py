@@ -49,7 +49,7 @@ async def test_a_poll_is_posted_in_its_groups_channel_with_a_button_an_option(ch
         ('poll "Q" "A" "B" closes:2027-01-10 group:wellbeing', "closes: the end of 2027-01-10 has passed"),
         ('poll "Q" "A" "B" closes:"2027-01-11 09:00" group:wellbeing', "closes: 2027-01-11 09:00 has passed"),
         ('poll "Q" "A" "B" closes:soon group:wellbeing', "closes: “soon” is not a time"),
-        ('poll "Q" "A" "B" closes:9999-12-31 group:wellbeing', "further ahead than Convene can count"),
+        ('poll "Q" "A" "B" closes:9999-12-31 group:wellbeing', "“9999-12-31” is after 2199: is its year mistyped?"),
         ('poll "Q" "A" "B" multi limit:1 group:wellbeing', "multi and limit:1 say opposite things"),
         ('poll "Q" kind:rating "A" group:wellbeing', "A rating poll has no options of its own"),
         ('poll "Q" kind:text multi group:wellbeing', "A text poll takes one answer from each person"),

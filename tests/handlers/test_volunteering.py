@@ -1,3 +1,5 @@
+import pytest
+
 from tests.conftest import Chat
 
 
@@ -198,3 +200,19 @@ async def test_a_full_group_or_its_chairs_take_no_more_offers(chat: Chat) -> Non
     full = await chat.say("Eve", "volunteer diversity")
     assert full.failed and "no seats left" in full.text
     assert "Volunteer" not in " ".join(b.label for b in (await chat.say("Eve", "groups")).all_buttons())
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "call digital-skills closes:9999-12-31",
+        'milestone add digital-skills "Survey" due:9999-12-31',
+        'poll "Which?" "A" "B" closes:"9999-12-31 23:59"',
+        'group new "Far" kind:task ends:9999-12-31',
+    ],
+)
+async def test_a_date_in_a_mistyped_far_year_is_refused_naming_its_option(chat: Chat, command: str) -> None:
+    await chat.say("Ada", 'group new "Digital skills" kind:task')
+    reply = await chat.say("Ada", command)  # the day after 9999-12-31 is past the last date Python holds
+    assert reply.failed and "“9999-12-31” is after 2199: is its year mistyped?" in reply.text, reply.text
+    assert "Usage:" in reply.text

@@ -73,6 +73,9 @@ def test_dates() -> None:
     for bad in ("2027-02-30", "31/03/2027", "tomorrow", "2027-3-1"):
         with pytest.raises(UserError, match="YYYY-MM-DD"):
             parse_date(bad)
+    assert parse_date("2199-12-31").year == 2199
+    with pytest.raises(UserError, match="after 2199: is its year mistyped"):
+        parse_date("9999-12-31")  # a day or an hour later would pass the last date Python holds
 
 
 def test_times_in_the_speakers_zone() -> None:
